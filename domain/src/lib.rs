@@ -1,0 +1,61 @@
+//! Cartcast's business rules: aggregates, their commands and events, and the
+//! refusals they can answer with. Pure: no I/O, no clocks, no randomness that
+//! is not passed in — the worker hands every command the time it was decided at.
+//!
+//! # Layout
+//! - [`product`]: a product for sale and its stock; reservations (holds with a
+//!   deadline) live here because they spend the product's units.
+//! - [`order`]: an order placed from a reservation, its payment and outcome.
+//! - [`show`]: a live show: scheduled → live → ended, its products and pin.
+//! - [`channel`]: a creator's channel and its regenerable RTMP stream key.
+//! - [`ids`]: identifiers that carry routing (a reservation names its product).
+//! - [`money`]: prices in minor units with an ISO currency.
+
+pub mod channel;
+pub mod ids;
+pub mod money;
+pub mod order;
+pub mod product;
+pub mod show;
+
+/// The kind of actor a command is decided for; roles come from signed tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Viewer,
+    Creator,
+    Moderator,
+    Admin,
+    Auditor,
+}
+
+impl std::str::FromStr for Role {
+    type Err = UnknownRole;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "viewer" => Role::Viewer,
+            "creator" => Role::Creator,
+            "moderator" => Role::Moderator,
+            "admin" => Role::Admin,
+            "auditor" => Role::Auditor,
+            _ => return Err(UnknownRole(s.to_owned())),
+        })
+    }
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Creator => "creator",
+            Role::Moderator => "moderator",
+            Role::Admin => "admin",
+            Role::Auditor => "auditor",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("unknown role `{0}` (expected viewer, creator, moderator, admin or auditor)")]
+pub struct UnknownRole(pub String);

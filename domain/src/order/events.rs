@@ -1,0 +1,49 @@
+//! What happened to an order.
+
+use cqrs_es::DomainEvent;
+
+use crate::ids::ReservationId;
+use crate::money::Currency;
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type", rename_all = "PascalCase")]
+pub enum OrderEvent {
+    OrderPlaced {
+        order_id: String,
+        reservation_id: ReservationId,
+        product_id: String,
+        buyer: String,
+        seller: String,
+        quantity: u64,
+        amount_minor: i64,
+        currency: Currency,
+    },
+    PaymentCaptured {
+        capture_id: String,
+        amount_minor: i64,
+    },
+    OrderConfirmed,
+    PaymentDeclined {
+        reason: String,
+    },
+    OrderExpired {
+        reason: String,
+    },
+}
+
+impl DomainEvent for OrderEvent {
+    fn event_type(&self) -> String {
+        match self {
+            OrderEvent::OrderPlaced { .. } => "OrderPlaced",
+            OrderEvent::PaymentCaptured { .. } => "PaymentCaptured",
+            OrderEvent::OrderConfirmed => "OrderConfirmed",
+            OrderEvent::PaymentDeclined { .. } => "PaymentDeclined",
+            OrderEvent::OrderExpired { .. } => "OrderExpired",
+        }
+        .to_owned()
+    }
+
+    fn event_version(&self) -> String {
+        "1".to_owned()
+    }
+}

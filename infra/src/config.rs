@@ -1,0 +1,107 @@
+//! Typed settings shared by every role. Defaults suit `cartcast up`; each can
+//! be overridden by a `CARTCAST_…` environment variable (see the README).
+
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// How many single-writer partitions commands are spread over.
+    pub partitions: u32,
+    /// How long a reservation holds its units (default 5 minutes).
+    pub hold_for: Duration,
+    /// How long the API waits for a command's outcome before answering 503.
+    pub command_timeout: Duration,
+    /// How long the test gateway's timing-out card keeps a checkout waiting.
+    pub payment_timeout: Duration,
+    /// Most commands a worker decides and commits together.
+    pub batch_max: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            partitions: 8,
+            hold_for: Duration::from_secs(300),
+            command_timeout: Duration::from_secs(10),
+            payment_timeout: Duration::from_secs(5),
+            batch_max: 1000,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{var}: {reason}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub reason: String,
+}
+
+impl Settings {
+    /// Defaults overridden by `CARTCAST_PARTITIONS`, `CARTCAST_HOLD_FOR`,
+    /// `CARTCAST_COMMAND_TIMEOUT`, `CARTCAST_PAYMENT_TIMEOUT` (durations like
+    /// `300s`, `1500ms`) and `CARTCAST_BATCH_MAX`.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let mut settings = Self::default();
+        if let Some(n) = var("CARTCAST_PARTITIONS")? {
+            settings.partitions = parse_number("CARTCAST_PARTITIONS", &n, 1, 1024)? as u32;
+        }
+        if let Some(d) = var("CARTCAST_HOLD_FOR")? {
+            settings.hold_for = parse_duration("CARTCAST_HOLD_FOR", &d)?;
+        }
+        if let Some(d) = var("CARTCAST_COMMAND_TIMEOUT")? {
+            settings.command_timeout = parse_duration("CARTCAST_COMMAND_TIMEOUT", &d)?;
+        }
+        if let Some(d) = var("CARTCAST_PAYMENT_TIMEOUT")? {
+            settings.payment_timeout = parse_duration("CARTCAST_PAYMENT_TIMEOUT", &d)?;
+        }
+        if let Some(n) = var("CARTCAST_BATCH_MAX")? {
+            settings.batch_max = parse_number("CARTCAST_BATCH_MAX", &n, 1, 100_000)? as usize;
+        }
+        Ok(settings)
+    }
+}
+
+fn var(name: &'static str) -> Result<Option<String>, ConfigError> {
+    match std::env::var(name) {
+        Ok(v) if v.trim().is_empty() => Ok(None),
+        Ok(v) => Ok(Some(v)),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(e) => Err(ConfigError { var: name, reason: e.to_string() }),
+    }
+}
+
+fn parse_number(var: &'static str, value: &str, min: u64, max: u64) -> Result<u64, ConfigError> {
+    match value.trim().parse::<u64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(ConfigError { var, reason: format!("`{value}` is not a number from {min} to {max}") }),
+    }
+}
+
+/// `250ms`, `3s`, `5m`, `1h`.
+pub fn parse_duration(var: &'static str, value: &str) -> Result<Duration, ConfigError> {
+    let value = value.trim();
+    let bad = || ConfigError { var, reason: format!("`{value}` is not a duration like 250ms, 3s, 5m or 1h") };
+    let split = value.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?;
+    let (number, unit) = value.split_at(split);
+    let n: u64 = number.parse().map_err(|_| bad())?;
+    Ok(match unit {
+        "ms" => Duration::from_millis(n),
+        "s" => Duration::from_secs(n),
+        "m" => Duration::from_secs(n * 60),
+        "h" => Duration::from_secs(n * 3600),
+        _ => return Err(bad()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_with_units() {
+        assert_eq!(parse_duration("X", "250ms").unwrap(), Duration::from_millis(250));
+        assert_eq!(parse_duration("X", "5m").unwrap(), Duration::from_secs(300));
+        assert!(parse_duration("X", "5").is_err());
+        assert!(parse_duration("X", "fast").is_err());
+    }
+}

@@ -1,0 +1,203 @@
+//! The command envelope: what the API appends to the command log and a
+//! partition's worker decides. A command's outcome is recorded once and is
+//! the answer to every repeat of its `command_id`.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use cartcast_domain::Role;
+use cartcast_domain::ids::ReservationId;
+
+/// Who asked: the token's subject and role.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub sub: String,
+    pub role: Role,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CommandEnvelope {
+    /// Derived from the caller's `Idempotency-Key` (scoped to the actor), else random.
+    pub command_id: Uuid,
+    pub actor: Actor,
+    pub correlation_id: Uuid,
+    pub received_at: DateTime<Utc>,
+    pub command: AppCommand,
+}
+
+/// Namespace for command ids derived from idempotency keys.
+const IDEMPOTENCY_NAMESPACE: Uuid = Uuid::from_u128(0x6361_7274_6361_7374_0000_0000_0000_0001);
+
+impl CommandEnvelope {
+    /// The command id for `key` sent by `actor`: two actors using the same key
+    /// never collide, and the same actor's repeat always maps to the same id.
+    pub fn command_id_for_key(actor: &Actor, key: &str) -> Uuid {
+        Uuid::new_v5(&IDEMPOTENCY_NAMESPACE, format!("{}\u{0}{}", actor.sub, key).as_bytes())
+    }
+
+    /// A deterministic child id (order ids, internal commands) of this command.
+    pub fn derived_id(&self, purpose: &str) -> Uuid {
+        Uuid::new_v5(&self.command_id, purpose.as_bytes())
+    }
+}
+
+/// Every command the outside world can send, already validated for shape.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AppCommand {
+    CreateProduct {
+        product_id: String,
+        sku: String,
+        title: String,
+        price_minor: i64,
+        currency: String,
+        stock: u64,
+    },
+    AddStock {
+        product_id: String,
+        add: u64,
+    },
+    Reserve {
+        product_id: String,
+        quantity: u64,
+    },
+    Release {
+        reservation_id: ReservationId,
+    },
+    Checkout {
+        reservation_id: ReservationId,
+        card: String,
+    },
+    CreateShow {
+        show_id: String,
+        title: String,
+        scheduled_at: Option<DateTime<Utc>>,
+        product_ids: Vec<String>,
+    },
+    PinProduct {
+        show_id: String,
+        product_id: String,
+    },
+    RegenerateStreamKey,
+}
+
+/// Which aggregate family a command is ordered with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RouteKind {
+    /// Products, their reservations and the orders placed from them.
+    Product,
+    Show,
+    Channel,
+}
+
+impl RouteKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RouteKind::Product => "product",
+            RouteKind::Show => "show",
+            RouteKind::Channel => "channel",
+        }
+    }
+}
+
+impl AppCommand {
+    /// The aggregate family and key that orders this command; all commands with
+    /// the same key go to the same partition, hence the same single writer.
+    pub fn route<'a>(&'a self, actor: &'a Actor) -> (RouteKind, &'a str) {
+        match self {
+            AppCommand::CreateProduct { product_id, .. }
+            | AppCommand::AddStock { product_id, .. }
+            | AppCommand::Reserve { product_id, .. } => (RouteKind::Product, product_id),
+            AppCommand::Release { reservation_id } | AppCommand::Checkout { reservation_id, .. } => {
+                (RouteKind::Product, reservation_id.product_id())
+            }
+            // A show's creation also opens the creator's channel, so shows are
+            // ordered by their creator's channel.
+            AppCommand::CreateShow { .. } | AppCommand::RegenerateStreamKey => (RouteKind::Channel, &actor.sub),
+            AppCommand::PinProduct { show_id, .. } => (RouteKind::Show, show_id),
+        }
+    }
+
+    /// The partition (0..partitions) that owns this command.
+    pub fn partition(&self, actor: &Actor, partitions: u32) -> u32 {
+        let (kind, key) = self.route(actor);
+        partition_of(kind, key, partitions)
+    }
+
+    /// A short name for logs and metrics.
+    pub fn name(&self) -> &'static str {
+        match self {
+            AppCommand::CreateProduct { .. } => "create_product",
+            AppCommand::AddStock { .. } => "add_stock",
+            AppCommand::Reserve { .. } => "reserve",
+            AppCommand::Release { .. } => "release",
+            AppCommand::Checkout { .. } => "checkout",
+            AppCommand::CreateShow { .. } => "create_show",
+            AppCommand::PinProduct { .. } => "pin_product",
+            AppCommand::RegenerateStreamKey => "regenerate_stream_key",
+        }
+    }
+}
+
+/// Stable FNV-1a hash of `kind/key`, so every process agrees on ownership.
+pub fn partition_of(kind: RouteKind, key: &str, partitions: u32) -> u32 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in kind.as_str().bytes().chain([b'/']).chain(key.bytes()) {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    (hash % u64::from(partitions.max(1))) as u32
+}
+
+/// The answer to a command: an HTTP status and JSON body, recorded with the
+/// command so that every repeat of its id answers the same.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Outcome {
+    pub status: u16,
+    pub body: serde_json::Value,
+    /// Feed position of the command's last event, for `?after=` reads; not
+    /// recorded (a replayed command gets it again from the feed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<u64>,
+}
+
+impl Outcome {
+    pub fn ok(status: u16, body: serde_json::Value) -> Self {
+        Self { status, body, position: None }
+    }
+
+    /// A refusal in the API's error shape `{"error":{"code","message"}}`.
+    pub fn refused(status: u16, code: &str, message: impl std::fmt::Display) -> Self {
+        Self::ok(status, serde_json::json!({"error": {"code": code, "message": message.to_string()}}))
+    }
+
+    pub fn is_success(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn viewer(sub: &str) -> Actor {
+        Actor { sub: sub.to_owned(), role: Role::Viewer }
+    }
+
+    #[test]
+    fn the_same_key_from_two_actors_gives_two_command_ids() {
+        let a = CommandEnvelope::command_id_for_key(&viewer("ann"), "k1");
+        let b = CommandEnvelope::command_id_for_key(&viewer("bob"), "k1");
+        assert_ne!(a, b);
+        assert_eq!(a, CommandEnvelope::command_id_for_key(&viewer("ann"), "k1"));
+    }
+
+    #[test]
+    fn a_reservation_is_ordered_with_its_product() {
+        let actor = viewer("ann");
+        let reserve = AppCommand::Reserve { product_id: "p1".into(), quantity: 1 };
+        let release = AppCommand::Release { reservation_id: ReservationId::new("p1", 7) };
+        assert_eq!(reserve.partition(&actor, 16), release.partition(&actor, 16));
+    }
+}

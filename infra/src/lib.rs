@@ -1,0 +1,21 @@
+//! Adapters between Cartcast's pure domain and the outside world, one per
+//! deployment shape behind each trait, plus the command envelope they carry.
+//!
+//! # Layout
+//! - [`envelope`]: the command envelope (id, actor, correlation, time), the
+//!   application commands it wraps, their routing to partitions, and the
+//!   recorded outcome a caller gets back — the same for every repeat.
+//! - [`store`]: the [`store::EventStore`] trait — events and `command_log`
+//!   rows committed in one transaction — with SQLite (embedded) and
+//!   PostgreSQL (distributed, the `postgres-es` schema) adapters.
+//! - [`bus`]: the command log ([`bus::CommandBus`] for callers,
+//!   [`bus::CommandSource`] for partition owners), the ordered event feed
+//!   ([`bus::EventFeed`]) and partition leases; in-process and JetStream adapters.
+//! - [`payment`]: the [`payment::PaymentGateway`] trait and the built-in test gateway.
+//! - [`config`]: typed settings for both shapes.
+
+pub mod bus;
+pub mod config;
+pub mod envelope;
+pub mod payment;
+pub mod store;

@@ -1,0 +1,16 @@
+//! Read models built from the event feed, and the queries screens use.
+//!
+//! # Layout
+//! - [`read_models`]: the read-model database (SQLite or PostgreSQL through
+//!   sqlx's Any driver — one code path for both shapes) and its queries:
+//!   products with live stock, orders and their history, shows, channels.
+//! - [`catalog`]: the projection that turns events into those rows.
+//! - [`runner`]: feeds a projection from the `EVENTS` feed, storing its
+//!   position in the same transaction as its rows (exactly once), one
+//!   [`runner::ProjectionRunner::try_process_next`] at a time.
+
+pub mod catalog;
+pub mod read_models;
+pub mod runner;
+
+pub use read_models::{HistoryEntry, OrderView, ProductView, ReadModels, ShowView, StockView};

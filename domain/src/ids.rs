@@ -3,6 +3,9 @@
 
 use std::fmt;
 
+/// Longest product id, in bytes, that a reservation id can carry.
+pub(crate) const MAX_PRODUCT_ID_LEN: usize = 64;
+
 /// `<product_id>.<n>`: the n-th hold taken on a product.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -31,7 +34,7 @@ impl std::str::FromStr for ReservationId {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let bad = || BadReservationId(s.to_owned());
         let (product, number) = s.rsplit_once('.').ok_or_else(bad)?;
-        if product.is_empty() || product.len() > 64 {
+        if product.is_empty() || product.len() > MAX_PRODUCT_ID_LEN {
             return Err(bad());
         }
         let number = number.parse().map_err(|_| bad())?;

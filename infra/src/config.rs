@@ -46,7 +46,11 @@ impl Settings {
             settings.partitions = parse_number("CARTCAST_PARTITIONS", &n, 1, 1024)? as u32;
         }
         if let Some(d) = var("CARTCAST_HOLD_FOR")? {
-            settings.hold_for = parse_duration("CARTCAST_HOLD_FOR", &d)?;
+            let hold_for = parse_duration("CARTCAST_HOLD_FOR", &d)?;
+            if !(Duration::from_secs(1)..=Duration::from_secs(24 * 3600)).contains(&hold_for) {
+                return Err(ConfigError { var: "CARTCAST_HOLD_FOR", reason: "must be from 1s to 24h".into() });
+            }
+            settings.hold_for = hold_for;
         }
         if let Some(d) = var("CARTCAST_COMMAND_TIMEOUT")? {
             settings.command_timeout = parse_duration("CARTCAST_COMMAND_TIMEOUT", &d)?;

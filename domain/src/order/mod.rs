@@ -5,6 +5,8 @@
 mod aggregate;
 mod commands;
 mod events;
+#[cfg(test)]
+mod tests;
 
 pub use aggregate::{Order, OrderError, OrderStatus};
 pub use commands::{OrderCommand, PaymentResult};

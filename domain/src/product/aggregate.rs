@@ -7,7 +7,7 @@ use cqrs_es::Aggregate;
 use cqrs_es::event_sink::EventSink;
 
 use super::{ProductCommand, ProductEvent};
-use crate::ids::ReservationId;
+use crate::ids::{MAX_PRODUCT_ID_LEN, ReservationId};
 use crate::money::Currency;
 
 /// The four stock counters; `available + reserved + sold = total` always.
@@ -49,6 +49,24 @@ pub struct Product {
     pub holds: BTreeMap<String, Hold>,
     /// Holds ever taken; numbers the next reservation id.
     pub holds_taken: u64,
+    /// How each hold that left `holds` ended, so a late checkout is told why.
+    #[serde(default)]
+    pub ended: BTreeMap<String, EndedHold>,
+}
+
+/// A hold that is no longer live, and how it ended.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct EndedHold {
+    pub buyer: String,
+    pub end: HoldEnd,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "end", rename_all = "snake_case")]
+pub enum HoldEnd {
+    Released,
+    Expired { expires_at: DateTime<Utc> },
+    Sold { order_id: String },
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -69,6 +87,10 @@ pub enum ProductError {
     NotHolder,
     #[error("the reservation expired at {expires_at}")]
     ReservationExpired { expires_at: DateTime<Utc> },
+    #[error("the reservation was released")]
+    ReservationReleased,
+    #[error("the reservation was already checked out (order {order_id})")]
+    ReservationSold { order_id: String },
 }
 
 impl ProductError {
@@ -83,6 +105,8 @@ impl ProductError {
             ProductError::UnknownReservation => "reservation_not_found",
             ProductError::NotHolder => "not_holder",
             ProductError::ReservationExpired { .. } => "reservation_expired",
+            ProductError::ReservationReleased => "reservation_released",
+            ProductError::ReservationSold { .. } => "reservation_sold",
         }
     }
 }
@@ -100,10 +124,18 @@ impl Product {
         now: DateTime<Utc>,
     ) -> Result<&Hold, ProductError> {
         self.exists()?;
-        let hold = self
-            .holds
-            .get(&reservation_id.to_string())
-            .ok_or(ProductError::UnknownReservation)?;
+        let key = reservation_id.to_string();
+        let Some(hold) = self.holds.get(&key) else {
+            let ended = self.ended.get(&key).ok_or(ProductError::UnknownReservation)?;
+            if ended.buyer != buyer {
+                return Err(ProductError::NotHolder);
+            }
+            return Err(match &ended.end {
+                HoldEnd::Released => ProductError::ReservationReleased,
+                HoldEnd::Expired { expires_at } => ProductError::ReservationExpired { expires_at: *expires_at },
+                HoldEnd::Sold { order_id } => ProductError::ReservationSold { order_id: order_id.clone() },
+            });
+        };
         if hold.buyer != buyer {
             return Err(ProductError::NotHolder);
         }
@@ -111,6 +143,13 @@ impl Product {
             return Err(ProductError::ReservationExpired { expires_at: hold.expires_at });
         }
         Ok(hold)
+    }
+
+    fn end_hold(&mut self, reservation_id: &ReservationId, end: HoldEnd) {
+        let key = reservation_id.to_string();
+        if let Some(hold) = self.holds.remove(&key) {
+            self.ended.insert(key, EndedHold { buyer: hold.buyer, end });
+        }
     }
 
     /// The earliest hold deadline, for the worker's timer.
@@ -124,6 +163,9 @@ impl Product {
             ProductCommand::Create { product_id, seller, sku, title, price_minor, currency, stock: units } => {
                 if self.product_id.is_some() {
                     return Err(ProductError::AlreadyExists);
+                }
+                if product_id.is_empty() || product_id.len() > MAX_PRODUCT_ID_LEN {
+                    return Err(ProductError::Invalid { field: "product_id", reason: "must be 1 to 64 bytes" });
                 }
                 check_text("sku", &sku, 64)?;
                 check_text("title", &title, 200)?;
@@ -257,10 +299,15 @@ impl Aggregate for Product {
                 self.holds_taken += 1;
                 self.holds.insert(reservation_id.to_string(), Hold { buyer, quantity, expires_at });
             }
-            ProductEvent::ReservationReleased { reservation_id, .. }
-            | ProductEvent::ReservationExpired { reservation_id, .. }
-            | ProductEvent::UnitsSold { reservation_id, .. } => {
-                self.holds.remove(&reservation_id.to_string());
+            ProductEvent::ReservationReleased { reservation_id, .. } => self.end_hold(&reservation_id, HoldEnd::Released),
+            ProductEvent::ReservationExpired { reservation_id, .. } => {
+                let expires_at = self.holds.get(&reservation_id.to_string()).map(|h| h.expires_at);
+                if let Some(expires_at) = expires_at {
+                    self.end_hold(&reservation_id, HoldEnd::Expired { expires_at });
+                }
+            }
+            ProductEvent::UnitsSold { reservation_id, order_id, .. } => {
+                self.end_hold(&reservation_id, HoldEnd::Sold { order_id })
             }
         }
     }

@@ -5,7 +5,9 @@
 mod aggregate;
 mod commands;
 mod events;
+#[cfg(test)]
+mod tests;
 
-pub use aggregate::{Hold, Product, ProductError, Stock};
+pub use aggregate::{EndedHold, Hold, HoldEnd, Product, ProductError, Stock};
 pub use commands::ProductCommand;
 pub use events::ProductEvent;

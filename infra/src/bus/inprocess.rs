@@ -1,1 +1,177 @@
-//! (being written)
+//! The embedded shape's bus: bounded tokio channels as the command log (one
+//! per partition, answered through oneshot channels), the event store's own
+//! global order as the event feed, and leases that are always this process's.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures::stream::{self, BoxStream, StreamExt};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use super::{BusError, CommandBus, CommandSource, Delivery, DeliveryHandle, EventFeed, FeedEvent, Lease, PartitionLeases};
+use crate::envelope::{CommandEnvelope, Outcome};
+use crate::store::{EventStore, StoredEvent};
+
+/// Commands waiting per partition before callers wait to enqueue (back-pressure).
+const QUEUE_DEPTH: usize = 65_536;
+
+type Reply = oneshot::Sender<Result<Outcome, BusError>>;
+
+/// The callers' side: routes each envelope to its partition's queue.
+#[derive(Debug, Clone)]
+pub struct InProcessBus {
+    partitions: Arc<Vec<mpsc::Sender<(CommandEnvelope, Reply)>>>,
+}
+
+/// One partition's queue, consumed by its worker.
+#[derive(Debug)]
+pub struct InProcessSource {
+    receiver: mpsc::Receiver<(CommandEnvelope, Reply)>,
+}
+
+impl InProcessBus {
+    /// A bus with `partitions` queues and the sources that drain them, in partition order.
+    pub fn new(partitions: u32) -> (Self, Vec<InProcessSource>) {
+        let (senders, sources) = (0..partitions.max(1))
+            .map(|_| {
+                let (tx, rx) = mpsc::channel(QUEUE_DEPTH);
+                (tx, InProcessSource { receiver: rx })
+            })
+            .unzip();
+        (Self { partitions: Arc::new(senders) }, sources)
+    }
+}
+
+#[async_trait]
+impl CommandBus for InProcessBus {
+    async fn dispatch(&self, envelope: CommandEnvelope, timeout: Duration) -> Result<Outcome, BusError> {
+        let partition = envelope.command.partition(&envelope.actor, self.partitions.len() as u32) as usize;
+        let (reply, answer) = oneshot::channel();
+        let deadline = tokio::time::Instant::now() + timeout;
+        tokio::time::timeout_at(deadline, self.partitions[partition].send((envelope, reply)))
+            .await
+            .map_err(|_| BusError::Timeout(timeout))?
+            .map_err(|_| BusError::Closed)?;
+        match tokio::time::timeout_at(deadline, answer).await {
+            Err(_) => Err(BusError::Timeout(timeout)),
+            Ok(Err(_)) => Err(BusError::Closed),
+            Ok(Ok(result)) => result,
+        }
+    }
+}
+
+struct InProcessHandle {
+    reply: Reply,
+}
+
+#[async_trait]
+impl DeliveryHandle for InProcessHandle {
+    async fn settle(self: Box<Self>, outcome: &Outcome) {
+        // The caller may have timed out and gone; its retry finds the record.
+        let _ = self.reply.send(Ok(outcome.clone()));
+    }
+
+    async fn retry(self: Box<Self>) {
+        // An in-process queue cannot redeliver: the caller is told to retry.
+        let _ = self.reply.send(Err(BusError::Unavailable("the command was not committed; retry".into())));
+    }
+}
+
+#[async_trait]
+impl CommandSource for InProcessSource {
+    async fn next_batch(&mut self, max: usize, wait: Duration) -> Result<Vec<Delivery>, BusError> {
+        let mut batch: Vec<(CommandEnvelope, Reply)> = Vec::new();
+        match tokio::time::timeout(wait, self.receiver.recv()).await {
+            Err(_) => return Ok(Vec::new()),
+            Ok(None) => return Err(BusError::Closed),
+            Ok(Some(first)) => batch.push(first),
+        }
+        while batch.len() < max {
+            match self.receiver.try_recv() {
+                Ok(next) => batch.push(next),
+                Err(_) => break,
+            }
+        }
+        Ok(batch
+            .into_iter()
+            .map(|(envelope, reply)| Delivery { envelope, handle: Box::new(InProcessHandle { reply }) })
+            .collect())
+    }
+}
+
+/// The event feed of the embedded shape: the store's global order, with a
+/// watch channel to wake subscribers when new events are committed.
+#[derive(Clone)]
+pub struct StoreFeed {
+    store: Arc<dyn EventStore>,
+    head: watch::Sender<u64>,
+}
+
+impl StoreFeed {
+    pub fn new(store: Arc<dyn EventStore>) -> Self {
+        Self { store, head: watch::Sender::new(0) }
+    }
+}
+
+/// Events read per store query while catching up.
+const PAGE: u32 = 512;
+
+#[async_trait]
+impl EventFeed for StoreFeed {
+    async fn publish(&self, _events: &[StoredEvent], store_positions: &[u64]) -> Result<Vec<u64>, BusError> {
+        if let Some(&last) = store_positions.iter().max() {
+            self.head.send_if_modified(|head| {
+                let newer = last > *head;
+                if newer {
+                    *head = last;
+                }
+                newer
+            });
+        }
+        Ok(store_positions.to_vec())
+    }
+
+    async fn subscribe(&self, after: u64) -> Result<BoxStream<'static, Result<FeedEvent, BusError>>, BusError> {
+        let store = self.store.clone();
+        let head = self.head.subscribe();
+        let pages = stream::unfold((store, head, after), |(store, mut head, after)| async move {
+            loop {
+                match store.read_all(after, PAGE).await {
+                    Err(e) => return Some((vec![Err(BusError::Unavailable(e.to_string()))], (store, head, after))),
+                    Ok(page) if !page.is_empty() => {
+                        let last = page.last().map_or(after, |(p, _)| *p);
+                        let events = page.into_iter().map(|(position, event)| Ok(FeedEvent { position, event })).collect();
+                        return Some((events, (store, head, last)));
+                    }
+                    // Caught up: wait for the next commit (or re-check now and
+                    // then, in case events were committed by another handle).
+                    Ok(_) => {
+                        let _ = tokio::time::timeout(Duration::from_secs(1), head.changed()).await;
+                    }
+                }
+            }
+        });
+        Ok(pages.flat_map(stream::iter).boxed())
+    }
+}
+
+/// In one process every partition is ours.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct LocalLeases;
+
+struct LocalLease;
+
+#[async_trait]
+impl PartitionLeases for LocalLeases {
+    async fn acquire(&self, _partition: u32) -> Result<Box<dyn Lease>, BusError> {
+        Ok(Box::new(LocalLease))
+    }
+}
+
+#[async_trait]
+impl Lease for LocalLease {
+    async fn lost(&mut self) {
+        std::future::pending::<()>().await
+    }
+}

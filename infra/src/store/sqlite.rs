@@ -1,1 +1,169 @@
-//! (being written)
+//! The embedded shape's event store: one SQLite file in WAL mode with the
+//! same schema idea as PostgreSQL (`migrations/sqlite/events`). Its
+//! `position` column is the store's own global order, which the in-process
+//! feed serves as the `$all` stream.
+
+use std::path::Path;
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::Row;
+use uuid::Uuid;
+
+use super::{CommandRecord, CommitBatch, EventKey, EventMetadata, EventStore, StoreError, StoredEvent};
+
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Open (creating if needed) the event store file and run its migrations.
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: a commit is on disk before the worker answers the caller.
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(std::time::Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        sqlx::migrate!("../migrations/sqlite/events")
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Unavailable(e.into()))?;
+        Ok(Self { pool })
+    }
+}
+
+fn to_event(row: &sqlx::sqlite::SqliteRow) -> Result<(u64, StoredEvent), StoreError> {
+    let payload: String = row.get("payload");
+    let metadata: String = row.get("metadata");
+    let event = StoredEvent {
+        aggregate_type: row.get("aggregate_type"),
+        aggregate_id: row.get("aggregate_id"),
+        sequence: row.get::<i64, _>("sequence") as u64,
+        event_type: row.get("event_type"),
+        event_version: row.get("event_version"),
+        payload: serde_json::from_str(&payload)?,
+        metadata: serde_json::from_str::<EventMetadata>(&metadata)?,
+    };
+    Ok((row.get::<i64, _>("position") as u64, event))
+}
+
+const EVENT_COLUMNS: &str =
+    "position, aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata";
+
+#[async_trait]
+impl EventStore for SqliteStore {
+    async fn load(&self, aggregate_type: &str, aggregate_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE aggregate_type = ? AND aggregate_id = ? ORDER BY sequence"
+        ))
+        .bind(aggregate_type)
+        .bind(aggregate_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| to_event(r).map(|(_, e)| e)).collect()
+    }
+
+    async fn commit(&self, batch: &CommitBatch) -> Result<Vec<u64>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut positions = Vec::with_capacity(batch.events.len());
+        for event in &batch.events {
+            let inserted = sqlx::query(
+                "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING position",
+            )
+            .bind(&event.aggregate_type)
+            .bind(&event.aggregate_id)
+            .bind(event.sequence as i64)
+            .bind(&event.event_type)
+            .bind(&event.event_version)
+            .bind(event.payload.to_string())
+            .bind(serde_json::to_string(&event.metadata)?)
+            .fetch_one(&mut *tx)
+            .await;
+            match inserted {
+                Ok(row) => positions.push(row.get::<i64, _>(0) as u64),
+                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                    return Err(StoreError::Conflict(event.msg_id()));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let now = chrono::Utc::now().to_rfc3339();
+        for record in &batch.commands {
+            sqlx::query("INSERT INTO command_log (command_id, outcome, events, recorded_at) VALUES (?, ?, ?, ?)")
+                .bind(record.command_id.to_string())
+                .bind(serde_json::to_string(&record.outcome)?)
+                .bind(serde_json::to_string(&record.events)?)
+                .bind(&now)
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| match e {
+                    sqlx::Error::Database(d) if d.is_unique_violation() => {
+                        StoreError::Conflict(format!("command {}", record.command_id))
+                    }
+                    e => e.into(),
+                })?;
+        }
+        tx.commit().await?;
+        Ok(positions)
+    }
+
+    async fn recorded(&self, command_ids: &[Uuid]) -> Result<Vec<CommandRecord>, StoreError> {
+        let mut records = Vec::new();
+        // SQLite caps bound parameters; ask in slices.
+        for chunk in command_ids.chunks(500) {
+            let placeholders = vec!["?"; chunk.len()].join(",");
+            let sql = format!("SELECT command_id, outcome, events FROM command_log WHERE command_id IN ({placeholders})");
+            let mut query = sqlx::query(&sql);
+            for id in chunk {
+                query = query.bind(id.to_string());
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                let id: String = row.get(0);
+                records.push(CommandRecord {
+                    command_id: Uuid::parse_str(&id).map_err(|e| StoreError::Corrupt(serde::de::Error::custom(e)))?,
+                    outcome: serde_json::from_str(&row.get::<String, _>(1))?,
+                    events: serde_json::from_str(&row.get::<String, _>(2))?,
+                });
+            }
+        }
+        Ok(records)
+    }
+
+    async fn events(&self, keys: &[EventKey]) -> Result<Vec<StoredEvent>, StoreError> {
+        let mut events = Vec::with_capacity(keys.len());
+        for key in keys {
+            let row = sqlx::query(&format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE aggregate_type = ? AND aggregate_id = ? AND sequence = ?"
+            ))
+            .bind(&key.aggregate_type)
+            .bind(&key.aggregate_id)
+            .bind(key.sequence as i64)
+            .fetch_one(&self.pool)
+            .await?;
+            events.push(to_event(&row)?.1);
+        }
+        Ok(events)
+    }
+
+    async fn aggregate_ids(&self, aggregate_type: &str) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query("SELECT DISTINCT aggregate_id FROM events WHERE aggregate_type = ?")
+            .bind(aggregate_type)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    async fn read_all(&self, after: u64, limit: u32) -> Result<Vec<(u64, StoredEvent)>, StoreError> {
+        let rows = sqlx::query(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?"))
+            .bind(after as i64)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(to_event).collect()
+    }
+}

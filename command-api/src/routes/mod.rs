@@ -1,0 +1,17 @@
+//! HTTP handlers, one module per resource.
+
+mod health;
+mod metrics;
+mod openapi;
+mod orders;
+mod products;
+mod reservations;
+mod shows;
+
+pub use health::*;
+pub use metrics::*;
+pub use openapi::*;
+pub use orders::*;
+pub use products::*;
+pub use reservations::*;
+pub use shows::*;

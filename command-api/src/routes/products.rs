@@ -1,0 +1,167 @@
+//! Products: create one, add stock, read it with live stock.
+
+use anyhow::Context;
+use axum::Json;
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use cartcast_domain::money::Currency;
+use cartcast_infra::envelope::AppCommand;
+use cartcast_projections::{ProductView, StockView};
+
+use super::openapi::{CommandRefusals, ReadRefusals};
+use crate::auth::Creator;
+use crate::command::{CommandContext, CommandReply, new_resource_id};
+use crate::error::{ApiError, ErrorBody, NotFound};
+use crate::extract::{IdempotencyKey, JsonBody, PathId, ReadAfter};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateProductRequest {
+    #[schema(example = "HOODIE-M")]
+    pub sku: String,
+    #[schema(example = "Tour hoodie, size M")]
+    pub title: String,
+    /// Price in the currency's minor unit (cents).
+    #[schema(example = 4900)]
+    pub price_minor: u64,
+    /// ISO 4217 code.
+    #[schema(example = "EUR")]
+    pub currency: String,
+    /// Units for sale.
+    #[schema(example = 100)]
+    pub stock: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProductCreated {
+    pub product_id: String,
+    /// Pass as `?after=` to read this product back.
+    pub position: Option<u64>,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/products",
+    tag = "products",
+    request_body = CreateProductRequest,
+    params(IdempotencyKey),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created (or the first answer to this Idempotency-Key)", body = ProductCreated),
+        CommandRefusals,
+    ),
+)]
+pub async fn create_product(
+    State(state): State<AppState>,
+    context: CommandContext<Creator>,
+    JsonBody(body): JsonBody<CreateProductRequest>,
+) -> Result<CommandReply, ApiError> {
+    let currency = Currency::parse(&body.currency).map_err(|e| ApiError::invalid("currency", e))?;
+    let price_minor = i64::try_from(body.price_minor).map_err(|_| ApiError::invalid("price_minor", "is too large"))?;
+    context
+        .send(&state, |command_id| AppCommand::CreateProduct {
+            product_id: new_resource_id(command_id, "product"),
+            sku: body.sku,
+            title: body.title,
+            price_minor,
+            currency: currency.as_str().to_owned(),
+            stock: body.stock,
+        })
+        .await
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddStockRequest {
+    /// Units to add.
+    #[schema(example = 20)]
+    pub add: u64,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/products/{id}/stock",
+    tag = "products",
+    request_body = AddStockRequest,
+    params(("id" = String, Path, description = "Product id"), IdempotencyKey),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The product's new stock", body = Stock),
+        (status = 403, description = "`not_seller`: only the product's creator adds stock", body = ErrorBody),
+        (status = 404, description = "`product_not_found`", body = ErrorBody),
+        CommandRefusals,
+    ),
+)]
+pub async fn add_stock(
+    State(state): State<AppState>,
+    context: CommandContext<Creator>,
+    PathId(product_id): PathId,
+    JsonBody(body): JsonBody<AddStockRequest>,
+) -> Result<CommandReply, ApiError> {
+    context.send(&state, |_| AppCommand::AddStock { product_id, add: body.add }).await
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Stock {
+    /// Always `available + reserved + sold`.
+    pub total: i64,
+    pub available: i64,
+    pub reserved: i64,
+    pub sold: i64,
+}
+
+impl From<StockView> for Stock {
+    fn from(view: StockView) -> Self {
+        Self { total: view.total, available: view.available, reserved: view.reserved, sold: view.sold }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Product {
+    pub product_id: String,
+    /// The creator who sells it.
+    pub seller: String,
+    pub sku: String,
+    pub title: String,
+    pub price_minor: i64,
+    pub currency: String,
+    pub stock: Stock,
+}
+
+impl From<ProductView> for Product {
+    fn from(view: ProductView) -> Self {
+        Self {
+            product_id: view.product_id,
+            seller: view.seller,
+            sku: view.sku,
+            title: view.title,
+            price_minor: view.price_minor,
+            currency: view.currency,
+            stock: view.stock.into(),
+        }
+    }
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/products/{id}",
+    tag = "products",
+    params(("id" = String, Path, description = "Product id"), ReadAfter),
+    responses(
+        (status = 200, body = Product),
+        (status = 404, description = "`product_not_found`", body = ErrorBody),
+        ReadRefusals,
+    ),
+)]
+pub async fn get_product(
+    State(state): State<AppState>,
+    PathId(product_id): PathId,
+    after: ReadAfter,
+) -> Result<Json<Product>, ApiError> {
+    after.wait(&state.read_models).await?;
+    let product = state.read_models.product(&product_id).await.context("reading a product")?;
+    Ok(Json(product.ok_or(ApiError::NotFound(NotFound::Product))?.into()))
+}

@@ -1,0 +1,174 @@
+//! Shows: schedule one, read it (its stream key only for its creator), pin a
+//! product on screen.
+
+use anyhow::Context;
+use axum::Json;
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use cartcast_infra::envelope::AppCommand;
+use cartcast_projections::ShowView;
+
+use super::openapi::{CommandAnswer, CommandRefusals, ReadRefusals};
+use crate::auth::{Authenticated, Creator};
+use crate::command::{CommandContext, CommandReply, new_resource_id};
+use crate::error::{ApiError, ErrorBody, NotFound};
+use crate::extract::{IdempotencyKey, JsonBody, PathId, ReadAfter};
+use crate::state::AppState;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateShowRequest {
+    #[schema(example = "Friday drop")]
+    pub title: String,
+    pub scheduled_at: Option<DateTime<Utc>>,
+    /// Products sold during the show.
+    #[serde(default)]
+    pub product_ids: Vec<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ShowCreated {
+    pub show_id: String,
+    /// Point OBS here: `rtmp://HOST:PORT/live`.
+    #[schema(example = "rtmp://127.0.0.1:1935/live")]
+    pub ingest_url: String,
+    /// The RTMP stream name; keep it secret.
+    pub stream_key: String,
+    pub position: Option<u64>,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/shows",
+    tag = "shows",
+    request_body = CreateShowRequest,
+    params(IdempotencyKey),
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Scheduled; stream to `ingest_url` with `stream_key`", body = ShowCreated),
+        CommandRefusals,
+    ),
+)]
+pub async fn create_show(
+    State(state): State<AppState>,
+    context: CommandContext<Creator>,
+    JsonBody(body): JsonBody<CreateShowRequest>,
+) -> Result<CommandReply, ApiError> {
+    let reply = context
+        .send(&state, |command_id| AppCommand::CreateShow {
+            show_id: new_resource_id(command_id, "show"),
+            title: body.title,
+            scheduled_at: body.scheduled_at,
+            product_ids: body.product_ids,
+        })
+        .await?;
+    Ok(reply.with_field("ingest_url", state.ingest_url.clone()))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Viewers {
+    /// Open sockets.
+    pub connected: u64,
+    /// Of those, players that report playing.
+    pub watching: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Show {
+    pub show_id: String,
+    pub creator: String,
+    pub title: String,
+    #[schema(example = "scheduled")]
+    pub status: String,
+    pub scheduled_at: Option<String>,
+    pub product_ids: Vec<String>,
+    pub pinned_product_id: Option<String>,
+    /// The HLS master playlist.
+    #[schema(example = "/hls/0190b2c4-0000-7000-8000-000000000000/master.m3u8")]
+    pub manifest_url: String,
+    pub viewers: Viewers,
+    /// Only for the show's creator.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream_key: Option<String>,
+    /// Only for the show's creator.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ingest_url: Option<String>,
+}
+
+impl Show {
+    /// The public view, plus the ingest details when `creator_view`.
+    fn new(view: ShowView, creator_view: bool, ingest_url: &str) -> Self {
+        Self {
+            manifest_url: format!("/hls/{}/master.m3u8", view.show_id),
+            // Live counts come from the interaction path, which is not wired yet.
+            viewers: Viewers { connected: 0, watching: 0 },
+            stream_key: view.stream_key.filter(|_| creator_view),
+            ingest_url: creator_view.then(|| ingest_url.to_owned()),
+            show_id: view.show_id,
+            creator: view.creator,
+            title: view.title,
+            status: view.status,
+            scheduled_at: view.scheduled_at,
+            product_ids: view.product_ids,
+            pinned_product_id: view.pinned_product_id,
+        }
+    }
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/shows/{id}",
+    tag = "shows",
+    params(("id" = String, Path, description = "Show id"), ReadAfter),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, body = Show),
+        (status = 404, description = "`show_not_found`", body = ErrorBody),
+        ReadRefusals,
+    ),
+)]
+pub async fn get_show(
+    State(state): State<AppState>,
+    user: Option<Authenticated>,
+    PathId(show_id): PathId,
+    after: ReadAfter,
+) -> Result<Json<Show>, ApiError> {
+    after.wait(&state.read_models).await?;
+    let show = state.read_models.show(&show_id).await.context("reading a show")?;
+    let show = show.ok_or(ApiError::NotFound(NotFound::Show))?;
+    let creator_view = user.is_some_and(|user| user.is(&show.creator));
+    Ok(Json(Show::new(show, creator_view, &state.ingest_url)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PinRequest {
+    /// One of the show's products.
+    pub product_id: String,
+}
+
+#[utoipa::path(
+    post,
+    path = "/api/v1/shows/{id}/pin",
+    tag = "shows",
+    request_body = PinRequest,
+    params(("id" = String, Path, description = "Show id"), IdempotencyKey),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Pinned", body = CommandAnswer),
+        (status = 403, description = "`not_creator`: only the show's creator pins", body = ErrorBody),
+        (status = 404, description = "`show_not_found`", body = ErrorBody),
+        CommandRefusals,
+    ),
+)]
+pub async fn pin_product(
+    State(state): State<AppState>,
+    context: CommandContext<Creator>,
+    PathId(show_id): PathId,
+    JsonBody(body): JsonBody<PinRequest>,
+) -> Result<CommandReply, ApiError> {
+    context.send(&state, |_| AppCommand::PinProduct { show_id, product_id: body.product_id }).await
+}

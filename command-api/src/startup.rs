@@ -1,0 +1,64 @@
+//! The HTTP application: the router, bound to a listener, served until a
+//! shutdown signal.
+
+use std::future::Future;
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware;
+use axum::routing::{delete, get, post};
+use tokio::net::TcpListener;
+
+use crate::error::{ApiError, NotFound};
+use crate::extract::BODY_LIMIT;
+use crate::instrument;
+use crate::routes;
+use crate::state::AppState;
+
+/// A bound, not yet serving, HTTP API.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+}
+
+impl Application {
+    /// Binds `addr` (port 0 picks a free port; see [`Self::local_addr`]).
+    pub async fn build(addr: SocketAddr, state: AppState) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(addr).await?;
+        Ok(Self { listener, router: router(state) })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound TCP listener has an address")
+    }
+
+    /// Serves until `shutdown` resolves, then finishes the requests in flight.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await
+    }
+}
+
+/// Every route, behind the body limit and the per-request observability.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(routes::healthz))
+        .route("/metrics", get(routes::metrics))
+        .route("/api/v1/openapi.json", get(routes::openapi_json))
+        .route("/api/v1/products", post(routes::create_product))
+        .route("/api/v1/products/{id}", get(routes::get_product))
+        .route("/api/v1/products/{id}/stock", post(routes::add_stock))
+        .route("/api/v1/products/{id}/reservations", post(routes::reserve))
+        .route("/api/v1/reservations/{id}", delete(routes::release))
+        .route("/api/v1/reservations/{id}/checkout", post(routes::checkout))
+        .route("/api/v1/orders/{id}", get(routes::get_order))
+        .route("/api/v1/orders/{id}/history", get(routes::order_history))
+        .route("/api/v1/shows", post(routes::create_show))
+        .route("/api/v1/shows/{id}", get(routes::get_show))
+        .route("/api/v1/shows/{id}/pin", post(routes::pin_product))
+        .fallback(|| async { ApiError::NotFound(NotFound::Route) })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(instrument::observe))
+        .with_state(state)
+}

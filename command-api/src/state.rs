@@ -1,0 +1,27 @@
+//! What every handler shares: the command bus, the read models, the token
+//! signer and the settings, cloned cheaply into each request.
+
+use std::sync::Arc;
+
+use metrics_exporter_prometheus::PrometheusHandle;
+
+use cartcast_infra::bus::CommandBus;
+use cartcast_infra::config::Settings;
+use cartcast_projections::ReadModels;
+
+use crate::auth::Signer;
+
+#[derive(Clone)]
+pub struct AppState {
+    /// The command log of this shape (in-process or JetStream); handlers only dispatch.
+    pub bus: Arc<dyn CommandBus>,
+    /// Queries for GET routes; eventually consistent, hence `?after=`.
+    pub read_models: ReadModels,
+    pub signer: Arc<Signer>,
+    /// `command_timeout` bounds how long a handler waits for an outcome.
+    pub settings: Settings,
+    /// Where creators point OBS, e.g. `rtmp://127.0.0.1:1935/live`; answered on show creation.
+    pub ingest_url: String,
+    /// Renders the process-wide recorder for `GET /metrics` (see [`crate::telemetry::metrics_handle`]).
+    pub metrics: PrometheusHandle,
+}

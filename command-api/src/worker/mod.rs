@@ -1,0 +1,328 @@
+//! The partition worker: the single writer of one partition. It pulls
+//! commands from the command log in batches, decides them against aggregates
+//! kept hot in memory, commits each batch's events together with a
+//! `command_log` row per command in one transaction, publishes the events to
+//! the feed, then answers and acknowledges. A redelivered command finds its
+//! row, its recorded events are republished (the feed de-duplicates) and it
+//! gets the same answer: exactly once.
+//!
+//! Reservation holds expire on timers kept here and rebuilt from the store
+//! when the partition is (re)acquired. Checkouts pay outside the loop: phase 1
+//! places the order, the payment runs as a task, phase 2 records its result.
+
+mod checkout;
+mod decide;
+mod hot;
+mod timers;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
+use uuid::Uuid;
+
+use cartcast_domain::order::PaymentResult;
+use cartcast_domain::product::ProductCommand;
+use cartcast_infra::bus::{BusError, CommandSource, Delivery, DeliveryHandle, EventFeed};
+use cartcast_infra::config::Settings;
+use cartcast_infra::envelope::{partition_of, Outcome, RouteKind};
+use cartcast_infra::payment::{Charge, PaymentGateway};
+use cartcast_infra::store::{CommandRecord, CommitBatch, EventKey, EventMetadata, EventStore, StoreError, StoredEvent};
+
+use checkout::Paying;
+use decide::{metadata, Aggregates, Decision};
+use timers::HoldTimers;
+
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    #[error("event store: {0}")]
+    Store(#[from] StoreError),
+    #[error("command log: {0}")]
+    Bus(#[from] cartcast_infra::bus::BusError),
+}
+
+/// Everything a partition worker talks to.
+#[derive(Clone)]
+pub struct WorkerDeps {
+    pub store: Arc<dyn EventStore>,
+    pub feed: Arc<dyn EventFeed>,
+    pub gateway: Arc<dyn PaymentGateway>,
+    pub settings: Settings,
+}
+
+/// Deliveries that will get the answer of one command record.
+struct Answer {
+    handles: Vec<Box<dyn DeliveryHandle>>,
+    record: CommandRecord,
+}
+
+pub struct PartitionWorker {
+    partition: u32,
+    deps: WorkerDeps,
+    aggregates: Aggregates,
+    timers: HoldTimers,
+    /// Checkouts whose payment is in flight, by command id.
+    paying: HashMap<Uuid, Paying>,
+    payments: JoinSet<(Uuid, PaymentResult)>,
+    /// Payment results whose phase-2 commit failed, to be tried again.
+    unsettled: Vec<(Uuid, PaymentResult)>,
+}
+
+impl PartitionWorker {
+    pub fn new(partition: u32, deps: WorkerDeps) -> Self {
+        Self {
+            partition,
+            aggregates: Aggregates::new(deps.store.clone()),
+            deps,
+            timers: HoldTimers::default(),
+            paying: HashMap::new(),
+            payments: JoinSet::new(),
+            unsettled: Vec::new(),
+        }
+    }
+
+    /// Run until `stop` is cancelled (shutdown or lost lease), then let
+    /// in-flight payments settle for a bounded time.
+    pub async fn run(mut self, mut source: Box<dyn CommandSource>, stop: CancellationToken) -> Result<(), WorkerError> {
+        self.rebuild_timers().await?;
+        info!(partition = self.partition, holds = self.timers.len(), "partition owned");
+        while !stop.is_cancelled() {
+            let wait = if self.paying.is_empty() {
+                self.timers.until_next(Utc::now()).min(Duration::from_millis(200))
+            } else {
+                Duration::from_millis(5)
+            };
+            let deliveries = match source.next_batch(self.deps.settings.batch_max, wait).await {
+                Ok(deliveries) => deliveries,
+                // Every caller is gone (the process is stopping).
+                Err(BusError::Closed) => break,
+                Err(e) => return Err(e.into()),
+            };
+            self.step(deliveries).await;
+        }
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while !self.paying.is_empty() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            self.step(Vec::new()).await;
+        }
+        info!(partition = self.partition, "partition released");
+        Ok(())
+    }
+
+    /// Load every product of this partition and arm a timer for its holds.
+    async fn rebuild_timers(&mut self) -> Result<(), StoreError> {
+        let partitions = self.deps.settings.partitions;
+        for product_id in self.deps.store.aggregate_ids("Product").await? {
+            if partition_of(RouteKind::Product, &product_id, partitions) == self.partition {
+                let deadline = self.aggregates.products.get(&product_id).await?.next_deadline();
+                self.timers.set(&product_id, deadline);
+            }
+        }
+        Ok(())
+    }
+
+    /// One batch: decide, commit, publish, answer. Failures are logged and the
+    /// affected commands handed back for redelivery; the worker carries on.
+    async fn step(&mut self, deliveries: Vec<Delivery>) {
+        let started = Instant::now();
+        let count = deliveries.len();
+        while let Some(done) = self.payments.try_join_next() {
+            match done {
+                Ok(result) => self.unsettled.push(result),
+                Err(e) => warn!(error = %e, "payment task failed"),
+            }
+        }
+        let payments = std::mem::take(&mut self.unsettled);
+        if deliveries.is_empty() && payments.is_empty() && !self.timers.any_due(Utc::now()) {
+            return;
+        }
+        if let Err(e) = self.try_step(deliveries, payments).await {
+            warn!(partition = self.partition, error = %e, "batch not committed; commands will be retried");
+            self.aggregates.clear();
+            if let Err(e) = self.rebuild_timers().await {
+                warn!(partition = self.partition, error = %e, "hold timers not rebuilt");
+            }
+        }
+        metrics::histogram!("worker_batch_commands").record(count as f64);
+        metrics::histogram!("worker_batch_seconds").record(started.elapsed().as_secs_f64());
+    }
+
+    async fn try_step(&mut self, deliveries: Vec<Delivery>, payments: Vec<(Uuid, PaymentResult)>) -> Result<(), WorkerError> {
+        let now = Utc::now();
+        let hold_for = chrono::Duration::from_std(self.deps.settings.hold_for).unwrap_or(chrono::Duration::minutes(5));
+        let ids: Vec<Uuid> = deliveries.iter().map(|d| d.envelope.command_id).collect();
+        let mut recorded: HashMap<Uuid, CommandRecord> = if ids.is_empty() {
+            HashMap::new()
+        } else {
+            self.deps.store.recorded(&ids).await?.into_iter().map(|r| (r.command_id, r)).collect()
+        };
+
+        let mut staged = Vec::new();
+        let mut answers: Vec<Answer> = Vec::new();
+        let mut replays: Vec<Answer> = Vec::new();
+        let mut by_id: HashMap<Uuid, usize> = HashMap::new();
+        let mut to_pay = Vec::new();
+        let mut handles_back = Vec::new();
+        for delivery in deliveries {
+            let id = delivery.envelope.command_id;
+            if let Some(record) = recorded.remove(&id) {
+                replays.push(Answer { handles: vec![delivery.handle], record });
+            } else if let Some(&i) = by_id.get(&id) {
+                answers[i].handles.push(delivery.handle);
+            } else if let Some(paying) = self.paying.get_mut(&id) {
+                paying.handles.push(delivery.handle);
+            } else {
+                let decision = self.aggregates.decide(&delivery.envelope, now, hold_for, &mut staged).await;
+                match decision {
+                    Err(e) => {
+                        handles_back.push(delivery.handle);
+                        retry_all(handles_back).await;
+                        retry_answers(answers).await;
+                        return Err(e.into());
+                    }
+                    Ok(Decision::Done { outcome, events }) => {
+                        by_id.insert(id, answers.len());
+                        answers.push(Answer { handles: vec![delivery.handle], record: CommandRecord { command_id: id, outcome, events } });
+                    }
+                    Ok(Decision::Pay(request)) => {
+                        to_pay.push(id);
+                        self.paying.insert(id, Paying { envelope: delivery.envelope, request, handles: vec![delivery.handle] });
+                    }
+                }
+            }
+        }
+
+        let mut settled_payments = Vec::new();
+        for (id, result) in payments {
+            let Some(paying) = self.paying.remove(&id) else { continue };
+            let meta = metadata(&paying.envelope, now);
+            let (outcome, events) = self.aggregates.settle_payment(&paying.request, result.clone(), &meta, &mut staged).await?;
+            answers.push(Answer { handles: paying.handles, record: CommandRecord { command_id: id, outcome, events } });
+            settled_payments.push((id, result, paying.envelope, paying.request));
+        }
+
+        self.expire_due_holds(now, &mut staged).await?;
+
+        let batch = CommitBatch { events: staged, commands: answers.iter().map(|a| a.record.clone()).collect() };
+        let commit_started = Instant::now();
+        let store_positions = match self.deps.store.commit(&batch).await {
+            Ok(positions) => positions,
+            Err(e) => {
+                retry_answers(answers).await;
+                for id in to_pay {
+                    if let Some(paying) = self.paying.remove(&id) {
+                        retry_all(paying.handles).await;
+                    }
+                }
+                // Results already paid for must not be lost: settle them again next batch.
+                for (id, result, envelope, request) in settled_payments {
+                    self.paying.insert(id, Paying { envelope, request, handles: Vec::new() });
+                    self.unsettled.push((id, result));
+                }
+                return Err(e.into());
+            }
+        };
+        metrics::histogram!("worker_commit_seconds").record(commit_started.elapsed().as_secs_f64());
+        self.rearm_timers(&batch.events).await?;
+
+        let mut to_publish = batch.events;
+        let mut positions_in = store_positions;
+        for replay in &replays {
+            let events = self.deps.store.events(&replay.record.events).await?;
+            positions_in.extend(std::iter::repeat_n(0, events.len()));
+            to_publish.extend(events);
+        }
+        let feed_positions = match self.deps.feed.publish(&to_publish, &positions_in).await {
+            Ok(positions) => positions,
+            Err(e) => {
+                // Committed but not yet on the feed: redelivery republishes.
+                retry_answers(answers).await;
+                retry_answers(replays).await;
+                return Err(e.into());
+            }
+        };
+        let position_of: HashMap<EventKey, u64> =
+            to_publish.iter().map(StoredEvent::key).zip(feed_positions).collect();
+
+        for answer in answers.into_iter().chain(replays) {
+            let mut outcome: Outcome = answer.record.outcome;
+            outcome.position = answer.record.events.iter().filter_map(|k| position_of.get(k)).max().copied();
+            metrics::counter!("commands_decided_total", "status" => outcome.status.to_string()).increment(1);
+            for handle in answer.handles {
+                handle.settle(&outcome).await;
+            }
+        }
+        for id in to_pay {
+            self.start_payment(id);
+        }
+        Ok(())
+    }
+
+    /// Release the units of holds past their deadline. A product with a
+    /// checkout in flight waits until its payments settle.
+    async fn expire_due_holds(&mut self, now: DateTime<Utc>, staged: &mut Vec<StoredEvent>) -> Result<(), StoreError> {
+        let busy: HashSet<&str> = self.paying.values().map(|p| p.request.reservation_id.product_id()).collect();
+        for product_id in self.timers.due(now) {
+            if busy.contains(product_id.as_str()) {
+                self.timers.set(&product_id, Some(now + chrono::Duration::milliseconds(100)));
+                continue;
+            }
+            let command_id = Uuid::new_v5(&Uuid::NAMESPACE_OID, format!("expire/{product_id}/{}", now.timestamp_micros()).as_bytes());
+            let meta = EventMetadata {
+                event_id: Uuid::now_v7(),
+                command_id,
+                correlation_id: command_id,
+                causation_id: command_id,
+                actor: "system:hold-timer".to_owned(),
+                occurred_at: now,
+            };
+            if let Err(e) = self.aggregates.products.execute(&product_id, ProductCommand::ExpireHolds { now }, &meta, staged).await? {
+                warn!(product_id, error = %e, "holds not expired");
+            }
+        }
+        Ok(())
+    }
+
+    /// After a commit, point each touched product's timer at its next deadline.
+    async fn rearm_timers(&mut self, events: &[StoredEvent]) -> Result<(), StoreError> {
+        let touched: HashSet<&str> =
+            events.iter().filter(|e| e.aggregate_type == "Product").map(|e| e.aggregate_id.as_str()).collect();
+        for product_id in touched {
+            let deadline = self.aggregates.products.get(product_id).await?.next_deadline();
+            self.timers.set(product_id, deadline);
+        }
+        Ok(())
+    }
+
+    fn start_payment(&mut self, id: Uuid) {
+        let Some(paying) = self.paying.get(&id) else { return };
+        let gateway = self.deps.gateway.clone();
+        let request = paying.request.clone();
+        // The charge runs beside the loop so a slow gateway never stalls the partition.
+        self.payments.spawn(async move {
+            let charge = Charge {
+                idempotency_key: &request.order_id,
+                card: &request.card,
+                amount_minor: request.amount_minor,
+                currency: &request.currency,
+            };
+            (id, gateway.charge(charge).await)
+        });
+    }
+}
+
+async fn retry_all(handles: Vec<Box<dyn DeliveryHandle>>) {
+    for handle in handles {
+        handle.retry().await;
+    }
+}
+
+async fn retry_answers(answers: Vec<Answer>) {
+    for answer in answers {
+        retry_all(answer.handles).await;
+    }
+}

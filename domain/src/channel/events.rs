@@ -1,0 +1,24 @@
+//! What happened to a channel.
+
+use cqrs_es::DomainEvent;
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type", rename_all = "PascalCase")]
+pub enum ChannelEvent {
+    ChannelOpened { channel_id: String, owner: String, stream_key: String },
+    StreamKeyRegenerated { stream_key: String },
+}
+
+impl DomainEvent for ChannelEvent {
+    fn event_type(&self) -> String {
+        match self {
+            ChannelEvent::ChannelOpened { .. } => "ChannelOpened",
+            ChannelEvent::StreamKeyRegenerated { .. } => "StreamKeyRegenerated",
+        }
+        .to_owned()
+    }
+
+    fn event_version(&self) -> String {
+        "1".to_owned()
+    }
+}

@@ -1,0 +1,173 @@
+//! The show aggregate: decides its lifecycle, product list and pin.
+
+use cqrs_es::Aggregate;
+use cqrs_es::event_sink::EventSink;
+
+use super::{ShowCommand, ShowEvent};
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShowStatus {
+    #[default]
+    New,
+    Scheduled,
+    Live,
+    Ended,
+}
+
+impl ShowStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShowStatus::New => "new",
+            ShowStatus::Scheduled => "scheduled",
+            ShowStatus::Live => "live",
+            ShowStatus::Ended => "ended",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct Show {
+    pub show_id: String,
+    pub creator: String,
+    pub status: ShowStatus,
+    pub product_ids: Vec<String>,
+    pub pinned: Option<String>,
+}
+
+/// A show may list at most this many products.
+const MAX_PRODUCTS: usize = 100;
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ShowError {
+    #[error("show already exists")]
+    AlreadyExists,
+    #[error("show not found")]
+    NotFound,
+    #[error("only the show's creator may do this")]
+    NotCreator,
+    #[error("{field}: {reason}")]
+    Invalid { field: &'static str, reason: &'static str },
+    #[error("the show is {0}")]
+    WrongStatus(&'static str),
+}
+
+impl ShowError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ShowError::AlreadyExists => "already_exists",
+            ShowError::NotFound => "show_not_found",
+            ShowError::NotCreator => "not_creator",
+            ShowError::Invalid { .. } => "invalid_input",
+            ShowError::WrongStatus(_) => "wrong_show_status",
+        }
+    }
+}
+
+impl Show {
+    fn owned_by(&self, actor: &str) -> Result<(), ShowError> {
+        if self.status == ShowStatus::New {
+            return Err(ShowError::NotFound);
+        }
+        if self.creator != actor {
+            return Err(ShowError::NotCreator);
+        }
+        Ok(())
+    }
+
+    /// The products of `product_ids` the show does not list yet, each once and in
+    /// order; refused when listing them would pass [`MAX_PRODUCTS`].
+    fn unlisted(&self, product_ids: Vec<String>) -> Result<Vec<String>, ShowError> {
+        let mut new: Vec<String> = Vec::new();
+        for product_id in product_ids {
+            if self.product_ids.contains(&product_id) || new.contains(&product_id) {
+                continue;
+            }
+            if self.product_ids.len() + new.len() >= MAX_PRODUCTS {
+                return Err(ShowError::Invalid { field: "product_ids", reason: "at most 100 products" });
+            }
+            new.push(product_id);
+        }
+        Ok(new)
+    }
+
+    fn decide(&self, command: ShowCommand) -> Result<Vec<ShowEvent>, ShowError> {
+        match command {
+            ShowCommand::Schedule { show_id, creator, title, scheduled_at, product_ids } => {
+                if self.status != ShowStatus::New {
+                    return Err(ShowError::AlreadyExists);
+                }
+                if title.trim().is_empty() || title.chars().count() > 200 {
+                    return Err(ShowError::Invalid { field: "title", reason: "must be 1 to 200 characters" });
+                }
+                let product_ids = self.unlisted(product_ids)?;
+                Ok(vec![ShowEvent::ShowScheduled { show_id, creator, title, scheduled_at, product_ids }])
+            }
+            ShowCommand::AttachProducts { actor, product_ids } => {
+                self.owned_by(&actor)?;
+                let new = self.unlisted(product_ids)?;
+                Ok(if new.is_empty() { vec![] } else { vec![ShowEvent::ProductsAttached { product_ids: new }] })
+            }
+            ShowCommand::Pin { actor, product_id } => {
+                self.owned_by(&actor)?;
+                if self.status == ShowStatus::Ended {
+                    return Err(ShowError::WrongStatus("ended"));
+                }
+                let mut events = Vec::new();
+                let new = self.unlisted(vec![product_id.clone()])?;
+                if !new.is_empty() {
+                    events.push(ShowEvent::ProductsAttached { product_ids: new });
+                }
+                events.push(ShowEvent::ProductPinned { product_id });
+                Ok(events)
+            }
+            ShowCommand::GoLive { at } => match self.status {
+                ShowStatus::New => Err(ShowError::NotFound),
+                ShowStatus::Scheduled => Ok(vec![ShowEvent::ShowWentLive { at }]),
+                ShowStatus::Live => Ok(vec![]),
+                ShowStatus::Ended => Err(ShowError::WrongStatus("ended")),
+            },
+            ShowCommand::End { at } => match self.status {
+                ShowStatus::New => Err(ShowError::NotFound),
+                ShowStatus::Scheduled => Err(ShowError::WrongStatus("scheduled")),
+                ShowStatus::Live => Ok(vec![ShowEvent::ShowEnded { at }]),
+                ShowStatus::Ended => Ok(vec![]),
+            },
+        }
+    }
+}
+
+impl Aggregate for Show {
+    const TYPE: &'static str = "Show";
+    type Command = ShowCommand;
+    type Event = ShowEvent;
+    type Error = ShowError;
+    type Services = ();
+
+    async fn handle(
+        &mut self,
+        command: Self::Command,
+        _services: &Self::Services,
+        sink: &EventSink<Self>,
+    ) -> Result<(), Self::Error> {
+        for event in self.decide(command)? {
+            sink.write(event, self).await;
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, event: Self::Event) {
+        match event {
+            ShowEvent::ShowScheduled { show_id, creator, product_ids, .. } => {
+                self.show_id = show_id;
+                self.creator = creator;
+                self.product_ids = product_ids;
+                self.status = ShowStatus::Scheduled;
+            }
+            ShowEvent::ProductsAttached { product_ids } => self.product_ids.extend(product_ids),
+            ShowEvent::ProductPinned { product_id } => self.pinned = Some(product_id),
+            ShowEvent::ShowWentLive { .. } => self.status = ShowStatus::Live,
+            ShowEvent::ShowEnded { .. } => self.status = ShowStatus::Ended,
+        }
+    }
+}

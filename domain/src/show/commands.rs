@@ -1,0 +1,18 @@
+//! What can be asked of a show. Times are passed in by the worker.
+
+use chrono::{DateTime, Utc};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ShowCommand {
+    Schedule {
+        show_id: String,
+        creator: String,
+        title: String,
+        scheduled_at: Option<DateTime<Utc>>,
+        product_ids: Vec<String>,
+    },
+    AttachProducts { actor: String, product_ids: Vec<String> },
+    Pin { actor: String, product_id: String },
+    GoLive { at: DateTime<Utc> },
+    End { at: DateTime<Utc> },
+}

@@ -1,0 +1,61 @@
+//! The event feed on the `EVENTS` stream: the stream sequence is the feed
+//! position, `Nats-Msg-Id = <aggregate>:<id>:<sequence>` makes a republish
+//! (after a crash) answer with the first publish's sequence.
+
+use async_nats::jetstream::consumer::{DeliverPolicy, pull};
+use async_nats::jetstream::context::Publish;
+use async_trait::async_trait;
+use futures::StreamExt;
+use futures::stream::BoxStream;
+
+use super::{JetStreamBus, unavailable};
+use crate::bus::{BusError, EventFeed, FeedEvent};
+use crate::store::StoredEvent;
+
+#[async_trait]
+impl EventFeed for JetStreamBus {
+    /// Sends every publish before awaiting any PubAck, so a batch costs one
+    /// round trip, not one per event.
+    async fn publish(&self, events: &[StoredEvent], _store_positions: &[u64]) -> Result<Vec<u64>, BusError> {
+        let mut acks = Vec::with_capacity(events.len());
+        for event in events {
+            let payload = serde_json::to_vec(event).map_err(|err| unavailable("encode event", err))?;
+            let publish = Publish::build().payload(payload.into()).message_id(event.msg_id());
+            let subject = self.names.event(&event.aggregate_type, &event.aggregate_id);
+            let ack = self.js.send_publish(subject, publish).await.map_err(|err| unavailable("publish event", err))?;
+            acks.push(ack);
+        }
+        let mut positions = Vec::with_capacity(acks.len());
+        for ack in acks {
+            positions.push(ack.await.map_err(|err| unavailable("publish event", err))?.sequence);
+        }
+        Ok(positions)
+    }
+
+    /// An ordered consumer (ephemeral, recreated by the client on a gap)
+    /// from stream sequence `after + 1`.
+    async fn subscribe(&self, after: u64) -> Result<BoxStream<'static, Result<FeedEvent, BusError>>, BusError> {
+        let deliver_policy = match after {
+            0 => DeliverPolicy::All,
+            _ => DeliverPolicy::ByStartSequence { start_sequence: after + 1 },
+        };
+        let consumer = self
+            .js
+            .create_consumer_on_stream(
+                pull::OrderedConfig { deliver_policy, ..Default::default() },
+                self.names.events_stream(),
+            )
+            .await
+            .map_err(|err| unavailable("subscribe to events", err))?;
+        let messages = consumer.messages().await.map_err(|err| unavailable("subscribe to events", err))?;
+        Ok(messages.map(feed_event).boxed())
+    }
+}
+
+fn feed_event(message: Result<async_nats::jetstream::Message, pull::OrderedError>) -> Result<FeedEvent, BusError> {
+    let message = message.map_err(|err| unavailable("read events", err))?;
+    let position = message.info().map_err(|err| unavailable("read events", err))?.stream_sequence;
+    let event = serde_json::from_slice(&message.payload)
+        .map_err(|err| BusError::Unavailable(format!("feed position {position} is not a stored event: {err}")))?;
+    Ok(FeedEvent { position, event })
+}

@@ -1,0 +1,152 @@
+//! A whole deployment of one shape: `cartcast up` on a data dir, or the
+//! distributed roles (api, workers, projector) on a fresh PostgreSQL database
+//! and private JetStream streams. Either way the test talks to one URL.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use cqrs_es::Aggregate;
+
+use cartcast_domain::product::{Product, Stock};
+use cartcast_infra::store::postgres::PostgresStore;
+use cartcast_infra::store::sqlite::SqliteStore;
+use cartcast_infra::store::EventStore;
+
+use crate::{Client, Process, Services};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    Embedded,
+    Distributed,
+}
+
+pub struct Deployment {
+    pub shape: Shape,
+    pub url: String,
+    pub data_dir: PathBuf,
+    /// The deployment's own database (distributed shape).
+    pub postgres_url: Option<String>,
+    secret: String,
+    env: Vec<(String, String)>,
+    api: Vec<Process>,
+    pub workers: Vec<Process>,
+    projector: Option<Process>,
+}
+
+impl Deployment {
+    /// Start a deployment of `shape` with extra environment (`CARTCAST_HOLD_FOR`, …).
+    pub async fn start(shape: Shape, extra_env: &[(&str, &str)]) -> anyhow::Result<Self> {
+        let services = Services::from_env();
+        let data_dir = crate::temp_dir("data");
+        let secret = format!("test-secret-{}", uuid::Uuid::new_v4().simple());
+        let mut env: Vec<(String, String)> =
+            extra_env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        env.push(("CARTCAST_SECRET".into(), secret.clone()));
+        let postgres_url = match shape {
+            Shape::Embedded => None,
+            Shape::Distributed => {
+                let url = services.fresh_database().await?;
+                env.push(("CARTCAST_POSTGRES_URL".into(), url.clone()));
+                env.push(("CARTCAST_NATS_URL".into(), services.nats_url.clone()));
+                env.push(("CARTCAST_NATS_PREFIX".into(), format!("t{}", uuid::Uuid::new_v4().simple())));
+                Some(url)
+            }
+        };
+        let mut deployment = Self {
+            shape,
+            url: String::new(),
+            data_dir,
+            postgres_url,
+            secret,
+            env,
+            api: Vec::new(),
+            workers: Vec::new(),
+            projector: None,
+        };
+        deployment.start_processes().await?;
+        Ok(deployment)
+    }
+
+    async fn start_processes(&mut self) -> anyhow::Result<()> {
+        let data_dir = self.data_dir.display().to_string();
+        match self.shape {
+            Shape::Embedded => {
+                let args = ["up", "--data-dir", &data_dir, "--http", "127.0.0.1:0", "--rtmp", "127.0.0.1:0"].map(String::from);
+                let up = Process::start("cartcast up", &args, &self.env, true).await?;
+                self.url = up.url.clone().context("url")?;
+                self.api.push(up);
+            }
+            Shape::Distributed => {
+                self.add_worker().await?;
+                let projector = Process::start("projector", &["projector".into()], &self.env, false).await?;
+                self.projector = Some(projector);
+                let api = Process::start("api", &["api", "--http", "127.0.0.1:0"].map(String::from), &self.env, true).await?;
+                self.url = api.url.clone().context("url")?;
+                self.api.push(api);
+            }
+        }
+        self.wait_healthy().await
+    }
+
+    /// Start one more `cartcast worker` (distributed shape).
+    pub async fn add_worker(&mut self) -> anyhow::Result<()> {
+        let n = self.workers.len();
+        let worker = Process::start(&format!("worker-{n}"), &["worker".into()], &self.env, false).await?;
+        self.workers.push(worker);
+        Ok(())
+    }
+
+    async fn wait_healthy(&self) -> anyhow::Result<()> {
+        let client = self.client();
+        for _ in 0..300 {
+            if let Ok(answer) = client.get("/healthz", None).await {
+                if answer.status == 200 {
+                    return Ok(());
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        anyhow::bail!("{} never became healthy", self.url)
+    }
+
+    pub fn client(&self) -> Client {
+        Client::new(&self.url, self.secret.as_bytes())
+    }
+
+    /// Stop every process with SIGTERM, asserting each exits cleanly within 5 s.
+    pub async fn stop(&mut self) -> anyhow::Result<()> {
+        for mut process in self.api.drain(..).chain(self.projector.take()).chain(self.workers.drain(..)) {
+            let code = process.terminate(Duration::from_secs(5)).await?;
+            anyhow::ensure!(code == 0, "{} exited with {code} after SIGTERM", process.name);
+        }
+        Ok(())
+    }
+
+    /// Stop and start again on the same data (a restart).
+    pub async fn restart(&mut self) -> anyhow::Result<()> {
+        self.stop().await?;
+        self.start_processes().await
+    }
+
+    /// The deployment's event store, opened beside the running processes.
+    pub async fn event_store(&self) -> anyhow::Result<Arc<dyn EventStore>> {
+        Ok(match &self.postgres_url {
+            None => Arc::new(SqliteStore::open(&self.data_dir.join("events.sqlite")).await?),
+            Some(url) => Arc::new(PostgresStore::connect(url).await?),
+        })
+    }
+
+    /// The product's stock as its events in the event store say (not the read model).
+    pub async fn stored_stock(&self, product_id: &str) -> anyhow::Result<(Stock, Vec<Stock>)> {
+        let store = self.event_store().await?;
+        let mut product = Product::default();
+        let mut history = Vec::new();
+        for stored in store.load("Product", product_id).await? {
+            product.apply(serde_json::from_value(stored.payload)?);
+            history.push(product.stock);
+        }
+        Ok((product.stock, history))
+    }
+}

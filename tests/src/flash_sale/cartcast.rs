@@ -1,0 +1,159 @@
+//! The sale against a running Cartcast over its HTTP API: create the product
+//! as a creator, let every buyer reserve one unit, then read the product back
+//! at the highest position answered and check its stock.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use cartcast_command_api::auth::Signer;
+use cartcast_domain::Role;
+use reqwest::{Client, StatusCode, Url};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::drive::{Answer, Reply, Sale, Tally, drive};
+
+/// Lifetime of the tokens minted for the run.
+const TOKEN_TTL: Duration = Duration::from_secs(3600);
+
+/// Longest wait for any one answer.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The stock counters of `GET /api/v1/products/{id}`.
+#[derive(Debug, Deserialize)]
+struct Stock {
+    total: u64,
+    available: u64,
+    reserved: u64,
+    sold: u64,
+}
+
+#[derive(Deserialize)]
+struct ProductView {
+    stock: Stock,
+}
+
+/// Runs the sale against `base`, minting every token before the clock starts.
+pub async fn run(base: &Url, signer: &Signer, sale: &Sale) -> anyhow::Result<Tally> {
+    let client = Client::builder()
+        .http1_only()
+        .pool_max_idle_per_host(sale.concurrency)
+        .timeout(REQUEST_TIMEOUT)
+        .build()
+        .context("building the HTTP client")?;
+    let creator = signer.issue(&format!("flash-sale-creator-{}", Uuid::new_v4().simple()), Role::Creator, None, TOKEN_TTL);
+    let tokens: Vec<String> = (0..sale.buyers)
+        .map(|buyer| signer.issue(&format!("flash-sale-buyer-{buyer}"), Role::Viewer, None, TOKEN_TTL))
+        .collect();
+    let product_id = create_product(&client, base, &creator, sale.units).await?;
+    let endpoint: Arc<str> = base
+        .join(&format!("api/v1/products/{product_id}/reservations"))
+        .context("building the reservations URL")?
+        .to_string()
+        .into();
+    let attempts = tokens.into_iter().map(|token| reserve(client.clone(), endpoint.clone(), token));
+    let mut tally = drive("cartcast", sale.concurrency, attempts).await?;
+    if tally.unpositioned > 0 {
+        tally.fail(format!("{} sold answers carried no numeric \"position\"", tally.unpositioned));
+    }
+    check_read_model(&client, base, &creator, &product_id, sale.units, &mut tally).await?;
+    Ok(tally)
+}
+
+async fn create_product(client: &Client, base: &Url, token: &str, units: u64) -> anyhow::Result<String> {
+    let response = client
+        .post(base.join("api/v1/products").context("building the products URL")?)
+        .bearer_auth(token)
+        .header("Idempotency-Key", Uuid::new_v4().to_string())
+        .json(&json!({
+            "sku": format!("flash-{}", Uuid::new_v4().simple()),
+            "title": "Flash sale",
+            "price_minor": 1999,
+            "currency": "EUR",
+            "stock": units,
+        }))
+        .send()
+        .await
+        .context("creating the product")?;
+    let status = response.status();
+    let body = response.text().await.context("reading the product's creation answer")?;
+    if status != StatusCode::CREATED {
+        bail!("creating the product answered {status}: {body}");
+    }
+    let created: Value = serde_json::from_str(&body).with_context(|| format!("parsing the creation answer {body}"))?;
+    created["product_id"]
+        .as_str()
+        .map(str::to_owned)
+        .with_context(|| format!("the creation answer has no product_id: {body}"))
+}
+
+/// One buyer's reservation under its own idempotency key.
+async fn reserve(client: Client, endpoint: Arc<str>, token: String) -> Reply {
+    let answer = match send_reservation(&client, &endpoint, &token).await {
+        Ok(answer) => answer,
+        Err(error) => Answer::Failed(format!("{error:#}")),
+    };
+    Reply { answer, retries: 0 }
+}
+
+async fn send_reservation(client: &Client, endpoint: &str, token: &str) -> anyhow::Result<Answer> {
+    let response = client
+        .post(endpoint)
+        .bearer_auth(token)
+        .header("Idempotency-Key", Uuid::new_v4().to_string())
+        .json(&json!({ "quantity": 1 }))
+        .send()
+        .await
+        .context("sending the reservation")?;
+    let status = response.status();
+    let body = response.text().await.context("reading the reservation answer")?;
+    Ok(classify(status, &body))
+}
+
+fn classify(status: StatusCode, body: &str) -> Answer {
+    let parsed: Option<Value> = serde_json::from_str(body).ok();
+    let field = |pointer: &str| parsed.as_ref().and_then(|value| value.pointer(pointer)).cloned();
+    match status {
+        StatusCode::CREATED => Answer::Sold { position: field("/position").and_then(|position| position.as_u64()) },
+        StatusCode::CONFLICT if field("/error/code") == Some(json!("sold_out")) => Answer::SoldOut,
+        _ => Answer::Failed(format!("{status}: {body}")),
+    }
+}
+
+/// Reads the product once the read model has caught up with every sold answer
+/// and counts each broken expectation as an error.
+async fn check_read_model(
+    client: &Client,
+    base: &Url,
+    token: &str,
+    product_id: &str,
+    units: u64,
+    tally: &mut Tally,
+) -> anyhow::Result<()> {
+    let mut url = base.join(&format!("api/v1/products/{product_id}")).context("building the product URL")?;
+    if let Some(position) = tally.last_position {
+        url.query_pairs_mut().append_pair("after", &position.to_string());
+    }
+    let response = client.get(url).bearer_auth(token).send().await.context("reading the product back")?;
+    let status = response.status();
+    let body = response.text().await.context("reading the product's body")?;
+    if status != StatusCode::OK {
+        tally.fail(format!("reading the product back answered {status}: {body}"));
+        return Ok(());
+    }
+    let stock = serde_json::from_str::<ProductView>(&body)
+        .with_context(|| format!("parsing the product {body}"))?
+        .stock;
+    if stock.available + stock.reserved + stock.sold != stock.total {
+        tally.fail(format!("read model: available + reserved + sold != total in {stock:?}"));
+    }
+    if stock.total != units {
+        tally.fail(format!("read model: total {} but the product was created with {units}", stock.total));
+    }
+    if stock.reserved != tally.sold {
+        tally.fail(format!("read model: {} reserved but {} answered sold", stock.reserved, tally.sold));
+    }
+    Ok(())
+}

@@ -41,7 +41,12 @@ impl Client {
     }
 
     pub fn token(&self, sub: &str, role: Role) -> String {
-        self.signer.issue(sub, role, None, Duration::from_secs(3600))
+        self.token_with_ttl(sub, role, Duration::from_secs(3600))
+    }
+
+    /// A token valid for `ttl` (zero: already expired).
+    pub fn token_with_ttl(&self, sub: &str, role: Role, ttl: Duration) -> String {
+        self.signer.issue(sub, role, None, ttl)
     }
 
     pub async fn send(

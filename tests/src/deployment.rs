@@ -31,7 +31,7 @@ pub struct Deployment {
     secret: String,
     env: Vec<(String, String)>,
     api: Vec<Process>,
-    pub workers: Vec<Process>,
+    workers: Vec<Process>,
     projector: Option<Process>,
 }
 
@@ -96,6 +96,11 @@ impl Deployment {
         let worker = Process::start(&format!("worker-{n}"), &["worker".into()], &self.env, false).await?;
         self.workers.push(worker);
         Ok(())
+    }
+
+    /// `kill -9` worker `index`; it is no longer part of the deployment.
+    pub async fn kill_worker(&mut self, index: usize) -> anyhow::Result<()> {
+        self.workers.remove(index).kill9().await
     }
 
     async fn wait_healthy(&self) -> anyhow::Result<()> {

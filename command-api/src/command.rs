@@ -36,7 +36,7 @@ impl<R: RoleGate> FromRequestParts<AppState> for CommandContext<R> {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let user = Authenticated::from_request_parts(parts, state).await?;
         user.require(R::ROLES)?;
-        let key = IdempotencyKey::parse(&parts.headers)?;
+        let key = IdempotencyKey::from_request_parts(parts, state).await?;
         let Ok(correlation) = CorrelationId::from_request_parts(parts, state).await;
         Ok(Self { user, key, correlation, gate: PhantomData })
     }

@@ -97,7 +97,7 @@ fn backticked_after<'a>(message: &'a str, prefix: &str) -> Option<&'a str> {
 }
 
 /// The optional `Idempotency-Key` header: 1–255 visible ASCII characters.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotencyKey(Option<String>);
 
 impl IdempotencyKey {
@@ -107,11 +107,12 @@ impl IdempotencyKey {
         let Some(value) = headers.get(Self::HEADER) else {
             return Ok(Self(None));
         };
-        let bytes = value.as_bytes();
-        if bytes.is_empty() || bytes.len() > 255 || !bytes.iter().all(u8::is_ascii_graphic) {
-            return Err(ApiError::InvalidIdempotencyKey);
-        }
-        Ok(Self(Some(String::from_utf8_lossy(bytes).into_owned())))
+        let key = value
+            .to_str()
+            .ok()
+            .filter(|key| (1..=255).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic()))
+            .ok_or(ApiError::InvalidIdempotencyKey)?;
+        Ok(Self(Some(key.to_owned())))
     }
 
     /// The command id: derived from the key (so a repeat is the same command),

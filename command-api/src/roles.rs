@@ -103,11 +103,10 @@ pub async fn api(options: DistributedOptions) -> anyhow::Result<()> {
     let stop_signal = StopSignal::install()?;
     let settings = Settings::from_env()?;
     let signer = Arc::new(Signer::new(&load_secret(options.data_dir.as_deref())?));
-    let store: Arc<dyn EventStore> = Arc::new(postgres(&options).await?);
+    postgres(&options).await?;
     let bus = JetStreamBus::connect(&options.nats_url, bus_names(), settings.partitions)
         .await
-        .with_context(|| format!("connecting to NATS at {}", options.nats_url))?
-        .with_store(store);
+        .with_context(|| format!("connecting to NATS at {}", options.nats_url))?;
     let read_models = ReadModels::connect(&options.postgres_url).await.context("connecting to the read models")?;
     let state = AppState {
         bus: Arc::new(bus),

@@ -11,8 +11,7 @@ use cartcast_domain::Role;
 use cartcast_infra::bus::jetstream::{BusNames, JetStreamBus, JetStreamSource, PgAdvisoryLeases};
 use cartcast_infra::bus::{BusError, CommandBus, CommandSource, Delivery, EventFeed, PartitionLeases};
 use cartcast_infra::envelope::{Actor, AppCommand, CommandEnvelope, Outcome};
-use cartcast_infra::store::postgres::PostgresStore;
-use cartcast_infra::store::{CommandRecord, CommitBatch, EventMetadata, EventStore, StoredEvent};
+use cartcast_infra::store::{EventMetadata, StoredEvent};
 use chrono::Utc;
 use futures::StreamExt;
 use serde_json::json;
@@ -196,33 +195,29 @@ async fn test_dispatch_without_a_worker_times_out() {
 }
 
 #[tokio::test]
-async fn test_dispatch_of_an_already_decided_command_answers_from_the_store() {
+async fn test_a_repeated_dispatch_is_asked_again_of_the_partition_owner() {
     let test = TestBus::new();
-    let db = TestDb::create().await;
-    let store: Arc<dyn EventStore> = Arc::new(PostgresStore::connect(&db.url).await.unwrap());
-    let first_api = test.connect().await.with_store(Arc::clone(&store));
+    let first_api = test.connect().await;
     let envelope = reserve("p1");
     let mut source = first_api.source(partition_of(&envelope)).await.unwrap();
-    let worker_store = Arc::clone(&store);
-    // Task: decides exactly one command (records it, then answers) and stops.
-    let worker = tokio::spawn(async move {
+    let first_worker_answer = async {
         let delivery = next_deliveries(&mut source, 1).await.pop().unwrap();
-        let outcome = answer(&delivery.envelope);
-        let record =
-            CommandRecord { command_id: delivery.envelope.command_id, outcome: outcome.clone(), events: vec![] };
-        worker_store.commit(&CommitBatch { events: vec![], commands: vec![record] }).await.unwrap();
-        delivery.handle.settle(&outcome).await;
-    });
-    let first = first_api.dispatch(envelope.clone(), PATIENCE).await.unwrap();
-    worker.await.unwrap();
+        delivery.handle.settle(&answer(&delivery.envelope)).await;
+    };
+    let (first, ()) = tokio::join!(first_api.dispatch(envelope.clone(), PATIENCE), first_worker_answer);
 
-    // The retry reaches another API instance; no worker runs any more.
-    let second_api = test.connect().await.with_store(store);
-    let second = second_api.dispatch(envelope.clone(), PATIENCE).await.unwrap();
+    // The retry reaches another API instance inside the de-duplication window:
+    // the log keeps one copy, and the owner is asked again for the answer.
+    let second_api = test.connect().await;
+    let owner_answers_again = async {
+        let delivery = next_deliveries(&mut source, 1).await.pop().unwrap();
+        assert_eq!(delivery.envelope.command_id, envelope.command_id);
+        delivery.handle.settle(&answer(&delivery.envelope)).await;
+    };
+    let (second, ()) = tokio::join!(second_api.dispatch(envelope.clone(), PATIENCE), owner_answers_again);
 
-    assert_eq!(second, first);
+    assert_eq!(second.unwrap(), first.unwrap());
     test.delete_streams().await;
-    db.drop_database().await;
 }
 
 #[tokio::test]

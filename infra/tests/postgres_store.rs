@@ -170,12 +170,15 @@ async fn test_events_returns_the_named_events_in_the_order_given() {
         event("Product", "p2", 1, command_id),
         event("Product", "p1", 2, command_id),
     ];
-    store.commit(&CommitBatch { events: events.clone(), commands: vec![] }).await.unwrap();
+    let positions = store.commit(&CommitBatch { events: events.clone(), commands: vec![] }).await.unwrap();
 
     let keys = vec![events[2].key(), events[0].key(), events[1].key()];
     let found = store.events(&keys).await.unwrap();
 
-    assert_eq!(found, vec![events[2].clone(), events[0].clone(), events[1].clone()]);
+    assert_eq!(
+        found,
+        vec![(positions[2], events[2].clone()), (positions[0], events[0].clone()), (positions[1], events[1].clone())]
+    );
     db.drop_database().await;
 }
 

@@ -76,6 +76,8 @@ async fn same_key_same_answer_across_restart(shape: Shape) {
     assert_eq!(first.status, 201, "{}", first.body);
     let again = client.post(&path, &ann, Some("ann-key-1"), json!({"quantity": 1})).await.unwrap();
     assert_eq!((again.status, &again.body["reservation_id"]), (201, &first.body["reservation_id"]));
+    assert!(first.body["position"].as_u64().is_some_and(|p| p > 0));
+    assert_eq!(again.body["position"], first.body["position"], "a repeat points at the same events");
     let bobs = client.post(&path, &bob, Some("ann-key-1"), json!({"quantity": 1})).await.unwrap();
     assert_eq!((bobs.status, bobs.code()), (409, Some("sold_out")), "another user's key is another command");
 

@@ -82,7 +82,7 @@ pub async fn get_order(
 /// One step of an order's timeline.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HistoryEvent {
-    /// The event type, e.g. `ReservationPlaced`, `PaymentCaptured`.
+    /// The event type, e.g. `UnitsReserved`, `OrderPlaced`, `PaymentCaptured`.
     #[serde(rename = "type")]
     pub event_type: String,
     pub occurred_at: String,

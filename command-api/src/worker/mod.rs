@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
-use tracing::{info, warn};
+use tracing::{info, warn, Instrument};
 use uuid::Uuid;
 
 use cartcast_domain::order::PaymentResult;
@@ -176,7 +176,16 @@ impl PartitionWorker {
             } else if let Some(paying) = self.paying.get_mut(&id) {
                 paying.handles.push(delivery.handle);
             } else {
-                let decision = self.aggregates.decide(&delivery.envelope, now, hold_for, &mut staged).await;
+                let envelope = &delivery.envelope;
+                let span = tracing::info_span!(
+                    "command",
+                    name = envelope.command.name(),
+                    command_id = %envelope.command_id,
+                    correlation_id = %envelope.correlation_id,
+                    actor = %envelope.actor.sub,
+                    partition = self.partition,
+                );
+                let decision = self.aggregates.decide(envelope, now, hold_for, &mut staged).instrument(span).await;
                 match decision {
                     Err(e) => {
                         handles_back.push(delivery.handle);
@@ -232,9 +241,10 @@ impl PartitionWorker {
         let mut to_publish = batch.events;
         let mut positions_in = store_positions;
         for replay in &replays {
-            let events = self.deps.store.events(&replay.record.events).await?;
-            positions_in.extend(std::iter::repeat_n(0, events.len()));
-            to_publish.extend(events);
+            for (position, event) in self.deps.store.events(&replay.record.events).await? {
+                positions_in.push(position);
+                to_publish.push(event);
+            }
         }
         let feed_positions = match self.deps.feed.publish(&to_publish, &positions_in).await {
             Ok(positions) => positions,

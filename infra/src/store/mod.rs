@@ -104,8 +104,8 @@ pub trait EventStore: Send + Sync + 'static {
     /// The records of those `command_ids` that were already decided.
     async fn recorded(&self, command_ids: &[Uuid]) -> Result<Vec<CommandRecord>, StoreError>;
 
-    /// The events named by `keys`, in the order given.
-    async fn events(&self, keys: &[EventKey]) -> Result<Vec<StoredEvent>, StoreError>;
+    /// The events named by `keys` with their global positions, in the order given.
+    async fn events(&self, keys: &[EventKey]) -> Result<Vec<(u64, StoredEvent)>, StoreError>;
 
     /// Every aggregate id of one type (to rebuild hold timers on takeover).
     async fn aggregate_ids(&self, aggregate_type: &str) -> Result<Vec<String>, StoreError>;

@@ -129,7 +129,7 @@ impl EventStore for PostgresStore {
             .collect()
     }
 
-    async fn events(&self, keys: &[EventKey]) -> Result<Vec<StoredEvent>, StoreError> {
+    async fn events(&self, keys: &[EventKey]) -> Result<Vec<(u64, StoredEvent)>, StoreError> {
         let mut types = Vec::with_capacity(keys.len());
         let mut ids = Vec::with_capacity(keys.len());
         let mut sequences = Vec::with_capacity(keys.len());
@@ -150,7 +150,7 @@ impl EventStore for PostgresStore {
         .bind(sequences)
         .fetch_all(&self.pool)
         .await?;
-        rows.into_iter().map(|row| row.into_event().map(|(_, event)| event)).collect()
+        rows.into_iter().map(EventRow::into_event).collect()
     }
 
     async fn aggregate_ids(&self, aggregate_type: &str) -> Result<Vec<String>, StoreError> {

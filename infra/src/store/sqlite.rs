@@ -134,7 +134,7 @@ impl EventStore for SqliteStore {
         Ok(records)
     }
 
-    async fn events(&self, keys: &[EventKey]) -> Result<Vec<StoredEvent>, StoreError> {
+    async fn events(&self, keys: &[EventKey]) -> Result<Vec<(u64, StoredEvent)>, StoreError> {
         let mut events = Vec::with_capacity(keys.len());
         for key in keys {
             let row = sqlx::query(&format!(
@@ -145,7 +145,7 @@ impl EventStore for SqliteStore {
             .bind(key.sequence as i64)
             .fetch_one(&self.pool)
             .await?;
-            events.push(to_event(&row)?.1);
+            events.push(to_event(&row)?);
         }
         Ok(events)
     }

@@ -1,6 +1,10 @@
 //! The caller's side of the command log: append a command to `CMD` and wait
 //! for its outcome, which the partition owner publishes to this instance's
-//! reply subject; a duplicate append reads the recorded answer instead.
+//! reply subject. A duplicate append (a retry within the de-duplication
+//! window, whose first answer went to the first caller) is asked again under a
+//! fresh message id: the partition owner finds the command's record,
+//! republishes its events and answers this caller with the same outcome and
+//! the events' feed positions.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,7 +15,6 @@ use async_nats::header::{HeaderMap, NATS_MESSAGE_ID};
 use async_trait::async_trait;
 use futures::StreamExt;
 use tokio::sync::oneshot;
-use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 use uuid::Uuid;
@@ -20,10 +23,6 @@ use super::names::{COMMAND_ID_HEADER, REPLY_TO_HEADER};
 use super::{JetStreamBus, unavailable};
 use crate::bus::{BusError, CommandBus};
 use crate::envelope::{CommandEnvelope, Outcome};
-use crate::store::EventStore;
-
-/// How often a duplicate dispatch looks for its command's record.
-const RECORDED_POLL: Duration = Duration::from_millis(20);
 
 /// Senders of the dispatches waiting per command id, each tagged by its [`Waiter`].
 type WaitingByCommand = HashMap<Uuid, Vec<(u64, oneshot::Sender<Outcome>)>>;
@@ -130,49 +129,37 @@ impl CommandBus for JetStreamBus {
         let command_id = envelope.command_id;
         let (kind, _) = envelope.command.route(&envelope.actor);
         let subject = self.names.command(kind, envelope.command.partition(&envelope.actor, self.partitions));
-        let payload = serde_json::to_vec(&envelope).map_err(|err| unavailable("encode command", err))?;
-        let mut headers = HeaderMap::new();
-        headers.insert(NATS_MESSAGE_ID, command_id.to_string().as_str());
-        headers.insert(REPLY_TO_HEADER, self.outcome_subject.as_str());
+        let payload: bytes::Bytes = serde_json::to_vec(&envelope).map_err(|err| unavailable("encode command", err))?.into();
 
         // Registered before the append: the answer can beat the PubAck.
         let mut waiter = self.waiters.register(command_id);
         let answer = async {
-            let ack = self
-                .js
-                .publish_with_headers(subject, headers, payload.into())
-                .await
-                .map_err(|err| unavailable("append command", err))?
-                .await
-                .map_err(|err| unavailable("append command", err))?;
-            match (&self.store, ack.duplicate) {
-                // The first append's caller got the answer; it is in the store once decided.
-                (Some(store), true) => recorded_outcome(store.as_ref(), command_id, &mut waiter.answer).await,
-                _ => (&mut waiter.answer).await.map_err(|_| BusError::Closed),
+            let appended = self.append(&subject, command_id.to_string(), payload.clone()).await?;
+            if appended.duplicate {
+                self.append(&subject, format!("{command_id}/again/{}", Uuid::new_v4()), payload).await?;
             }
+            (&mut waiter.answer).await.map_err(|_| BusError::Closed)
         };
         tokio::time::timeout(timeout, answer).await.map_err(|_| BusError::Timeout(timeout))?
     }
 }
 
-/// Polls the store for `command_id`'s record, taking the live answer instead
-/// if a dispatch on this instance is sent it first.
-async fn recorded_outcome(
-    store: &dyn EventStore,
-    command_id: Uuid,
-    answer: &mut oneshot::Receiver<Outcome>,
-) -> Result<Outcome, BusError> {
-    let mut poll = tokio::time::interval(RECORDED_POLL);
-    poll.set_missed_tick_behavior(MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            outcome = &mut *answer => return outcome.map_err(|_| BusError::Closed),
-            _ = poll.tick() => {
-                let recorded = store.recorded(&[command_id]).await.map_err(|err| unavailable("read command log", err))?;
-                if let Some(record) = recorded.into_iter().next() {
-                    return Ok(record.outcome);
-                }
-            }
-        }
+impl JetStreamBus {
+    /// Append one command message under `msg_id`, answered on this instance's subject.
+    async fn append(
+        &self,
+        subject: &str,
+        msg_id: String,
+        payload: bytes::Bytes,
+    ) -> Result<async_nats::jetstream::publish::PublishAck, BusError> {
+        let mut headers = HeaderMap::new();
+        headers.insert(NATS_MESSAGE_ID, msg_id.as_str());
+        headers.insert(REPLY_TO_HEADER, self.outcome_subject.as_str());
+        self.js
+            .publish_with_headers(subject.to_owned(), headers, payload)
+            .await
+            .map_err(|err| unavailable("append command", err))?
+            .await
+            .map_err(|err| unavailable("append command", err))
     }
 }

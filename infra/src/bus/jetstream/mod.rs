@@ -27,7 +27,6 @@ use tokio_util::sync::{CancellationToken, DropGuard};
 use uuid::Uuid;
 
 use super::BusError;
-use crate::store::EventStore;
 use dispatch::Waiters;
 
 pub use leases::PgAdvisoryLeases;
@@ -52,8 +51,6 @@ pub struct JetStreamBus {
     outcome_subject: String,
     /// Dispatches waiting for their outcome, by command id.
     waiters: Arc<Waiters>,
-    /// Where a duplicate dispatch finds the answer its first caller was sent.
-    store: Option<Arc<dyn EventStore>>,
     /// Stops the outcome router when the bus is dropped.
     _router: DropGuard,
 }
@@ -82,15 +79,7 @@ impl JetStreamBus {
         // Task: routes outcomes on `outcome_subject` to waiting dispatches until the bus drops.
         dispatch::spawn_router(subscriber, Arc::clone(&waiters), stop.clone());
 
-        Ok(Self { client, js, names, partitions, outcome_subject, waiters, store: None, _router: stop.drop_guard() })
-    }
-
-    /// Lets a duplicate dispatch (a retry of a command already in the log)
-    /// read the recorded answer from `store`. Without a store, a duplicate
-    /// hears only an answer sent to this instance, else times out.
-    pub fn with_store(mut self, store: Arc<dyn EventStore>) -> Self {
-        self.store = Some(store);
-        self
+        Ok(Self { client, js, names, partitions, outcome_subject, waiters, _router: stop.drop_guard() })
     }
 
     /// The command source of `partition`: its durable consumer `worker-p<N>`,

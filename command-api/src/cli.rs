@@ -9,6 +9,10 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
 use cartcast_domain::Role;
+use cartcast_infra::store::postgres::PostgresStore;
+use cartcast_infra::store::sqlite::SqliteStore;
+use cartcast_infra::store::EventStore;
+use cartcast_projections::{audit, replay};
 
 use crate::auth::{Signer, load_secret};
 use crate::roles::{self, DistributedOptions, UpOptions};
@@ -38,6 +42,61 @@ enum Command {
     Media(DistributedArgs),
     /// Print a signed bearer token.
     Token(TokenArgs),
+    /// Export stored events in global order as JSON lines (for analysts).
+    Replay(ReplayArgs),
+    /// Reconstruct an order's full history from the event store (for auditors).
+    Audit(AuditArgs),
+}
+
+/// Which event store an offline command reads: the embedded data dir, or
+/// PostgreSQL when a URL is given.
+#[derive(Debug, Args)]
+struct StoreArgs {
+    #[arg(long, env = "CARTCAST_POSTGRES_URL", hide_env_values = true)]
+    postgres_url: Option<String>,
+    #[arg(long, default_value = "./cartcast-data")]
+    data_dir: PathBuf,
+}
+
+impl StoreArgs {
+    async fn open(&self) -> anyhow::Result<Box<dyn EventStore>> {
+        if let Some(url) = &self.postgres_url {
+            return Ok(Box::new(PostgresStore::connect(url).await.context("connecting to PostgreSQL")?));
+        }
+        let path = self.data_dir.join("events.sqlite");
+        anyhow::ensure!(path.exists(), "no event store at {} (pass --data-dir or --postgres-url)", path.display());
+        Ok(Box::new(SqliteStore::open(&path).await.with_context(|| format!("opening {}", path.display()))?))
+    }
+}
+
+#[derive(Debug, Args)]
+struct ReplayArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// Start after this global position (0: from the beginning).
+    #[arg(long, default_value_t = 0)]
+    after: u64,
+    /// Only events of this aggregate type (Product, Order, Show, Channel).
+    #[arg(long = "type")]
+    aggregate_type: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct AuditArgs {
+    #[command(flatten)]
+    store: StoreArgs,
+    /// The order to reconstruct.
+    #[arg(long)]
+    order: String,
+}
+
+/// The audit found an order that breaks an invariant.
+#[derive(Debug, thiserror::Error)]
+#[error("order {order_id} breaks an invariant: {captures} captures, stock consistent: {stock_consistent}")]
+pub struct AuditFailed {
+    order_id: String,
+    captures: usize,
+    stock_consistent: bool,
 }
 
 #[derive(Debug, Args)]
@@ -121,6 +180,28 @@ impl Cli {
                 roles::projector(options).await
             }
             Command::Media(_) => Err(NotYetAvailable("media").into()),
+            Command::Replay(args) => {
+                let store = args.store.open().await?;
+                let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+                replay::export(store.as_ref(), args.after, args.aggregate_type.as_deref(), &mut out).await?;
+                Ok(())
+            }
+            Command::Audit(args) => {
+                let store = args.store.open().await?;
+                let audit = audit::audit_order(store.as_ref(), &args.order)
+                    .await?
+                    .with_context(|| format!("no order {} in the event store", args.order))?;
+                println!("{}", serde_json::to_string_pretty(&audit)?);
+                if audit.captures > 1 || !audit.stock_consistent {
+                    return Err(AuditFailed {
+                        order_id: audit.order_id,
+                        captures: audit.captures,
+                        stock_consistent: audit.stock_consistent,
+                    }
+                    .into());
+                }
+                Ok(())
+            }
             Command::Token(args) => {
                 let secret = load_secret(Some(&args.data_dir))?;
                 let token = Signer::new(&secret).issue(&args.sub, args.role, args.channel.as_deref(), args.ttl);

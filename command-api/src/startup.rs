@@ -56,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/shows", post(routes::create_show))
         .route("/api/v1/shows/{id}", get(routes::get_show))
         .route("/api/v1/shows/{id}/pin", post(routes::pin_product))
+        .route("/api/v1/channels/me/stream-key", post(routes::regenerate_stream_key))
         .fallback(|| async { ApiError::NotFound(NotFound::Route) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

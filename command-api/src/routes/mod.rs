@@ -1,5 +1,6 @@
 //! HTTP handlers, one module per resource.
 
+mod channels;
 mod health;
 mod metrics;
 mod openapi;
@@ -8,6 +9,7 @@ mod products;
 mod reservations;
 mod shows;
 
+pub use channels::*;
 pub use health::*;
 pub use metrics::*;
 pub use openapi::*;

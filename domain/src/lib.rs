@@ -18,6 +18,19 @@ pub mod order;
 pub mod product;
 pub mod show;
 
+/// Record `decided` events: each is applied to `aggregate` as it is written,
+/// so `handle` decides and `apply` alone changes state.
+pub(crate) async fn record<A: cqrs_es::Aggregate>(
+    aggregate: &mut A,
+    sink: &cqrs_es::event_sink::EventSink<A>,
+    decided: Result<Vec<A::Event>, A::Error>,
+) -> Result<(), A::Error> {
+    for event in decided? {
+        sink.write(event, aggregate).await;
+    }
+    Ok(())
+}
+
 /// The kind of actor a command is decided for; roles come from signed tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]

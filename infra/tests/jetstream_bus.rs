@@ -15,12 +15,14 @@ use cartcast_infra::store::{EventMetadata, StoredEvent};
 use chrono::Utc;
 use futures::StreamExt;
 use serde_json::json;
-use sqlx::{Connection, Executor, PgConnection};
+use sqlx::{Connection, PgConnection};
 use tokio::time::{Instant, timeout};
 use uuid::Uuid;
 
+mod common;
+use common::TestDb;
+
 const DEFAULT_NATS_URL: &str = "nats://127.0.0.1:4222";
-const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 const PARTITIONS: u32 = 4;
 /// Longest any awaited event may take before the test fails.
 const PATIENCE: Duration = Duration::from_secs(10);
@@ -51,41 +53,6 @@ impl TestBus {
         let js = async_nats::jetstream::new(async_nats::connect(nats_url()).await.unwrap());
         js.delete_stream(self.names.cmd_stream()).await.unwrap();
         js.delete_stream(self.names.events_stream()).await.unwrap();
-    }
-}
-
-/// A database of this test's own, dropped when the test passes.
-struct TestDb {
-    server: String,
-    name: String,
-    url: String,
-}
-
-impl TestDb {
-    async fn create() -> Self {
-        let server = std::env::var("CARTCAST_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
-        let name = format!("cartcast_test_{}", Uuid::new_v4().simple());
-        let mut admin = PgConnection::connect(&server).await.expect("the test Postgres server is reachable");
-        admin.execute(format!(r#"CREATE DATABASE "{name}""#).as_str()).await.expect("create the test database");
-        let url = with_database(&server, &name);
-        Self { server, name, url }
-    }
-
-    async fn drop_database(self) {
-        let mut admin = PgConnection::connect(&self.server).await.expect("the test Postgres server is reachable");
-        let drop = format!(r#"DROP DATABASE "{}" WITH (FORCE)"#, self.name);
-        admin.execute(drop.as_str()).await.expect("drop the test database");
-    }
-}
-
-/// `server` with its database path replaced by `name`, query kept.
-fn with_database(server: &str, name: &str) -> String {
-    let (base, query) = server.split_once('?').map_or((server, None), |(base, query)| (base, Some(query)));
-    let authority = base.find("://").map_or(0, |at| at + 3);
-    let root = base[authority..].find('/').map_or(base, |slash| &base[..authority + slash]);
-    match query {
-        Some(query) => format!("{root}/{name}?{query}"),
-        None => format!("{root}/{name}"),
     }
 }
 

@@ -180,39 +180,25 @@ impl Aggregates {
     ) -> Result<Decision, StoreError> {
         let order_id = envelope.derived_id("order").to_string();
         let product_id = reservation_id.product_id().to_owned();
-        let product = self.products.get(&product_id).await?;
-        let currency = product.currency.clone();
-        let price_minor = product.price_minor;
-        let seller = product.seller.clone();
-        let request = |events| PaymentRequest {
-            order_id: order_id.clone(),
-            reservation_id: reservation_id.clone(),
-            card: card.clone(),
-            amount_minor: 0,
-            currency: String::new(),
-            events,
-        };
         // A redelivered checkout whose order was placed before a crash resumes its payment.
         let order = self.orders.get(&order_id).await?;
         if order.status == OrderStatus::Placed {
-            return Ok(Decision::Pay(PaymentRequest {
-                amount_minor: order.amount_minor,
-                currency: currency.map(|c| c.as_str().to_owned()).unwrap_or_default(),
-                ..request(vec![])
-            }));
+            let (amount_minor, currency) = (order.amount_minor, order.currency.clone());
+            return Ok(Decision::Pay(PaymentRequest { order_id, reservation_id, card, amount_minor, currency, events: vec![] }));
         }
+        let product = self.products.get(&product_id).await?;
         let hold = match product.live_hold(&reservation_id, &envelope.actor.sub, now) {
             Ok(hold) => hold.clone(),
             Err(e) => return Ok(Decision::Done { outcome: product_refusal(&e), events: vec![] }),
         };
-        let currency = currency.expect("a live hold's product exists");
-        let amount_minor = price_minor * hold.quantity as i64;
+        let currency = product.currency.clone().expect("a live hold's product exists");
+        let amount_minor = product.price_minor * hold.quantity as i64;
         let place = OrderCommand::Place {
             order_id: order_id.clone(),
             reservation_id: reservation_id.clone(),
             product_id,
             buyer: envelope.actor.sub.clone(),
-            seller,
+            seller: product.seller.clone(),
             quantity: hold.quantity,
             amount_minor,
             currency: currency.clone(),
@@ -220,9 +206,12 @@ impl Aggregates {
         match self.orders.execute(&order_id, place, meta, staged).await? {
             Err(e) => Ok(Decision::Done { outcome: order_refusal(&e), events: vec![] }),
             Ok(events) => Ok(Decision::Pay(PaymentRequest {
+                order_id,
+                reservation_id,
+                card,
                 amount_minor,
                 currency: currency.as_str().to_owned(),
-                ..request(events)
+                events,
             })),
         }
     }

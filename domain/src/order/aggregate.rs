@@ -33,6 +33,8 @@ pub struct Order {
     pub order_id: String,
     pub status: OrderStatus,
     pub amount_minor: i64,
+    /// ISO code of `amount_minor`'s currency (empty before placement).
+    pub currency: String,
     pub capture_id: Option<String>,
 }
 
@@ -105,9 +107,10 @@ impl Aggregate for Order {
 
     fn apply(&mut self, event: Self::Event) {
         match event {
-            OrderEvent::OrderPlaced { order_id, amount_minor, .. } => {
+            OrderEvent::OrderPlaced { order_id, amount_minor, currency, .. } => {
                 self.order_id = order_id;
                 self.amount_minor = amount_minor;
+                self.currency = currency.as_str().to_owned();
                 self.status = OrderStatus::Placed;
             }
             OrderEvent::PaymentCaptured { capture_id, .. } => self.capture_id = Some(capture_id),

@@ -25,7 +25,9 @@ pub struct Sale {
 /// What one buyer was finally answered.
 pub enum Answer {
     /// A hold was taken; `position` is the store position the answer reported, if any.
-    Sold { position: Option<u64> },
+    Sold {
+        position: Option<u64>,
+    },
     SoldOut,
     /// Anything else, described for stderr.
     Failed(String),
@@ -74,7 +76,8 @@ impl Tally {
 
     fn record(&mut self, reply: Reply, latency: Duration) {
         self.answers += 1;
-        self.latency.saturating_record(u64::try_from(latency.as_micros()).unwrap_or(u64::MAX));
+        self.latency
+            .saturating_record(u64::try_from(latency.as_micros()).unwrap_or(u64::MAX));
         self.retries += reply.retries;
         match reply.answer {
             Answer::Sold { position } => {
@@ -117,7 +120,11 @@ impl Tally {
 
 /// Spawns each attempt as its own task, at most `concurrency` at once, and
 /// waits for all of them; `label` prefixes the errors printed to stderr.
-pub async fn drive<F>(label: &'static str, concurrency: usize, attempts: impl Iterator<Item = F>) -> anyhow::Result<Tally>
+pub async fn drive<F>(
+    label: &'static str,
+    concurrency: usize,
+    attempts: impl Iterator<Item = F>,
+) -> anyhow::Result<Tally>
 where
     F: Future<Output = Reply> + Send + 'static,
 {
@@ -126,7 +133,11 @@ where
     let mut tasks = JoinSet::new();
     let started = Instant::now();
     for attempt in attempts {
-        let permit = permits.clone().acquire_owned().await.context("waiting for a free slot")?;
+        let permit = permits
+            .clone()
+            .acquire_owned()
+            .await
+            .context("waiting for a free slot")?;
         tasks.spawn(async move {
             let sent = Instant::now();
             let reply = attempt.await;

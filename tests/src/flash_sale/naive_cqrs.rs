@@ -93,7 +93,8 @@ async fn sell(options: PgConnectOptions, sale: &Sale, connections: u32) -> anyho
     )
     .await
     .context("creating the peer's product")?;
-    let attempts = (0..sale.buyers).map(|buyer| reserve(cqrs.clone(), product_id.clone(), format!("naive-buyer-{buyer}")));
+    let attempts =
+        (0..sale.buyers).map(|buyer| reserve(cqrs.clone(), product_id.clone(), format!("naive-buyer-{buyer}")));
     let mut tally = drive("peer", sale.concurrency, attempts).await?;
     check_store(&pool, &product_id, &mut tally).await?;
     pool.close().await;
@@ -117,7 +118,9 @@ async fn reserve(cqrs: Arc<PostgresCqrs<Product>>, product_id: Arc<str>, buyer: 
                 continue;
             }
             Err(AggregateError::UserError(ProductError::SoldOut { .. })) => Answer::SoldOut,
-            Err(AggregateError::AggregateConflict) => Answer::Failed(format!("still conflicting after {retries} retries")),
+            Err(AggregateError::AggregateConflict) => {
+                Answer::Failed(format!("still conflicting after {retries} retries"))
+            }
             Err(error) => Answer::Failed(error.to_string()),
         };
         return Reply { answer, retries };
@@ -134,7 +137,10 @@ async fn check_store(pool: &PgPool, product_id: &str, tally: &mut Tally) -> anyh
     .await
     .context("counting the peer's stored holds")?;
     if u64::try_from(stored) != Ok(tally.sold) {
-        tally.fail(format!("the store holds {stored} reservations but {} were answered sold", tally.sold));
+        tally.fail(format!(
+            "the store holds {stored} reservations but {} were answered sold",
+            tally.sold
+        ));
     }
     Ok(())
 }

@@ -1,202 +1,30 @@
-//! `PostgresStore` against a real PostgreSQL: each test migrates a fresh
-//! database named with a UUID on `CARTCAST_TEST_POSTGRES_URL`'s server.
+//! `PostgresStore` against a real PostgreSQL: the event-store contract, each
+//! behaviour on a fresh database named with a UUID on
+//! `CARTCAST_TEST_POSTGRES_URL`'s server, plus postgres-es compatibility.
+
+use std::future::Future;
 
 use cartcast_domain::product::Product;
-use cartcast_infra::envelope::Outcome;
 use cartcast_infra::store::postgres::PostgresStore;
-use cartcast_infra::store::{CommandRecord, CommitBatch, EventKey, EventMetadata, EventStore, StoreError, StoredEvent};
-use chrono::{TimeZone, Utc};
+use cartcast_infra::store::{CommitBatch, EventStore};
 use cqrs_es::persist::PersistedEventRepository;
 use postgres_es::PostgresEventRepository;
-use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
 mod common;
+#[macro_use]
+mod contract;
 use common::TestDb;
+use contract::event;
 
-
-fn event(aggregate_type: &str, aggregate_id: &str, sequence: u64, command_id: Uuid) -> StoredEvent {
-    StoredEvent {
-        aggregate_type: aggregate_type.to_owned(),
-        aggregate_id: aggregate_id.to_owned(),
-        sequence,
-        event_type: "StockAdded".to_owned(),
-        event_version: "1".to_owned(),
-        payload: json!({"StockAdded": {"add": sequence, "note": "zeta before alpha", "alpha": 1}}),
-        metadata: EventMetadata {
-            event_id: Uuid::now_v7(),
-            command_id,
-            correlation_id: Uuid::new_v4(),
-            causation_id: command_id,
-            actor: "seller-1".to_owned(),
-            occurred_at: Utc.with_ymd_and_hms(2025, 3, 1, 12, 0, 0).unwrap(),
-        },
-    }
-}
-
-fn record(command_id: Uuid, events: &[StoredEvent]) -> CommandRecord {
-    CommandRecord {
-        command_id,
-        outcome: Outcome::ok(201, json!({"ok": command_id})),
-        events: events.iter().map(StoredEvent::key).collect(),
-    }
-}
-
-#[tokio::test]
-async fn test_commit_then_load_round_trips_events_with_metadata() {
+async fn open() -> (Box<dyn EventStore>, impl Future<Output = ()>) {
     let db = TestDb::create().await;
     let store = PostgresStore::connect(&db.url).await.unwrap();
-    let command_id = Uuid::new_v4();
-    let events = vec![
-        event("Product", "p1", 1, command_id),
-        event("Show", "s1", 1, command_id),
-        event("Product", "p1", 2, command_id),
-    ];
-
-    let positions = store
-        .commit(&CommitBatch { events: events.clone(), commands: vec![record(command_id, &events)] })
-        .await
-        .unwrap();
-
-    assert_eq!(positions.len(), 3);
-    assert!(positions.windows(2).all(|pair| pair[0] < pair[1]), "positions follow batch order: {positions:?}");
-    assert_eq!(store.load("Product", "p1").await.unwrap(), vec![events[0].clone(), events[2].clone()]);
-    assert_eq!(store.load("Show", "s1").await.unwrap(), vec![events[1].clone()]);
-    assert!(store.load("Product", "nope").await.unwrap().is_empty());
-    db.drop_database().await;
+    (Box::new(store), db.drop_database())
 }
 
-#[tokio::test]
-async fn test_commit_conflicting_append_writes_nothing_of_the_batch() {
-    let db = TestDb::create().await;
-    let store = PostgresStore::connect(&db.url).await.unwrap();
-    let first = event("Product", "p1", 1, Uuid::new_v4());
-    store.commit(&CommitBatch { events: vec![first.clone()], commands: vec![] }).await.unwrap();
-
-    let command_id = Uuid::new_v4();
-    let events = vec![event("Product", "p2", 1, command_id), event("Product", "p1", 1, command_id)];
-    let result =
-        store.commit(&CommitBatch { events: events.clone(), commands: vec![record(command_id, &events)] }).await;
-
-    assert!(matches!(result, Err(StoreError::Conflict(_))), "got {result:?}");
-    assert!(store.load("Product", "p2").await.unwrap().is_empty());
-    assert_eq!(store.load("Product", "p1").await.unwrap(), vec![first]);
-    assert!(store.recorded(&[command_id]).await.unwrap().is_empty());
-    assert_eq!(store.read_all(0, 100).await.unwrap().len(), 1);
-    db.drop_database().await;
-}
-
-#[tokio::test]
-async fn test_commit_recording_a_command_twice_conflicts() {
-    let db = TestDb::create().await;
-    let store = PostgresStore::connect(&db.url).await.unwrap();
-    let command_id = Uuid::new_v4();
-    store.commit(&CommitBatch { events: vec![], commands: vec![record(command_id, &[])] }).await.unwrap();
-
-    let again = vec![event("Product", "p1", 1, command_id)];
-    let result = store.commit(&CommitBatch { events: again.clone(), commands: vec![record(command_id, &again)] }).await;
-
-    assert!(matches!(result, Err(StoreError::Conflict(_))), "got {result:?}");
-    assert!(store.load("Product", "p1").await.unwrap().is_empty());
-    db.drop_database().await;
-}
-
-#[tokio::test]
-async fn test_recorded_returns_the_outcome_and_event_keys_without_the_feed_position() {
-    let db = TestDb::create().await;
-    let store = PostgresStore::connect(&db.url).await.unwrap();
-    let (decided, other, undecided) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
-    let events = vec![event("Product", "p1", 1, decided), event("Product", "p1", 2, decided)];
-    let mut answered = record(decided, &events);
-    answered.outcome.position = Some(42);
-    let batch = CommitBatch { events: events.clone(), commands: vec![answered.clone(), record(other, &[])] };
-    store.commit(&batch).await.unwrap();
-
-    let recorded = store.recorded(&[undecided, other, decided]).await.unwrap();
-
-    answered.outcome.position = None;
-    assert_eq!(recorded, vec![record(other, &[]), answered]);
-    assert_eq!(
-        recorded[1].events,
-        vec![
-            EventKey { aggregate_type: "Product".into(), aggregate_id: "p1".into(), sequence: 1 },
-            EventKey { aggregate_type: "Product".into(), aggregate_id: "p1".into(), sequence: 2 },
-        ]
-    );
-    db.drop_database().await;
-}
-
-#[tokio::test]
-async fn test_events_returns_the_named_events_in_the_order_given() {
-    let db = TestDb::create().await;
-    let store = PostgresStore::connect(&db.url).await.unwrap();
-    let command_id = Uuid::new_v4();
-    let events = vec![
-        event("Product", "p1", 1, command_id),
-        event("Product", "p2", 1, command_id),
-        event("Product", "p1", 2, command_id),
-    ];
-    let positions = store.commit(&CommitBatch { events: events.clone(), commands: vec![] }).await.unwrap();
-
-    let keys = vec![events[2].key(), events[0].key(), events[1].key()];
-    let found = store.events(&keys).await.unwrap();
-
-    assert_eq!(
-        found,
-        vec![(positions[2], events[2].clone()), (positions[0], events[0].clone()), (positions[1], events[1].clone())]
-    );
-    db.drop_database().await;
-}
-
-#[tokio::test]
-async fn test_read_all_pages_every_event_in_global_order() {
-    let db = TestDb::create().await;
-    let store = PostgresStore::connect(&db.url).await.unwrap();
-    let command_id = Uuid::new_v4();
-    let first = vec![event("Product", "p2", 1, command_id), event("Product", "p1", 1, command_id)];
-    let second = vec![
-        event("Show", "s1", 1, command_id),
-        event("Product", "p2", 2, command_id),
-        event("Product", "p1", 2, command_id),
-    ];
-    let mut positions = store.commit(&CommitBatch { events: first.clone(), commands: vec![] }).await.unwrap();
-    positions.extend(store.commit(&CommitBatch { events: second.clone(), commands: vec![] }).await.unwrap());
-    let committed: Vec<(u64, StoredEvent)> = positions.into_iter().zip(first.into_iter().chain(second)).collect();
-
-    let mut paged = Vec::new();
-    let mut after = 0;
-    loop {
-        let page = store.read_all(after, 2).await.unwrap();
-        assert!(page.len() <= 2);
-        let Some((last, _)) = page.last() else { break };
-        after = *last;
-        paged.extend(page);
-    }
-
-    assert_eq!(paged, committed);
-    assert_eq!(store.read_all(committed[2].0, 100).await.unwrap(), committed[3..].to_vec());
-    db.drop_database().await;
-}
-
-#[tokio::test]
-async fn test_aggregate_ids_lists_each_aggregate_of_a_type_once() {
-    let db = TestDb::create().await;
-    let store = PostgresStore::connect(&db.url).await.unwrap();
-    let command_id = Uuid::new_v4();
-    let events = vec![
-        event("Product", "p2", 1, command_id),
-        event("Product", "p1", 1, command_id),
-        event("Product", "p2", 2, command_id),
-        event("Show", "s1", 1, command_id),
-    ];
-    store.commit(&CommitBatch { events, commands: vec![] }).await.unwrap();
-
-    assert_eq!(store.aggregate_ids("Product").await.unwrap(), vec!["p1".to_owned(), "p2".to_owned()]);
-    assert_eq!(store.aggregate_ids("Show").await.unwrap(), vec!["s1".to_owned()]);
-    assert!(store.aggregate_ids("Order").await.unwrap().is_empty());
-    db.drop_database().await;
-}
+event_store_contract!(open);
 
 #[tokio::test]
 async fn test_postgres_es_reads_the_events_we_commit() {

@@ -1,0 +1,211 @@
+//! The `EventStore` contract: the same behaviours checked against every
+//! adapter (SQLite and PostgreSQL), each on a fresh store.
+
+use cartcast_infra::envelope::Outcome;
+use cartcast_infra::store::{CommandRecord, CommitBatch, EventKey, EventMetadata, EventStore, StoreError, StoredEvent};
+use chrono::{TimeZone, Utc};
+use serde_json::json;
+use uuid::Uuid;
+
+pub fn event(aggregate_type: &str, aggregate_id: &str, sequence: u64, command_id: Uuid) -> StoredEvent {
+    StoredEvent {
+        aggregate_type: aggregate_type.to_owned(),
+        aggregate_id: aggregate_id.to_owned(),
+        sequence,
+        event_type: "StockAdded".to_owned(),
+        event_version: "1".to_owned(),
+        payload: json!({"StockAdded": {"add": sequence, "note": "zeta before alpha", "alpha": 1}}),
+        metadata: EventMetadata {
+            event_id: Uuid::now_v7(),
+            command_id,
+            correlation_id: Uuid::new_v4(),
+            causation_id: command_id,
+            actor: "seller-1".to_owned(),
+            occurred_at: Utc.with_ymd_and_hms(2025, 3, 1, 12, 0, 0).unwrap(),
+        },
+    }
+}
+
+pub fn record(command_id: Uuid, events: &[StoredEvent]) -> CommandRecord {
+    CommandRecord {
+        command_id,
+        outcome: Outcome::ok(201, json!({"ok": command_id})),
+        events: events.iter().map(StoredEvent::key).collect(),
+    }
+}
+
+pub async fn commit_then_load_round_trips_events_with_metadata(store: &dyn EventStore) {
+    let command_id = Uuid::new_v4();
+    let events = vec![
+        event("Product", "p1", 1, command_id),
+        event("Show", "s1", 1, command_id),
+        event("Product", "p1", 2, command_id),
+    ];
+
+    let positions = store
+        .commit(&CommitBatch { events: events.clone(), commands: vec![record(command_id, &events)] })
+        .await
+        .unwrap();
+
+    assert_eq!(positions.len(), 3);
+    assert!(positions.windows(2).all(|pair| pair[0] < pair[1]), "positions follow batch order: {positions:?}");
+    assert_eq!(store.load("Product", "p1").await.unwrap(), vec![events[0].clone(), events[2].clone()]);
+    assert_eq!(store.load("Show", "s1").await.unwrap(), vec![events[1].clone()]);
+    assert!(store.load("Product", "nope").await.unwrap().is_empty());
+}
+
+pub async fn commit_conflicting_append_writes_nothing_of_the_batch(store: &dyn EventStore) {
+    let first = event("Product", "p1", 1, Uuid::new_v4());
+    store.commit(&CommitBatch { events: vec![first.clone()], commands: vec![] }).await.unwrap();
+
+    let command_id = Uuid::new_v4();
+    let events = vec![event("Product", "p2", 1, command_id), event("Product", "p1", 1, command_id)];
+    let result =
+        store.commit(&CommitBatch { events: events.clone(), commands: vec![record(command_id, &events)] }).await;
+
+    assert!(matches!(result, Err(StoreError::Conflict(_))), "got {result:?}");
+    assert!(store.load("Product", "p2").await.unwrap().is_empty());
+    assert_eq!(store.load("Product", "p1").await.unwrap(), vec![first]);
+    assert!(store.recorded(&[command_id]).await.unwrap().is_empty());
+    assert_eq!(store.read_all(0, 100).await.unwrap().len(), 1);
+}
+
+pub async fn commit_recording_a_command_twice_conflicts(store: &dyn EventStore) {
+    let command_id = Uuid::new_v4();
+    store.commit(&CommitBatch { events: vec![], commands: vec![record(command_id, &[])] }).await.unwrap();
+
+    let again = vec![event("Product", "p1", 1, command_id)];
+    let result = store.commit(&CommitBatch { events: again.clone(), commands: vec![record(command_id, &again)] }).await;
+
+    assert!(matches!(result, Err(StoreError::Conflict(_))), "got {result:?}");
+    assert!(store.load("Product", "p1").await.unwrap().is_empty());
+}
+
+pub async fn recorded_returns_the_outcome_and_event_keys_without_the_feed_position(store: &dyn EventStore) {
+    let (decided, other, undecided) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    let events = vec![event("Product", "p1", 1, decided), event("Product", "p1", 2, decided)];
+    let mut answered = record(decided, &events);
+    answered.outcome.position = Some(42);
+    let batch = CommitBatch { events: events.clone(), commands: vec![answered.clone(), record(other, &[])] };
+    store.commit(&batch).await.unwrap();
+
+    let recorded = store.recorded(&[undecided, other, decided]).await.unwrap();
+
+    answered.outcome.position = None;
+    assert_eq!(recorded, vec![record(other, &[]), answered]);
+    assert_eq!(
+        recorded[1].events,
+        vec![
+            EventKey { aggregate_type: "Product".into(), aggregate_id: "p1".into(), sequence: 1 },
+            EventKey { aggregate_type: "Product".into(), aggregate_id: "p1".into(), sequence: 2 },
+        ]
+    );
+}
+
+pub async fn events_returns_the_named_events_in_the_order_given(store: &dyn EventStore) {
+    let command_id = Uuid::new_v4();
+    let events = vec![
+        event("Product", "p1", 1, command_id),
+        event("Product", "p2", 1, command_id),
+        event("Product", "p1", 2, command_id),
+    ];
+    let positions = store.commit(&CommitBatch { events: events.clone(), commands: vec![] }).await.unwrap();
+
+    let keys = vec![events[2].key(), events[0].key(), events[1].key()];
+    let found = store.events(&keys).await.unwrap();
+
+    assert_eq!(
+        found,
+        vec![(positions[2], events[2].clone()), (positions[0], events[0].clone()), (positions[1], events[1].clone())]
+    );
+}
+
+pub async fn read_all_pages_every_event_in_global_order(store: &dyn EventStore) {
+    let command_id = Uuid::new_v4();
+    let first = vec![event("Product", "p2", 1, command_id), event("Product", "p1", 1, command_id)];
+    let second = vec![
+        event("Show", "s1", 1, command_id),
+        event("Product", "p2", 2, command_id),
+        event("Product", "p1", 2, command_id),
+    ];
+    let mut positions = store.commit(&CommitBatch { events: first.clone(), commands: vec![] }).await.unwrap();
+    positions.extend(store.commit(&CommitBatch { events: second.clone(), commands: vec![] }).await.unwrap());
+    let committed: Vec<(u64, StoredEvent)> = positions.into_iter().zip(first.into_iter().chain(second)).collect();
+
+    let mut paged = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = store.read_all(after, 2).await.unwrap();
+        assert!(page.len() <= 2);
+        let Some((last, _)) = page.last() else { break };
+        after = *last;
+        paged.extend(page);
+    }
+
+    assert_eq!(paged, committed);
+    assert_eq!(store.read_all(committed[2].0, 100).await.unwrap(), committed[3..].to_vec());
+}
+
+pub async fn aggregate_ids_lists_each_aggregate_of_a_type_once(store: &dyn EventStore) {
+    let command_id = Uuid::new_v4();
+    let events = vec![
+        event("Product", "p2", 1, command_id),
+        event("Product", "p1", 1, command_id),
+        event("Product", "p2", 2, command_id),
+        event("Show", "s1", 1, command_id),
+    ];
+    store.commit(&CommitBatch { events, commands: vec![] }).await.unwrap();
+
+    assert_eq!(store.aggregate_ids("Product").await.unwrap(), vec!["p1".to_owned(), "p2".to_owned()]);
+    assert_eq!(store.aggregate_ids("Show").await.unwrap(), vec!["s1".to_owned()]);
+    assert!(store.aggregate_ids("Order").await.unwrap().is_empty());
+}
+
+/// One `#[tokio::test]` per contract behaviour; `$open` is an async fn
+/// returning a fresh store and an async clean-up to run when the test passes.
+macro_rules! event_store_contract {
+    ($open:path) => {
+        #[tokio::test]
+        async fn test_commit_then_load_round_trips_events_with_metadata() {
+            let (store, cleanup) = $open().await;
+            contract::commit_then_load_round_trips_events_with_metadata(store.as_ref()).await;
+            cleanup.await;
+        }
+        #[tokio::test]
+        async fn test_commit_conflicting_append_writes_nothing_of_the_batch() {
+            let (store, cleanup) = $open().await;
+            contract::commit_conflicting_append_writes_nothing_of_the_batch(store.as_ref()).await;
+            cleanup.await;
+        }
+        #[tokio::test]
+        async fn test_commit_recording_a_command_twice_conflicts() {
+            let (store, cleanup) = $open().await;
+            contract::commit_recording_a_command_twice_conflicts(store.as_ref()).await;
+            cleanup.await;
+        }
+        #[tokio::test]
+        async fn test_recorded_returns_the_outcome_and_event_keys_without_the_feed_position() {
+            let (store, cleanup) = $open().await;
+            contract::recorded_returns_the_outcome_and_event_keys_without_the_feed_position(store.as_ref()).await;
+            cleanup.await;
+        }
+        #[tokio::test]
+        async fn test_events_returns_the_named_events_in_the_order_given() {
+            let (store, cleanup) = $open().await;
+            contract::events_returns_the_named_events_in_the_order_given(store.as_ref()).await;
+            cleanup.await;
+        }
+        #[tokio::test]
+        async fn test_read_all_pages_every_event_in_global_order() {
+            let (store, cleanup) = $open().await;
+            contract::read_all_pages_every_event_in_global_order(store.as_ref()).await;
+            cleanup.await;
+        }
+        #[tokio::test]
+        async fn test_aggregate_ids_lists_each_aggregate_of_a_type_once() {
+            let (store, cleanup) = $open().await;
+            contract::aggregate_ids_lists_each_aggregate_of_a_type_once(store.as_ref()).await;
+            cleanup.await;
+        }
+    };
+}

@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use uuid::Uuid;
 
-use cartcast_infra::envelope::{AppCommand, CommandEnvelope, Outcome};
+use cartcast_infra::envelope::{self, AppCommand, CommandEnvelope, Outcome};
 
 use crate::auth::{Authenticated, RoleGate};
 use crate::error::ApiError;
@@ -69,7 +69,7 @@ impl<R> CommandContext<R> {
 
 /// The id of a resource a command creates: `kind` scoped to the command id.
 pub fn new_resource_id(command_id: Uuid, kind: &str) -> String {
-    Uuid::new_v5(&command_id, kind.as_bytes()).hyphenated().to_string()
+    envelope::derived_id(command_id, kind).hyphenated().to_string()
 }
 
 /// A command's recorded outcome, answered as is (plus its feed `position`).

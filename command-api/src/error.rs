@@ -80,6 +80,9 @@ pub enum Unavailable {
     NotCaughtUp(u64),
     #[error("the command log is unavailable")]
     CommandLog(#[source] BusError),
+    /// A dependency of this process is down (health check).
+    #[error("{0}")]
+    NotReady(String),
 }
 
 impl From<BusError> for ApiError {
@@ -92,6 +95,11 @@ impl From<BusError> for ApiError {
 }
 
 impl ApiError {
+    /// This process cannot take commands now.
+    pub fn unavailable(reason: impl Into<String>) -> Self {
+        ApiError::Unavailable(Unavailable::NotReady(reason.into()))
+    }
+
     pub fn invalid(field: impl Into<String>, reason: impl fmt::Display) -> Self {
         ApiError::Validation { field: field.into(), reason: reason.to_string() }
     }
@@ -129,7 +137,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::Unavailable(Unavailable::CommandPending) => "command_pending",
             ApiError::Unavailable(Unavailable::NotCaughtUp(_)) => "not_caught_up",
-            ApiError::Unavailable(Unavailable::CommandLog(_)) => "unavailable",
+            ApiError::Unavailable(Unavailable::CommandLog(_) | Unavailable::NotReady(_)) => "unavailable",
             ApiError::Unexpected(_) => "internal",
         }
     }

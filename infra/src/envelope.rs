@@ -38,8 +38,14 @@ impl CommandEnvelope {
 
     /// A deterministic child id (order ids, internal commands) of this command.
     pub fn derived_id(&self, purpose: &str) -> Uuid {
-        Uuid::new_v5(&self.command_id, purpose.as_bytes())
+        derived_id(self.command_id, purpose)
     }
+}
+
+/// The id of what command `command_id` creates for `purpose` ("product",
+/// "order", …): a repeat of the command names the same thing.
+pub fn derived_id(command_id: Uuid, purpose: &str) -> Uuid {
+    Uuid::new_v5(&command_id, purpose.as_bytes())
 }
 
 /// Every command the outside world can send, already validated for shape.

@@ -129,6 +129,12 @@ impl ReadModels {
         &self.pool
     }
 
+    /// One round trip to the database: is it answering?
+    pub async fn ping(&self) -> Result<(), ReadError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
     /// The position a projection has applied up to (0 before any event).
     pub async fn checkpoint(&self, projection: &str) -> Result<u64, ReadError> {
         let row = sqlx::query("SELECT position FROM projection_checkpoints WHERE projection = $1")

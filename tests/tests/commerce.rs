@@ -204,6 +204,17 @@ async fn checkout_follows_the_test_cards(shape: Shape) {
 
     let read = client.product(&product_id, timed_out.body["position"].as_u64()).await.unwrap();
     assert_eq!(read.body["stock"], json!({"total": 10, "available": 7, "reserved": 1, "sold": 2}));
+
+    let given_back = reserve().await;
+    let bob = client.token("bob", Role::Viewer);
+    let not_his = client.delete(&format!("/api/v1/reservations/{given_back}"), &bob, None).await.unwrap();
+    assert_eq!((not_his.status, not_his.code()), (403, Some("not_holder")), "{}", not_his.body);
+    let released = client.delete(&format!("/api/v1/reservations/{given_back}"), &ann, None).await.unwrap();
+    assert_eq!(released.status, 200, "{}", released.body);
+    let late = checkout(given_back, "4242424242424242").await;
+    assert_eq!((late.status, late.code()), (410, Some("reservation_released")), "{}", late.body);
+    let read = client.product(&product_id, released.body["position"].as_u64()).await.unwrap();
+    assert_eq!(read.body["stock"], json!({"total": 10, "available": 7, "reserved": 1, "sold": 2}), "the units came back");
     deployment.stop().await.expect("clean stop");
 }
 

@@ -30,6 +30,8 @@ type Responder = dyn Fn(&CommandEnvelope) -> Result<Outcome, BusError> + Send + 
 pub struct RecordingBus {
     received: Mutex<Vec<CommandEnvelope>>,
     responder: Box<Responder>,
+    /// What `is_ready` answers: a real bus says false when its log is unreachable.
+    ready: std::sync::atomic::AtomicBool,
 }
 
 #[async_trait::async_trait]
@@ -38,6 +40,10 @@ impl CommandBus for RecordingBus {
         let answer = (self.responder)(&envelope);
         self.received.lock().unwrap().push(envelope);
         answer
+    }
+
+    fn is_ready(&self) -> bool {
+        self.ready.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 
@@ -82,7 +88,11 @@ pub async fn spawn_app_answering(
     let dir = std::env::temp_dir().join(format!("cartcast-api-test-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let read_models = ReadModels::connect(&format!("sqlite://{}", dir.join("read.db").display())).await.unwrap();
-    let bus = Arc::new(RecordingBus { received: Mutex::new(Vec::new()), responder: Box::new(responder) });
+    let bus = Arc::new(RecordingBus {
+        received: Mutex::new(Vec::new()),
+        responder: Box::new(responder),
+        ready: std::sync::atomic::AtomicBool::new(true),
+    });
     let signer = Signer::new(b"test secret");
     let state = AppState {
         bus: bus.clone(),
@@ -98,6 +108,11 @@ pub async fn spawn_app_answering(
 impl TestApp {
     pub fn token(&self, sub: &str, role: Role) -> String {
         self.signer.issue(sub, role, None, Duration::from_secs(3600))
+    }
+
+    /// Make the bus report its command log reachable or not.
+    pub fn set_bus_ready(&self, ready: bool) {
+        self.bus.ready.store(ready, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Envelopes the bus received, in order.

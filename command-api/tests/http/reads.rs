@@ -40,6 +40,17 @@ async fn healthz_is_ok() {
 }
 
 #[tokio::test]
+async fn healthz_is_unavailable_while_the_command_log_is_unreachable() {
+    let app = spawn_app().await;
+    app.set_bus_ready(false);
+    let response = app.get("/healthz", None).await;
+    assert_eq!((response.status, response.code()), (StatusCode::SERVICE_UNAVAILABLE, "unavailable"));
+    assert!(response.headers.contains_key("retry-after"));
+    app.set_bus_ready(true);
+    assert_eq!(app.get("/healthz", None).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
 async fn the_openapi_document_is_served() {
     let app = spawn_app().await;
     let response = app.get("/api/v1/openapi.json", None).await;

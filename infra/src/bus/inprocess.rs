@@ -59,6 +59,11 @@ impl CommandBus for InProcessBus {
             Ok(Ok(result)) => result,
         }
     }
+
+    fn is_ready(&self) -> bool {
+        // A partition whose worker stopped has a closed queue.
+        self.partitions.iter().all(|p| !p.is_closed())
+    }
 }
 
 struct InProcessHandle {

@@ -31,6 +31,9 @@ pub enum BusError {
 pub trait CommandBus: Send + Sync + 'static {
     /// Append the envelope to its partition's log and wait for its outcome.
     async fn dispatch(&self, envelope: CommandEnvelope, timeout: Duration) -> Result<Outcome, BusError>;
+
+    /// Whether a command sent now can reach its log (for `/healthz`).
+    fn is_ready(&self) -> bool;
 }
 
 /// One command pulled from a partition's log, to be settled exactly once.

@@ -142,6 +142,10 @@ impl CommandBus for JetStreamBus {
         };
         tokio::time::timeout(timeout, answer).await.map_err(|_| BusError::Timeout(timeout))?
     }
+
+    fn is_ready(&self) -> bool {
+        self.client.connection_state() == async_nats::connection::State::Connected
+    }
 }
 
 impl JetStreamBus {

@@ -135,6 +135,14 @@ impl Deployment {
         self.start_processes().await
     }
 
+    /// `kill -9` every process, then start them again on the same data: a crash.
+    pub async fn crash_and_restart(&mut self) -> anyhow::Result<()> {
+        for mut process in self.api.drain(..).chain(self.projector.take()).chain(self.workers.drain(..)) {
+            process.kill9().await?;
+        }
+        self.start_processes().await
+    }
+
     /// The deployment's event store, opened beside the running processes.
     pub async fn event_store(&self) -> anyhow::Result<Arc<dyn EventStore>> {
         Ok(match &self.postgres_url {

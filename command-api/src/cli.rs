@@ -9,6 +9,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
 use cartcast_domain::Role;
+use cartcast_infra::payment::{PaymentGateway, TestGateway};
 use cartcast_infra::store::postgres::PostgresStore;
 use cartcast_infra::store::sqlite::SqliteStore;
 use cartcast_infra::store::EventStore;
@@ -59,13 +60,15 @@ struct StoreArgs {
 }
 
 impl StoreArgs {
-    async fn open(&self) -> anyhow::Result<Box<dyn EventStore>> {
+    /// The event store, and the URL of its database (where the test gateway keeps its ledger).
+    async fn open(&self) -> anyhow::Result<(Box<dyn EventStore>, String)> {
         if let Some(url) = &self.postgres_url {
-            return Ok(Box::new(PostgresStore::connect(url).await.context("connecting to PostgreSQL")?));
+            return Ok((Box::new(PostgresStore::connect(url).await.context("connecting to PostgreSQL")?), url.clone()));
         }
         let path = self.data_dir.join("events.sqlite");
         anyhow::ensure!(path.exists(), "no event store at {} (pass --data-dir or --postgres-url)", path.display());
-        Ok(Box::new(SqliteStore::open(&path).await.with_context(|| format!("opening {}", path.display()))?))
+        let store = SqliteStore::open(&path).await.with_context(|| format!("opening {}", path.display()))?;
+        Ok((Box::new(store), format!("sqlite://{}", path.display())))
     }
 }
 
@@ -92,10 +95,14 @@ struct AuditArgs {
 
 /// The audit found an order that breaks an invariant.
 #[derive(Debug, thiserror::Error)]
-#[error("order {order_id} breaks an invariant: {captures} captures, stock consistent: {stock_consistent}")]
+#[error(
+    "order {order_id} breaks an invariant: {captures} captures recorded, {gateway_captures} at the gateway, \
+     stock consistent: {stock_consistent}"
+)]
 pub struct AuditFailed {
     order_id: String,
     captures: usize,
+    gateway_captures: u32,
     stock_consistent: bool,
 }
 
@@ -181,21 +188,26 @@ impl Cli {
             }
             Command::Media(_) => Err(NotYetAvailable("media").into()),
             Command::Replay(args) => {
-                let store = args.store.open().await?;
+                let (store, _) = args.store.open().await?;
                 let mut out = std::io::BufWriter::new(std::io::stdout().lock());
                 replay::export(store.as_ref(), args.after, args.aggregate_type.as_deref(), &mut out).await?;
                 Ok(())
             }
             Command::Audit(args) => {
-                let store = args.store.open().await?;
+                let (store, url) = args.store.open().await?;
                 let audit = audit::audit_order(store.as_ref(), &args.order)
                     .await?
                     .with_context(|| format!("no order {} in the event store", args.order))?;
-                println!("{}", serde_json::to_string_pretty(&audit)?);
-                if audit.captures > 1 || !audit.stock_consistent {
+                let gateway = TestGateway::open(&url, Duration::ZERO).await.context("opening the gateway's ledger")?;
+                let gateway_captures = gateway.captures(&audit.order_id).await;
+                let mut report = serde_json::to_value(&audit)?;
+                report["gateway_captures"] = gateway_captures.into();
+                println!("{}", serde_json::to_string_pretty(&report)?);
+                if audit.captures > 1 || gateway_captures > 1 || !audit.stock_consistent {
                     return Err(AuditFailed {
                         order_id: audit.order_id,
                         captures: audit.captures,
+                        gateway_captures,
                         stock_consistent: audit.stock_consistent,
                     }
                     .into());

@@ -61,15 +61,19 @@ pub async fn up(options: UpOptions) -> anyhow::Result<()> {
     std::fs::create_dir_all(&options.data_dir)
         .with_context(|| format!("creating data dir {}", options.data_dir.display()))?;
     let signer = Arc::new(Signer::new(&load_secret(Some(&options.data_dir))?));
-    let store: Arc<dyn EventStore> = Arc::new(
-        SqliteStore::open(&options.data_dir.join("events.sqlite")).await.context("opening the event store")?,
-    );
+    let events_path = options.data_dir.join("events.sqlite");
+    let store: Arc<dyn EventStore> =
+        Arc::new(SqliteStore::open(&events_path).await.context("opening the event store")?);
     let feed: Arc<dyn EventFeed> = Arc::new(StoreFeed::new(store.clone()));
     let read_models = ReadModels::connect(&format!("sqlite://{}", options.data_dir.join("read-models.sqlite").display()))
         .await
         .context("opening the read models")?;
     let (bus, sources) = InProcessBus::new(settings.partitions);
-    let gateway: Arc<dyn PaymentGateway> = Arc::new(TestGateway::new(settings.payment_timeout));
+    let gateway: Arc<dyn PaymentGateway> = Arc::new(
+        TestGateway::open(&format!("sqlite://{}", events_path.display()), settings.payment_timeout)
+            .await
+            .context("opening the test payment gateway's ledger")?,
+    );
     let deps = WorkerDeps { store, feed: feed.clone(), gateway, settings: settings.clone() };
 
     let stop = CancellationToken::new();
@@ -131,7 +135,11 @@ pub async fn worker(options: DistributedOptions) -> anyhow::Result<()> {
             .with_context(|| format!("connecting to NATS at {}", options.nats_url))?,
     );
     let leases = Arc::new(PgAdvisoryLeases::new(&options.postgres_url, &lease_namespace())?);
-    let gateway: Arc<dyn PaymentGateway> = Arc::new(TestGateway::new(settings.payment_timeout));
+    let gateway: Arc<dyn PaymentGateway> = Arc::new(
+        TestGateway::open(&options.postgres_url, settings.payment_timeout)
+            .await
+            .context("opening the test payment gateway's ledger")?,
+    );
     let deps = WorkerDeps { store, feed: bus.clone(), gateway, settings: settings.clone() };
 
     let stop = CancellationToken::new();

@@ -35,6 +35,7 @@ async fn audit_and_replay_read_the_event_store() {
     assert_eq!(steps, ["UnitsReserved", "OrderPlaced", "PaymentCaptured", "OrderConfirmed", "UnitsSold"]);
     assert_eq!((audit["status"].as_str(), audit["captures"].as_u64()), (Some("confirmed"), Some(1)));
     assert_eq!(audit["stock_consistent"], true);
+    assert_eq!(audit["gateway_captures"], 1, "the gateway's ledger has exactly one capture");
 
     let missing = cartcast(&["audit", "--data-dir", &data_dir, "--order", "no-such-order"]);
     assert_eq!(missing.status.code(), Some(1));

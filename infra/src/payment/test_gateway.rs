@@ -5,13 +5,16 @@
 //! - `4000000000009995` does not answer: the gateway waits `timeout`, then the
 //!   charge counts as timed out and nothing is captured.
 //!
-//! Repeats of an idempotency key return the first answer and never capture twice.
+//! Like a processor, it keeps its own ledger (`test_gateway_charges`, in the
+//! deployment's database): the first answer for an idempotency key is final,
+//! so a charge retried by another worker after a takeover never captures twice.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use tokio::sync::Mutex;
+use sqlx::any::AnyPoolOptions;
+use sqlx::AnyPool;
+use tracing::warn;
 
 use super::{Charge, PaymentGateway};
 use cartcast_domain::order::PaymentResult;
@@ -25,18 +28,67 @@ impl TestCards {
     pub const TIMES_OUT: &'static str = "4000000000009995";
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct TestGateway {
     timeout: Duration,
-    /// Answers by idempotency key: the processor's own ledger.
-    ledger: Mutex<HashMap<String, (PaymentResult, u32)>>,
+    ledger: AnyPool,
 }
 
 impl TestGateway {
-    /// `timeout` is how long the timing-out card keeps the caller waiting.
-    pub fn new(timeout: Duration) -> Self {
-        Self { timeout, ledger: Mutex::default() }
+    /// A gateway whose ledger lives in the database at `url` (the event
+    /// store's: `sqlite://…/events.sqlite` or a PostgreSQL URL, migrated by
+    /// its store). `timeout` is how long the timing-out card keeps a caller waiting.
+    pub async fn open(url: &str, timeout: Duration) -> Result<Self, sqlx::Error> {
+        sqlx::any::install_default_drivers();
+        let ledger = AnyPoolOptions::new().max_connections(4).connect(url).await?;
+        Ok(Self { timeout, ledger })
     }
+
+    /// Decide a first charge by its card, as a processor in test mode would.
+    async fn decide(&self, card: &str) -> PaymentResult {
+        match card {
+            TestCards::DECLINES => PaymentResult::Declined { reason: "card_declined".to_owned() },
+            TestCards::TIMES_OUT => {
+                tokio::time::sleep(self.timeout).await;
+                PaymentResult::TimedOut
+            }
+            card if luhn_valid(card) => {
+                PaymentResult::Captured { capture_id: format!("cap_{}", uuid::Uuid::now_v7().simple()) }
+            }
+            _ => PaymentResult::Declined { reason: "invalid_card_number".to_owned() },
+        }
+    }
+
+    async fn recorded(&self, key: &str) -> Result<Option<PaymentResult>, LedgerError> {
+        let result: Option<String> = sqlx::query_scalar("SELECT result FROM test_gateway_charges WHERE idempotency_key = $1")
+            .bind(key)
+            .fetch_optional(&self.ledger)
+            .await?;
+        Ok(result.map(|r| serde_json::from_str(&r)).transpose()?)
+    }
+
+    /// Record `result` unless an answer for `key` exists; returns the answer that stands.
+    async fn settle(&self, key: &str, result: PaymentResult) -> Result<PaymentResult, LedgerError> {
+        let captures = i64::from(matches!(result, PaymentResult::Captured { .. }));
+        sqlx::query(
+            "INSERT INTO test_gateway_charges (idempotency_key, result, captures) VALUES ($1, $2, $3) \
+             ON CONFLICT (idempotency_key) DO NOTHING",
+        )
+        .bind(key)
+        .bind(serde_json::to_string(&result)?)
+        .bind(captures)
+        .execute(&self.ledger)
+        .await?;
+        Ok(self.recorded(key).await?.unwrap_or(result))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum LedgerError {
+    #[error("ledger database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("ledger row does not parse: {0}")]
+    Corrupt(#[from] serde_json::Error),
 }
 
 fn luhn_valid(card: &str) -> bool {
@@ -58,44 +110,52 @@ fn luhn_valid(card: &str) -> bool {
 #[async_trait]
 impl PaymentGateway for TestGateway {
     async fn charge(&self, charge: Charge<'_>) -> PaymentResult {
-        if let Some((result, _)) = self.ledger.lock().await.get(charge.idempotency_key) {
-            return result.clone();
-        }
-        let result = match charge.card {
-            TestCards::DECLINES => PaymentResult::Declined { reason: "card_declined".to_owned() },
-            TestCards::TIMES_OUT => {
-                tokio::time::sleep(self.timeout).await;
-                PaymentResult::TimedOut
+        let answer = async {
+            if let Some(first) = self.recorded(charge.idempotency_key).await? {
+                return Ok(first);
             }
-            card if luhn_valid(card) => PaymentResult::Captured {
-                capture_id: format!("cap_{}", uuid::Uuid::now_v7().simple()),
-            },
-            _ => PaymentResult::Declined { reason: "invalid_card_number".to_owned() },
+            let result = self.decide(charge.card).await;
+            self.settle(charge.idempotency_key, result).await
         };
-        let mut ledger = self.ledger.lock().await;
-        let entry = ledger.entry(charge.idempotency_key.to_owned()).or_insert((result, 0));
-        if matches!(entry.0, PaymentResult::Captured { .. }) && entry.1 == 0 {
-            entry.1 = 1;
-        }
-        entry.0.clone()
+        answer.await.unwrap_or_else(|e: LedgerError| {
+            // Nothing was recorded, so nothing was captured: a timeout is the truth.
+            warn!(key = charge.idempotency_key, error = %e, "test gateway ledger unavailable");
+            PaymentResult::TimedOut
+        })
     }
 
     async fn captures(&self, idempotency_key: &str) -> u32 {
-        self.ledger.lock().await.get(idempotency_key).map_or(0, |(_, n)| *n)
+        let captures: Option<i64> =
+            sqlx::query_scalar("SELECT captures FROM test_gateway_charges WHERE idempotency_key = $1")
+                .bind(idempotency_key)
+                .fetch_optional(&self.ledger)
+                .await
+                .unwrap_or_default();
+        captures.unwrap_or(0) as u32
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::sqlite::SqliteStore;
 
     fn charge<'a>(key: &'a str, card: &'a str) -> Charge<'a> {
         Charge { idempotency_key: key, card, amount_minor: 1999, currency: "EUR" }
     }
 
+    /// A ledger in a fresh event-store file (its migrations create the table).
+    async fn ledger_url() -> String {
+        let dir = std::env::temp_dir().join(format!("cartcast-gateway-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("events.sqlite");
+        SqliteStore::open(&path).await.unwrap();
+        format!("sqlite://{}", path.display())
+    }
+
     #[tokio::test]
     async fn test_cards_succeed_decline_and_time_out() {
-        let gateway = TestGateway::new(Duration::from_millis(10));
+        let gateway = TestGateway::open(&ledger_url().await, Duration::from_millis(10)).await.unwrap();
         assert!(matches!(gateway.charge(charge("o1", TestCards::SUCCEEDS)).await, PaymentResult::Captured { .. }));
         assert!(matches!(gateway.charge(charge("o2", TestCards::DECLINES)).await, PaymentResult::Declined { .. }));
         assert_eq!(gateway.charge(charge("o3", TestCards::TIMES_OUT)).await, PaymentResult::TimedOut);
@@ -104,9 +164,20 @@ mod tests {
 
     #[tokio::test]
     async fn a_repeated_key_answers_the_same_and_captures_once() {
-        let gateway = TestGateway::new(Duration::from_millis(10));
+        let gateway = TestGateway::open(&ledger_url().await, Duration::from_millis(10)).await.unwrap();
         let first = gateway.charge(charge("o1", TestCards::SUCCEEDS)).await;
         assert_eq!(gateway.charge(charge("o1", TestCards::SUCCEEDS)).await, first);
+        assert_eq!(gateway.charge(charge("o1", TestCards::DECLINES)).await, first, "the first answer is final");
         assert_eq!(gateway.captures("o1").await, 1);
+    }
+
+    #[tokio::test]
+    async fn another_process_on_the_same_ledger_never_captures_again() {
+        let url = ledger_url().await;
+        let first_worker = TestGateway::open(&url, Duration::from_millis(10)).await.unwrap();
+        let taking_over = TestGateway::open(&url, Duration::from_millis(10)).await.unwrap();
+        let first = first_worker.charge(charge("o1", TestCards::SUCCEEDS)).await;
+        assert_eq!(taking_over.charge(charge("o1", TestCards::SUCCEEDS)).await, first);
+        assert_eq!(taking_over.captures("o1").await, 1);
     }
 }

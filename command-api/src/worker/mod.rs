@@ -238,6 +238,16 @@ impl PartitionWorker {
         metrics::histogram!("worker_commit_seconds").record(commit_started.elapsed().as_secs_f64());
         self.rearm_timers(&batch.events).await?;
 
+        // Answers without events (refusals such as `sold_out`, most of a flash
+        // sale) are final once committed: they need not wait for the feed.
+        let (answers, eventless): (Vec<Answer>, Vec<Answer>) =
+            answers.into_iter().partition(|a| !a.record.events.is_empty());
+        let (replays, eventless_replays): (Vec<Answer>, Vec<Answer>) =
+            replays.into_iter().partition(|a| !a.record.events.is_empty());
+        for answer in eventless.into_iter().chain(eventless_replays) {
+            settle(answer, &HashMap::new()).await;
+        }
+
         let mut to_publish = batch.events;
         let mut positions_in = store_positions;
         for replay in &replays {
@@ -259,12 +269,7 @@ impl PartitionWorker {
             to_publish.iter().map(StoredEvent::key).zip(feed_positions).collect();
 
         for answer in answers.into_iter().chain(replays) {
-            let mut outcome: Outcome = answer.record.outcome;
-            outcome.position = answer.record.events.iter().filter_map(|k| position_of.get(k)).max().copied();
-            metrics::counter!("commands_decided_total", "status" => outcome.status.to_string()).increment(1);
-            for handle in answer.handles {
-                handle.settle(&outcome).await;
-            }
+            settle(answer, &position_of).await;
         }
         for id in to_pay {
             self.start_payment(id);
@@ -322,6 +327,17 @@ impl PartitionWorker {
             };
             (id, gateway.charge(charge).await)
         });
+    }
+}
+
+/// Answer and acknowledge every delivery of `answer`, with the feed position
+/// of its last event.
+async fn settle(answer: Answer, position_of: &HashMap<EventKey, u64>) {
+    let mut outcome: Outcome = answer.record.outcome;
+    outcome.position = answer.record.events.iter().filter_map(|k| position_of.get(k)).max().copied();
+    metrics::counter!("commands_decided_total", "status" => outcome.status.to_string()).increment(1);
+    for handle in answer.handles {
+        handle.settle(&outcome).await;
     }
 }
 

@@ -122,8 +122,10 @@ struct DistributedArgs {
     postgres_url: Option<String>,
     #[arg(long, env = "CARTCAST_NATS_URL")]
     nats_url: Option<String>,
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    http: SocketAddr,
+    /// `api`: where it serves (default 127.0.0.1:8080). `worker`, `projector`:
+    /// where they serve `/healthz` and `/metrics` (none unless given).
+    #[arg(long)]
+    http: Option<SocketAddr>,
     /// Where the token secret lives when CARTCAST_SECRET is unset.
     #[arg(long)]
     data_dir: Option<PathBuf>,

@@ -45,10 +45,15 @@ pub struct UpOptions {
 pub struct DistributedOptions {
     pub postgres_url: String,
     pub nats_url: String,
-    pub http: SocketAddr,
+    /// The API's listener; for `worker` and `projector`, an optional
+    /// operations listener (`/healthz`, `/metrics`).
+    pub http: Option<SocketAddr>,
     /// Where the token secret comes from when `CARTCAST_SECRET` is unset.
     pub data_dir: Option<PathBuf>,
 }
+
+/// Where `cartcast api` listens unless told otherwise.
+const DEFAULT_API_HTTP: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 8080);
 
 /// How long background work may take to finish after a stop signal.
 const DRAIN: Duration = Duration::from_secs(4);
@@ -120,7 +125,7 @@ pub async fn api(options: DistributedOptions) -> anyhow::Result<()> {
         ingest_url: std::env::var("CARTCAST_INGEST_URL").unwrap_or_else(|_| "rtmp://127.0.0.1:1935/live".to_owned()),
         metrics: metrics_handle(),
     };
-    serve(options.http, state, stop_signal).await
+    serve(options.http.unwrap_or(DEFAULT_API_HTTP), state, stop_signal).await
 }
 
 /// The worker role: competes for every partition's lease and runs the
@@ -148,7 +153,7 @@ pub async fn worker(options: DistributedOptions) -> anyhow::Result<()> {
         tasks.spawn(own_partition(partition, bus.clone(), leases.clone(), deps.clone(), stop.clone()));
     }
     info!(partitions = settings.partitions, "worker competing for partitions");
-    stop_signal.received().await;
+    serve_ops(options.http, stop_signal, &tasks).await?;
     drain(stop, tasks).await;
     Ok(())
 }
@@ -214,7 +219,7 @@ pub async fn projector(options: DistributedOptions) -> anyhow::Result<()> {
     let stop = CancellationToken::new();
     let tasks = TaskTracker::new();
     tasks.spawn(ProjectionRunner::new(read_models, feed).run(stop.clone()));
-    stop_signal.received().await;
+    serve_ops(options.http, stop_signal, &tasks).await?;
     drain(stop, tasks).await;
     Ok(())
 }
@@ -244,6 +249,20 @@ async fn serve(http: SocketAddr, state: AppState, stop_signal: StopSignal) -> an
     let app = Application::build(http, state).await.with_context(|| format!("binding http {http}"))?;
     println!("listening http://{}", app.local_addr());
     app.run_until_stopped(stop_signal.received()).await.context("serving http")?;
+    Ok(())
+}
+
+/// Until the stop signal, serve `/healthz` and `/metrics` on `http` if given.
+/// Healthy means the role's background work is still running.
+async fn serve_ops(http: Option<SocketAddr>, stop_signal: StopSignal, tasks: &TaskTracker) -> anyhow::Result<()> {
+    let Some(http) = http else {
+        stop_signal.received().await;
+        return Ok(());
+    };
+    let listener = tokio::net::TcpListener::bind(http).await.with_context(|| format!("binding http {http}"))?;
+    println!("listening http://{}", listener.local_addr()?);
+    let router = crate::startup::ops_router(metrics_handle(), tasks.clone());
+    axum::serve(listener, router).with_graceful_shutdown(stop_signal.received()).await.context("serving http")?;
     Ok(())
 }
 

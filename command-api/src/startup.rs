@@ -4,7 +4,9 @@
 use std::future::Future;
 use std::net::SocketAddr;
 
-use axum::Router;
+use axum::{Json, Router};
+use metrics_exporter_prometheus::PrometheusHandle;
+use tokio_util::task::TaskTracker;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use axum::routing::{delete, get, post};
@@ -62,4 +64,24 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(middleware::from_fn(instrument::observe))
         .with_state(state)
+}
+
+/// The operations endpoints of the roles that serve no API (`worker`,
+/// `projector`): `/healthz` (200 while the role's work runs) and `/metrics`.
+pub fn ops_router(metrics: PrometheusHandle, work: TaskTracker) -> Router {
+    let healthz = move || {
+        let running = !work.is_empty();
+        async move {
+            if running {
+                Ok(Json(routes::Health { status: "ok" }))
+            } else {
+                Err(ApiError::unavailable("the role's background work has stopped"))
+            }
+        }
+    };
+    let metrics = move || {
+        let metrics = metrics.clone();
+        async move { routes::prometheus_text(&metrics) }
+    };
+    Router::new().route("/healthz", get(healthz)).route("/metrics", get(metrics))
 }

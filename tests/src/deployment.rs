@@ -80,7 +80,8 @@ impl Deployment {
             }
             Shape::Distributed => {
                 self.add_worker().await?;
-                let projector = Process::start("projector", &["projector".into()], &self.env, false).await?;
+                let args = ["projector", "--http", "127.0.0.1:0"].map(String::from);
+                let projector = Process::start("projector", &args, &self.env, true).await?;
                 self.projector = Some(projector);
                 let api = Process::start("api", &["api", "--http", "127.0.0.1:0"].map(String::from), &self.env, true).await?;
                 self.url = api.url.clone().context("url")?;
@@ -93,9 +94,21 @@ impl Deployment {
     /// Start one more `cartcast worker` (distributed shape).
     pub async fn add_worker(&mut self) -> anyhow::Result<()> {
         let n = self.workers.len();
-        let worker = Process::start(&format!("worker-{n}"), &["worker".into()], &self.env, false).await?;
+        let args = ["worker", "--http", "127.0.0.1:0"].map(String::from);
+        let worker = Process::start(&format!("worker-{n}"), &args, &self.env, true).await?;
         self.workers.push(worker);
         Ok(())
+    }
+
+    /// `GET /metrics` of every worker and the projector (distributed shape).
+    pub async fn role_metrics(&self) -> anyhow::Result<Vec<(String, String)>> {
+        let mut all = Vec::new();
+        for process in self.workers.iter().chain(&self.projector) {
+            let url = process.url.as_ref().context("role without http")?;
+            let text = reqwest::get(format!("{url}/metrics")).await?.error_for_status()?.text().await?;
+            all.push((process.name.clone(), text));
+        }
+        Ok(all)
     }
 
     /// `kill -9` worker `index`; it is no longer part of the deployment.

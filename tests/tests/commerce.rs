@@ -51,6 +51,12 @@ async fn flash_sale_sells_exactly_the_stock(shape: Shape) {
     let (stored, history) = deployment.stored_stock(&product_id).await.expect("store");
     assert_eq!(json!(stored), read.body["stock"], "read model equals the event store");
     assert!(history.iter().all(|s| s.is_consistent()), "available + reserved + sold = total at every event");
+    if shape == Shape::Distributed {
+        for (role, text) in deployment.role_metrics().await.expect("role metrics") {
+            let expected = if role == "projector" { "projection_position" } else { "worker_batch_commands" };
+            assert!(text.contains(expected), "{role} reports {expected}");
+        }
+    }
     deployment.stop().await.expect("clean stop");
 }
 

@@ -10,9 +10,9 @@ use clap::{Args, Parser, Subcommand};
 
 use cartcast_domain::Role;
 use cartcast_infra::payment::{PaymentGateway, TestGateway};
+use cartcast_infra::store::EventStore;
 use cartcast_infra::store::postgres::PostgresStore;
 use cartcast_infra::store::sqlite::SqliteStore;
-use cartcast_infra::store::EventStore;
 use cartcast_projections::{audit, replay};
 
 use crate::auth::{Signer, load_secret};

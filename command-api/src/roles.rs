@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use tokio::signal::unix::{signal, Signal, SignalKind};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{error, info, warn};
@@ -20,13 +20,13 @@ use cartcast_infra::bus::jetstream::{BusNames, JetStreamBus, PgAdvisoryLeases};
 use cartcast_infra::bus::{EventFeed, PartitionLeases};
 use cartcast_infra::config::Settings;
 use cartcast_infra::payment::{PaymentGateway, TestGateway};
+use cartcast_infra::store::EventStore;
 use cartcast_infra::store::postgres::PostgresStore;
 use cartcast_infra::store::sqlite::SqliteStore;
-use cartcast_infra::store::EventStore;
-use cartcast_projections::runner::ProjectionRunner;
 use cartcast_projections::ReadModels;
+use cartcast_projections::runner::ProjectionRunner;
 
-use crate::auth::{load_secret, Signer};
+use crate::auth::{Signer, load_secret};
 use crate::startup::Application;
 use crate::state::AppState;
 use crate::telemetry::metrics_handle;
@@ -70,9 +70,10 @@ pub async fn up(options: UpOptions) -> anyhow::Result<()> {
     let store: Arc<dyn EventStore> =
         Arc::new(SqliteStore::open(&events_path).await.context("opening the event store")?);
     let feed: Arc<dyn EventFeed> = Arc::new(StoreFeed::new(store.clone()));
-    let read_models = ReadModels::connect(&format!("sqlite://{}", options.data_dir.join("read-models.sqlite").display()))
-        .await
-        .context("opening the read models")?;
+    let read_models =
+        ReadModels::connect(&format!("sqlite://{}", options.data_dir.join("read-models.sqlite").display()))
+            .await
+            .context("opening the read models")?;
     let (bus, sources) = InProcessBus::new(settings.partitions);
     let gateway: Arc<dyn PaymentGateway> = Arc::new(
         TestGateway::open(&format!("sqlite://{}", events_path.display()), settings.payment_timeout)
@@ -226,9 +227,7 @@ pub async fn projector(options: DistributedOptions) -> anyhow::Result<()> {
 
 /// Connect to PostgreSQL, creating or upgrading the schema.
 async fn postgres(options: &DistributedOptions) -> anyhow::Result<PostgresStore> {
-    PostgresStore::connect(&options.postgres_url)
-        .await
-        .context("connecting to PostgreSQL (and migrating its schema)")
+    PostgresStore::connect(&options.postgres_url).await.context("connecting to PostgreSQL (and migrating its schema)")
 }
 
 /// Stream and subject names; `CARTCAST_NATS_PREFIX` isolates a deployment

@@ -4,13 +4,13 @@
 use std::future::Future;
 use std::net::SocketAddr;
 
-use axum::{Json, Router};
-use metrics_exporter_prometheus::PrometheusHandle;
-use tokio_util::task::TaskTracker;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
 use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::net::TcpListener;
+use tokio_util::task::TaskTracker;
 
 use crate::error::{ApiError, NotFound};
 use crate::extract::BODY_LIMIT;

@@ -52,39 +52,13 @@ pub fn derived_id(command_id: Uuid, purpose: &str) -> Uuid {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum AppCommand {
-    CreateProduct {
-        product_id: String,
-        sku: String,
-        title: String,
-        price_minor: i64,
-        currency: String,
-        stock: u64,
-    },
-    AddStock {
-        product_id: String,
-        add: u64,
-    },
-    Reserve {
-        product_id: String,
-        quantity: u64,
-    },
-    Release {
-        reservation_id: ReservationId,
-    },
-    Checkout {
-        reservation_id: ReservationId,
-        card: String,
-    },
-    CreateShow {
-        show_id: String,
-        title: String,
-        scheduled_at: Option<DateTime<Utc>>,
-        product_ids: Vec<String>,
-    },
-    PinProduct {
-        show_id: String,
-        product_id: String,
-    },
+    CreateProduct { product_id: String, sku: String, title: String, price_minor: i64, currency: String, stock: u64 },
+    AddStock { product_id: String, add: u64 },
+    Reserve { product_id: String, quantity: u64 },
+    Release { reservation_id: ReservationId },
+    Checkout { reservation_id: ReservationId, card: String },
+    CreateShow { show_id: String, title: String, scheduled_at: Option<DateTime<Utc>>, product_ids: Vec<String> },
+    PinProduct { show_id: String, product_id: String },
     RegenerateStreamKey,
 }
 

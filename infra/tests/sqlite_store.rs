@@ -3,8 +3,8 @@
 
 use std::future::Future;
 
-use cartcast_infra::store::sqlite::SqliteStore;
 use cartcast_infra::store::EventStore;
+use cartcast_infra::store::sqlite::SqliteStore;
 
 #[macro_use]
 mod contract;

@@ -30,7 +30,12 @@ pub async fn apply(tx: &mut Transaction<'static, Any>, position: u64, event: &St
     }
 }
 
-async fn set_stock(tx: &mut Transaction<'static, Any>, product_id: &str, stock: Stock, position: u64) -> Result<(), ReadError> {
+async fn set_stock(
+    tx: &mut Transaction<'static, Any>,
+    product_id: &str,
+    stock: Stock,
+    position: u64,
+) -> Result<(), ReadError> {
     sqlx::query("UPDATE rm_products SET total = $1, available = $2, reserved = $3, sold = $4, position = $5 WHERE product_id = $6")
         .bind(stock.total as i64)
         .bind(stock.available as i64)
@@ -43,7 +48,12 @@ async fn set_stock(tx: &mut Transaction<'static, Any>, product_id: &str, stock: 
     Ok(())
 }
 
-async fn record_history(tx: &mut Transaction<'static, Any>, stream: String, position: u64, event: &StoredEvent) -> Result<(), ReadError> {
+async fn record_history(
+    tx: &mut Transaction<'static, Any>,
+    stream: String,
+    position: u64,
+    event: &StoredEvent,
+) -> Result<(), ReadError> {
     let entry = HistoryEntry {
         event_type: event.event_type.clone(),
         occurred_at: event.metadata.occurred_at.to_rfc3339(),
@@ -65,7 +75,11 @@ async fn record_history(tx: &mut Transaction<'static, Any>, stream: String, posi
     Ok(())
 }
 
-async fn set_reservation_status(tx: &mut Transaction<'static, Any>, reservation_id: &str, status: &str) -> Result<(), ReadError> {
+async fn set_reservation_status(
+    tx: &mut Transaction<'static, Any>,
+    reservation_id: &str,
+    status: &str,
+) -> Result<(), ReadError> {
     sqlx::query("UPDATE rm_reservations SET status = $1 WHERE reservation_id = $2")
         .bind(status)
         .bind(reservation_id)
@@ -74,7 +88,12 @@ async fn set_reservation_status(tx: &mut Transaction<'static, Any>, reservation_
     Ok(())
 }
 
-async fn apply_product(tx: &mut Transaction<'static, Any>, position: u64, stored: &StoredEvent, event: ProductEvent) -> Result<(), ReadError> {
+async fn apply_product(
+    tx: &mut Transaction<'static, Any>,
+    position: u64,
+    stored: &StoredEvent,
+    event: ProductEvent,
+) -> Result<(), ReadError> {
     let product_id = stored.aggregate_id.as_str();
     let stock = event.stock();
     match event {
@@ -123,11 +142,18 @@ async fn apply_product(tx: &mut Transaction<'static, Any>, position: u64, stored
     set_stock(tx, product_id, stock, position).await
 }
 
-async fn apply_order(tx: &mut Transaction<'static, Any>, position: u64, stored: &StoredEvent, event: OrderEvent) -> Result<(), ReadError> {
+async fn apply_order(
+    tx: &mut Transaction<'static, Any>,
+    position: u64,
+    stored: &StoredEvent,
+    event: OrderEvent,
+) -> Result<(), ReadError> {
     let order_id = stored.aggregate_id.as_str();
     let at = stored.metadata.occurred_at.to_rfc3339();
     let status = match event {
-        OrderEvent::OrderPlaced { reservation_id, product_id, buyer, seller, quantity, amount_minor, currency, .. } => {
+        OrderEvent::OrderPlaced {
+            reservation_id, product_id, buyer, seller, quantity, amount_minor, currency, ..
+        } => {
             sqlx::query(
                 "INSERT INTO rm_orders (order_id, reservation_id, product_id, buyer, seller, quantity, amount_minor, currency, status, capture_id, placed_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'placed', NULL, $9, $9) ON CONFLICT (order_id) DO NOTHING",
@@ -169,7 +195,11 @@ async fn apply_order(tx: &mut Transaction<'static, Any>, position: u64, stored: 
     record_history(tx, format!("order:{order_id}"), position, stored).await
 }
 
-async fn apply_show(tx: &mut Transaction<'static, Any>, stored: &StoredEvent, event: ShowEvent) -> Result<(), ReadError> {
+async fn apply_show(
+    tx: &mut Transaction<'static, Any>,
+    stored: &StoredEvent,
+    event: ShowEvent,
+) -> Result<(), ReadError> {
     let show_id = stored.aggregate_id.as_str();
     let (sql, value): (&str, Option<String>) = match event {
         ShowEvent::ShowScheduled { creator, title, scheduled_at, product_ids, .. } => {
@@ -195,15 +225,23 @@ async fn apply_show(tx: &mut Transaction<'static, Any>, stored: &StoredEvent, ev
             all.extend(product_ids.into_iter().filter(|p| !all.contains(p)).collect::<Vec<_>>());
             ("UPDATE rm_shows SET product_ids = $1 WHERE show_id = $2", Some(serde_json::to_string(&all)?))
         }
-        ShowEvent::ProductPinned { product_id } => ("UPDATE rm_shows SET pinned_product_id = $1 WHERE show_id = $2", Some(product_id)),
-        ShowEvent::ShowWentLive { .. } => ("UPDATE rm_shows SET status = $1 WHERE show_id = $2", Some("live".to_owned())),
+        ShowEvent::ProductPinned { product_id } => {
+            ("UPDATE rm_shows SET pinned_product_id = $1 WHERE show_id = $2", Some(product_id))
+        }
+        ShowEvent::ShowWentLive { .. } => {
+            ("UPDATE rm_shows SET status = $1 WHERE show_id = $2", Some("live".to_owned()))
+        }
         ShowEvent::ShowEnded { .. } => ("UPDATE rm_shows SET status = $1 WHERE show_id = $2", Some("ended".to_owned())),
     };
     sqlx::query(sql).bind(value).bind(show_id).execute(&mut **tx).await?;
     Ok(())
 }
 
-async fn apply_channel(tx: &mut Transaction<'static, Any>, stored: &StoredEvent, event: ChannelEvent) -> Result<(), ReadError> {
+async fn apply_channel(
+    tx: &mut Transaction<'static, Any>,
+    stored: &StoredEvent,
+    event: ChannelEvent,
+) -> Result<(), ReadError> {
     let channel_id = stored.aggregate_id.as_str();
     match event {
         ChannelEvent::ChannelOpened { owner, stream_key, .. } => {

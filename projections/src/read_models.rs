@@ -211,9 +211,7 @@ impl ReadModels {
             .bind(format!("reservation:{}", order.reservation_id))
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|r| Ok(serde_json::from_str(&r.get::<String, _>(0))?))
-            .collect()
+        rows.iter().map(|r| Ok(serde_json::from_str(&r.get::<String, _>(0))?)).collect()
     }
 
     pub async fn show(&self, show_id: &str) -> Result<Option<ShowView>, ReadError> {

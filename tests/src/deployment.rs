@@ -10,9 +10,9 @@ use anyhow::Context;
 use cqrs_es::Aggregate;
 
 use cartcast_domain::product::{Product, Stock};
+use cartcast_infra::store::EventStore;
 use cartcast_infra::store::postgres::PostgresStore;
 use cartcast_infra::store::sqlite::SqliteStore;
-use cartcast_infra::store::EventStore;
 
 use crate::{Client, Process, Services};
 
@@ -73,7 +73,8 @@ impl Deployment {
         let data_dir = self.data_dir.display().to_string();
         match self.shape {
             Shape::Embedded => {
-                let args = ["up", "--data-dir", &data_dir, "--http", "127.0.0.1:0", "--rtmp", "127.0.0.1:0"].map(String::from);
+                let args =
+                    ["up", "--data-dir", &data_dir, "--http", "127.0.0.1:0", "--rtmp", "127.0.0.1:0"].map(String::from);
                 let up = Process::start("cartcast up", &args, &self.env, true).await?;
                 self.url = up.url.clone().context("url")?;
                 self.api.push(up);
@@ -83,7 +84,8 @@ impl Deployment {
                 let args = ["projector", "--http", "127.0.0.1:0"].map(String::from);
                 let projector = Process::start("projector", &args, &self.env, true).await?;
                 self.projector = Some(projector);
-                let api = Process::start("api", &["api", "--http", "127.0.0.1:0"].map(String::from), &self.env, true).await?;
+                let api =
+                    Process::start("api", &["api", "--http", "127.0.0.1:0"].map(String::from), &self.env, true).await?;
                 self.url = api.url.clone().context("url")?;
                 self.api.push(api);
             }

@@ -4,7 +4,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use anyhow::{bail, Context};
+use anyhow::{Context, bail};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
@@ -17,7 +17,12 @@ pub struct Process {
 
 impl Process {
     /// Start `cartcast <args>` with `env`; when `serves_http`, wait (≤60 s) for its listening line.
-    pub async fn start(name: &str, args: &[String], env: &[(String, String)], serves_http: bool) -> anyhow::Result<Self> {
+    pub async fn start(
+        name: &str,
+        args: &[String],
+        env: &[(String, String)],
+        serves_http: bool,
+    ) -> anyhow::Result<Self> {
         let mut command = Command::new(crate::cartcast_bin());
         command
             .args(args)

@@ -2,7 +2,7 @@
 //! rebuilds an order's history from the event store, `cartcast replay`
 //! exports every event in global order.
 
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use cartcast_domain::Role;
 use cartcast_tests::{Deployment, Shape};
@@ -17,10 +17,18 @@ async fn audit_and_replay_read_the_event_store() {
     let client = deployment.client();
     let product_id = client.create_product("seller-1", 2).await.expect("product");
     let ann = client.token("ann", Role::Viewer);
-    let held = client.post(&format!("/api/v1/products/{product_id}/reservations"), &ann, None, json!({"quantity": 1})).await.unwrap();
+    let held = client
+        .post(&format!("/api/v1/products/{product_id}/reservations"), &ann, None, json!({"quantity": 1}))
+        .await
+        .unwrap();
     let reservation_id = held.body["reservation_id"].as_str().unwrap();
     let paid = client
-        .post(&format!("/api/v1/reservations/{reservation_id}/checkout"), &ann, None, json!({"card": "4242424242424242"}))
+        .post(
+            &format!("/api/v1/reservations/{reservation_id}/checkout"),
+            &ann,
+            None,
+            json!({"card": "4242424242424242"}),
+        )
         .await
         .unwrap();
     assert_eq!(paid.status, 201, "{}", paid.body);
@@ -43,7 +51,8 @@ async fn audit_and_replay_read_the_event_store() {
 
     let replay = cartcast(&["replay", "--data-dir", &data_dir]);
     assert!(replay.status.success());
-    let lines: Vec<Value> = String::from_utf8_lossy(&replay.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines: Vec<Value> =
+        String::from_utf8_lossy(&replay.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     // Created, reserved, placed, captured, confirmed, sold.
     assert_eq!(lines.len(), 6);
     assert!(lines.windows(2).all(|w| w[0]["position"].as_u64() < w[1]["position"].as_u64()));

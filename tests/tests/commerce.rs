@@ -136,7 +136,12 @@ async fn expired_hold_releases_units_and_refuses_checkout(shape: Shape) {
     assert_eq!(released.body["stock"]["reserved"], 0);
 
     let checkout = client
-        .post(&format!("/api/v1/reservations/{reservation_id}/checkout"), &ann, None, json!({"card": "4242424242424242"}))
+        .post(
+            &format!("/api/v1/reservations/{reservation_id}/checkout"),
+            &ann,
+            None,
+            json!({"card": "4242424242424242"}),
+        )
         .await
         .unwrap();
     assert_eq!((checkout.status, checkout.code()), (410, Some("reservation_expired")), "{}", checkout.body);
@@ -186,12 +191,20 @@ async fn checkout_follows_the_test_cards(shape: Shape) {
     assert_eq!((paid.status, paid.body["status"].as_str()), (201, Some("confirmed")), "{}", paid.body);
     let order_id = paid.body["order_id"].as_str().unwrap().to_owned();
     let position = paid.body["position"].as_u64();
-    let order = client.get(&format!("/api/v1/orders/{order_id}?after={}", position.unwrap()), Some(&ann)).await.unwrap();
+    let order =
+        client.get(&format!("/api/v1/orders/{order_id}?after={}", position.unwrap()), Some(&ann)).await.unwrap();
     assert_eq!((order.status, order.body["status"].as_str()), (200, Some("confirmed")), "{}", order.body);
     let history = client.get(&format!("/api/v1/orders/{order_id}/history"), Some(&auditor)).await.unwrap();
-    let types: Vec<&str> = history.body["events"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+    let types: Vec<&str> =
+        history.body["events"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
     assert_eq!(types, ["UnitsReserved", "OrderPlaced", "PaymentCaptured", "OrderConfirmed", "UnitsSold"]);
-    assert!(history.body["events"].as_array().unwrap().iter().all(|e| e["actor"].is_string() && e["command_id"].is_string()));
+    assert!(
+        history.body["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["actor"].is_string() && e["command_id"].is_string())
+    );
 
     let declined_hold = reserve().await;
     let declined = checkout(declined_hold.clone(), "4000000000000002").await;
@@ -203,7 +216,10 @@ async fn checkout_follows_the_test_cards(shape: Shape) {
     assert_eq!((timed_out.status, timed_out.code()), (504, Some("payment_timeout")), "{}", timed_out.body);
     let expired_order = timed_out.body["error"]["order_id"].as_str().unwrap();
     let order = client
-        .get(&format!("/api/v1/orders/{expired_order}?after={}", timed_out.body["position"].as_u64().unwrap()), Some(&ann))
+        .get(
+            &format!("/api/v1/orders/{expired_order}?after={}", timed_out.body["position"].as_u64().unwrap()),
+            Some(&ann),
+        )
         .await
         .unwrap();
     assert_eq!(order.body["status"], "expired", "{}", order.body);
@@ -220,7 +236,11 @@ async fn checkout_follows_the_test_cards(shape: Shape) {
     let late = checkout(given_back, "4242424242424242").await;
     assert_eq!((late.status, late.code()), (410, Some("reservation_released")), "{}", late.body);
     let read = client.product(&product_id, released.body["position"].as_u64()).await.unwrap();
-    assert_eq!(read.body["stock"], json!({"total": 10, "available": 7, "reserved": 1, "sold": 2}), "the units came back");
+    assert_eq!(
+        read.body["stock"],
+        json!({"total": 10, "available": 7, "reserved": 1, "sold": 2}),
+        "the units came back"
+    );
     deployment.stop().await.expect("clean stop");
 }
 

@@ -5,15 +5,15 @@
 //! sold twice.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures::StreamExt;
 use serde_json::json;
 
-use cartcast_domain::product::ProductEvent;
 use cartcast_domain::Role;
+use cartcast_domain::product::ProductEvent;
 use cartcast_tests::{Deployment, Shape};
 
 const BUYERS: usize = 1500;
@@ -33,9 +33,11 @@ async fn a_crash_mid_sale_loses_nothing_acknowledged() {
         tokio::spawn(async move {
             futures::stream::iter(0..BUYERS)
                 .map(|i| {
-                    let (client, path, token, answered) = (client.clone(), path.clone(), tokens[i].clone(), answered.clone());
+                    let (client, path, token, answered) =
+                        (client.clone(), path.clone(), tokens[i].clone(), answered.clone());
                     async move {
-                        let answer = client.post(&path, &token, Some(&format!("crash-{i}")), json!({"quantity": 1})).await.ok();
+                        let answer =
+                            client.post(&path, &token, Some(&format!("crash-{i}")), json!({"quantity": 1})).await.ok();
                         answered.fetch_add(1, Ordering::Relaxed);
                         (i, answer)
                     }
@@ -57,7 +59,9 @@ async fn a_crash_mid_sale_loses_nothing_acknowledged() {
 
     let acknowledged: HashMap<usize, String> = before_crash
         .iter()
-        .filter_map(|(i, a)| a.as_ref().filter(|a| a.status == 201).map(|a| (*i, a.body["reservation_id"].as_str().unwrap().to_owned())))
+        .filter_map(|(i, a)| {
+            a.as_ref().filter(|a| a.status == 201).map(|a| (*i, a.body["reservation_id"].as_str().unwrap().to_owned()))
+        })
         .collect();
     assert!(!acknowledged.is_empty(), "some reservations were acknowledged before the crash");
     assert!(before_crash.iter().any(|(_, a)| a.is_none()), "the crash cut some requests off mid-sale");
@@ -65,19 +69,33 @@ async fn a_crash_mid_sale_loses_nothing_acknowledged() {
     let store = deployment.event_store().await.expect("store");
     let mut in_store = HashMap::new();
     for stored in store.load("Product", &product_id).await.expect("events") {
-        if let ProductEvent::UnitsReserved { reservation_id, buyer, .. } = serde_json::from_value(stored.payload).unwrap() {
+        if let ProductEvent::UnitsReserved { reservation_id, buyer, .. } =
+            serde_json::from_value(stored.payload).unwrap()
+        {
             assert!(in_store.insert(buyer.clone(), reservation_id.to_string()).is_none(), "{buyer} reserved twice");
         }
     }
     for (i, reservation_id) in &acknowledged {
-        assert_eq!(in_store.get(&format!("buyer-{i}")), Some(reservation_id), "acknowledged reservation of buyer-{i} survived");
+        assert_eq!(
+            in_store.get(&format!("buyer-{i}")),
+            Some(reservation_id),
+            "acknowledged reservation of buyer-{i} survived"
+        );
     }
 
     let client = deployment.client();
     let retries = futures::stream::iter(0..BUYERS)
         .map(|i| {
             let (client, path, token) = (client.clone(), path.clone(), tokens[i].clone());
-            async move { (i, client.post(&path, &token, Some(&format!("crash-{i}")), json!({"quantity": 1})).await.expect("http")) }
+            async move {
+                (
+                    i,
+                    client
+                        .post(&path, &token, Some(&format!("crash-{i}")), json!({"quantity": 1}))
+                        .await
+                        .expect("http"),
+                )
+            }
         })
         .buffer_unordered(200)
         .collect::<Vec<_>>()
@@ -90,7 +108,11 @@ async fn a_crash_mid_sale_loses_nothing_acknowledged() {
             other => panic!("buyer-{i} got {other:?}: {}", answer.body),
         }
         if let Some(first) = acknowledged.get(i) {
-            assert_eq!(answer.body["reservation_id"].as_str(), Some(first.as_str()), "buyer-{i}'s key answers as before the crash");
+            assert_eq!(
+                answer.body["reservation_id"].as_str(),
+                Some(first.as_str()),
+                "buyer-{i}'s key answers as before the crash"
+            );
         }
     }
     assert_eq!(sold, UNITS, "exactly the stock was sold");

@@ -24,7 +24,10 @@ async fn a_show_is_scheduled_pinned_and_its_key_rotated(shape: Shape) {
     assert!(created.body["ingest_url"].as_str().unwrap().starts_with("rtmp://"));
     assert!(first_key.len() >= 24);
 
-    let pinned = client.post(&format!("/api/v1/shows/{show_id}/pin"), &creator, None, json!({"product_id": product_id})).await.unwrap();
+    let pinned = client
+        .post(&format!("/api/v1/shows/{show_id}/pin"), &creator, None, json!({"product_id": product_id}))
+        .await
+        .unwrap();
     assert_eq!(pinned.status, 200, "{}", pinned.body);
     let after = pinned.body["position"].as_u64().unwrap();
 
@@ -38,7 +41,10 @@ async fn a_show_is_scheduled_pinned_and_its_key_rotated(shape: Shape) {
     assert!(seen_by_viewer.body.get("stream_key").is_none_or(|k| k.is_null()), "{}", seen_by_viewer.body);
 
     let someone_else = client.token("creator-2", Role::Creator);
-    let refused = client.post(&format!("/api/v1/shows/{show_id}/pin"), &someone_else, None, json!({"product_id": product_id})).await.unwrap();
+    let refused = client
+        .post(&format!("/api/v1/shows/{show_id}/pin"), &someone_else, None, json!({"product_id": product_id}))
+        .await
+        .unwrap();
     assert_eq!((refused.status, refused.code()), (403, Some("not_creator")));
 
     let rotated = client.post("/api/v1/channels/me/stream-key", &creator, None, json!({})).await.unwrap();

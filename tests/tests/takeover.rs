@@ -4,15 +4,15 @@
 //! a repeat, no acknowledged reservation is lost and no unit is sold twice.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures::StreamExt;
 use serde_json::json;
 
-use cartcast_domain::product::ProductEvent;
 use cartcast_domain::Role;
+use cartcast_domain::product::ProductEvent;
 use cartcast_tests::{Answer, Client, Deployment, Shape};
 
 const BUYERS: usize = 3000;
@@ -35,7 +35,8 @@ async fn reserve_until_answered(client: &Client, path: &str, token: &str, key: &
 
 #[tokio::test]
 async fn killing_the_partition_owner_mid_sale_loses_nothing() {
-    let mut deployment = Deployment::start(Shape::Distributed, &[("CARTCAST_COMMAND_TIMEOUT", "3s")]).await.expect("start");
+    let mut deployment =
+        Deployment::start(Shape::Distributed, &[("CARTCAST_COMMAND_TIMEOUT", "3s")]).await.expect("start");
     let client = deployment.client();
     // The first worker answered this, so it owns the product's partition.
     let product_id = client.create_product("seller-1", UNITS).await.expect("product");
@@ -76,7 +77,11 @@ async fn killing_the_partition_owner_mid_sale_loses_nothing() {
     let mut sold_to = HashMap::new();
     let mut sold_out = 0;
     for (buyer, first, again) in &results {
-        assert_eq!((again.status, &again.body["reservation_id"]), (first.status, &first.body["reservation_id"]), "the same key answers the same");
+        assert_eq!(
+            (again.status, &again.body["reservation_id"]),
+            (first.status, &first.body["reservation_id"]),
+            "the same key answers the same"
+        );
         match (first.status, first.code()) {
             (201, _) => {
                 sold_to.insert(first.body["reservation_id"].as_str().unwrap().to_owned(), buyer.clone());
@@ -93,7 +98,9 @@ async fn killing_the_partition_owner_mid_sale_loses_nothing() {
     let mut buyers_in_store = HashSet::new();
     let (stock, history) = deployment.stored_stock(&product_id).await.expect("stock");
     for stored in store.load("Product", &product_id).await.expect("events") {
-        if let ProductEvent::UnitsReserved { reservation_id, buyer, .. } = serde_json::from_value(stored.payload).unwrap() {
+        if let ProductEvent::UnitsReserved { reservation_id, buyer, .. } =
+            serde_json::from_value(stored.payload).unwrap()
+        {
             assert!(buyers_in_store.insert(buyer.clone()), "{buyer} reserved twice");
             reserved_in_store.insert(reservation_id.to_string(), buyer);
         }

@@ -28,6 +28,10 @@ pub async fn healthz(State(state): State<AppState>) -> Result<Json<Health>, ApiE
     if !state.bus.is_ready() {
         return Err(ApiError::unavailable("the command log is not reachable"));
     }
-    state.read_models.ping().await.map_err(|e| ApiError::unavailable(format!("the read models are not reachable: {e}")))?;
+    state
+        .read_models
+        .ping()
+        .await
+        .map_err(|e| ApiError::unavailable(format!("the read models are not reachable: {e}")))?;
     Ok(Json(Health { status: "ok" }))
 }

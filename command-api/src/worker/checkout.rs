@@ -9,7 +9,7 @@ use cartcast_domain::product::ProductCommand;
 use cartcast_infra::envelope::{CommandEnvelope, Outcome};
 use cartcast_infra::store::{EventKey, EventMetadata, StoreError, StoredEvent};
 
-use super::decide::{order_refusal, Aggregates, PaymentRequest};
+use super::decide::{Aggregates, PaymentRequest, order_refusal};
 
 /// A checkout whose payment is in flight; its deliveries are answered when it settles.
 pub struct Paying {
@@ -38,23 +38,29 @@ impl Aggregates {
         let outcome = match result {
             PaymentResult::Captured { capture_id } => {
                 let product_id = request.reservation_id.product_id();
-                let sell = ProductCommand::Sell { reservation_id: request.reservation_id.clone(), order_id: order_id.clone() };
+                let sell =
+                    ProductCommand::Sell { reservation_id: request.reservation_id.clone(), order_id: order_id.clone() };
                 match self.products.execute(product_id, sell, meta, staged).await? {
                     Ok(keys) => events.extend(keys),
                     // Expiry is held back while a payment is in flight, so the
                     // hold is still there; if not, the auditor must see it.
                     Err(e) => error!(order_id, error = %e, "captured payment found no hold to sell"),
                 }
-                Outcome::ok(201, json!({
-                    "order_id": order_id,
-                    "status": "confirmed",
-                    "reservation_id": request.reservation_id,
-                    "amount_minor": request.amount_minor,
-                    "currency": request.currency,
-                    "capture_id": capture_id,
-                }))
+                Outcome::ok(
+                    201,
+                    json!({
+                        "order_id": order_id,
+                        "status": "confirmed",
+                        "reservation_id": request.reservation_id,
+                        "amount_minor": request.amount_minor,
+                        "currency": request.currency,
+                        "capture_id": capture_id,
+                    }),
+                )
             }
-            PaymentResult::Declined { reason } => refused_order(402, "payment_declined", format!("the card was declined ({reason})"), order_id),
+            PaymentResult::Declined { reason } => {
+                refused_order(402, "payment_declined", format!("the card was declined ({reason})"), order_id)
+            }
             PaymentResult::TimedOut => refused_order(
                 504,
                 "payment_timeout",

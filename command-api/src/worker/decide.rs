@@ -79,14 +79,23 @@ impl Aggregates {
                     Ok(c) => c,
                     Err(e) => return done(Outcome::refused(422, "invalid_input", format!("currency: {e}")), vec![]),
                 };
-                let command = ProductCommand::Create { product_id: product_id.clone(), seller: actor, sku, title, price_minor, currency, stock };
+                let command = ProductCommand::Create {
+                    product_id: product_id.clone(),
+                    seller: actor,
+                    sku,
+                    title,
+                    price_minor,
+                    currency,
+                    stock,
+                };
                 match self.products.execute(&product_id, command, &meta, staged).await? {
                     Err(e) => done(product_refusal(&e), vec![]),
                     Ok(events) => done(Outcome::ok(201, product_body(self.products.get(&product_id).await?)), events),
                 }
             }
             AppCommand::AddStock { product_id, add } => {
-                match self.products.execute(&product_id, ProductCommand::AddStock { actor, add }, &meta, staged).await? {
+                match self.products.execute(&product_id, ProductCommand::AddStock { actor, add }, &meta, staged).await?
+                {
                     Err(e) => done(product_refusal(&e), vec![]),
                     Ok(events) => done(Outcome::ok(200, product_body(self.products.get(&product_id).await?)), events),
                 }
@@ -128,13 +137,23 @@ impl Aggregates {
             AppCommand::CreateShow { show_id, title, scheduled_at, product_ids } => {
                 let mut events = Vec::new();
                 if self.channels.get(&actor).await?.channel_id.is_none() {
-                    let open = ChannelCommand::Open { channel_id: actor.clone(), owner: actor.clone(), stream_key: new_stream_key() };
+                    let open = ChannelCommand::Open {
+                        channel_id: actor.clone(),
+                        owner: actor.clone(),
+                        stream_key: new_stream_key(),
+                    };
                     match self.channels.execute(&actor, open, &meta, staged).await? {
                         Err(e) => return done(channel_refusal(&e), vec![]),
                         Ok(keys) => events.extend(keys),
                     }
                 }
-                let schedule = ShowCommand::Schedule { show_id: show_id.clone(), creator: actor.clone(), title: title.clone(), scheduled_at, product_ids };
+                let schedule = ShowCommand::Schedule {
+                    show_id: show_id.clone(),
+                    creator: actor.clone(),
+                    title: title.clone(),
+                    scheduled_at,
+                    product_ids,
+                };
                 match self.shows.execute(&show_id, schedule, &meta, staged).await? {
                     // The channel opening (if any) is staged; it stands on its own.
                     Err(e) => done(show_refusal(&e), events),
@@ -150,7 +169,9 @@ impl Aggregates {
                 let command = ShowCommand::Pin { actor, product_id: product_id.clone() };
                 match self.shows.execute(&show_id, command, &meta, staged).await? {
                     Err(e) => done(show_refusal(&e), vec![]),
-                    Ok(events) => done(Outcome::ok(200, json!({"show_id": show_id, "pinned_product_id": product_id})), events),
+                    Ok(events) => {
+                        done(Outcome::ok(200, json!({"show_id": show_id, "pinned_product_id": product_id})), events)
+                    }
                 }
             }
             AppCommand::RegenerateStreamKey => {
@@ -184,7 +205,14 @@ impl Aggregates {
         let order = self.orders.get(&order_id).await?;
         if order.status == OrderStatus::Placed {
             let (amount_minor, currency) = (order.amount_minor, order.currency.clone());
-            return Ok(Decision::Pay(PaymentRequest { order_id, reservation_id, card, amount_minor, currency, events: vec![] }));
+            return Ok(Decision::Pay(PaymentRequest {
+                order_id,
+                reservation_id,
+                card,
+                amount_minor,
+                currency,
+                events: vec![],
+            }));
         }
         let product = self.products.get(&product_id).await?;
         let hold = match product.live_hold(&reservation_id, &envelope.actor.sub, now) {

@@ -7,8 +7,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use cqrs_es::Aggregate;
-use cqrs_es::event_sink::EventSink;
 use cqrs_es::DomainEvent;
+use cqrs_es::event_sink::EventSink;
 
 use cartcast_infra::store::{EventKey, EventMetadata, EventStore, StoreError, StoredEvent};
 

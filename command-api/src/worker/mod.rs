@@ -22,19 +22,19 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
-use tracing::{info, warn, Instrument};
+use tracing::{Instrument, info, warn};
 use uuid::Uuid;
 
 use cartcast_domain::order::PaymentResult;
 use cartcast_domain::product::ProductCommand;
 use cartcast_infra::bus::{BusError, CommandSource, Delivery, DeliveryHandle, EventFeed};
 use cartcast_infra::config::Settings;
-use cartcast_infra::envelope::{partition_of, Outcome, RouteKind};
+use cartcast_infra::envelope::{Outcome, RouteKind, partition_of};
 use cartcast_infra::payment::{Charge, PaymentGateway};
 use cartcast_infra::store::{CommandRecord, CommitBatch, EventKey, EventMetadata, EventStore, StoreError, StoredEvent};
 
 use checkout::Paying;
-use decide::{metadata, Aggregates, Decision};
+use decide::{Aggregates, Decision, metadata};
 use timers::HoldTimers;
 
 #[derive(Debug, thiserror::Error)]
@@ -151,7 +151,11 @@ impl PartitionWorker {
         metrics::histogram!("worker_batch_seconds").record(started.elapsed().as_secs_f64());
     }
 
-    async fn try_step(&mut self, deliveries: Vec<Delivery>, payments: Vec<(Uuid, PaymentResult)>) -> Result<(), WorkerError> {
+    async fn try_step(
+        &mut self,
+        deliveries: Vec<Delivery>,
+        payments: Vec<(Uuid, PaymentResult)>,
+    ) -> Result<(), WorkerError> {
         let now = Utc::now();
         let hold_for = chrono::Duration::from_std(self.deps.settings.hold_for).unwrap_or(chrono::Duration::minutes(5));
         let ids: Vec<Uuid> = deliveries.iter().map(|d| d.envelope.command_id).collect();
@@ -195,11 +199,17 @@ impl PartitionWorker {
                     }
                     Ok(Decision::Done { outcome, events }) => {
                         by_id.insert(id, answers.len());
-                        answers.push(Answer { handles: vec![delivery.handle], record: CommandRecord { command_id: id, outcome, events } });
+                        answers.push(Answer {
+                            handles: vec![delivery.handle],
+                            record: CommandRecord { command_id: id, outcome, events },
+                        });
                     }
                     Ok(Decision::Pay(request)) => {
                         to_pay.push(id);
-                        self.paying.insert(id, Paying { envelope: delivery.envelope, request, handles: vec![delivery.handle] });
+                        self.paying.insert(
+                            id,
+                            Paying { envelope: delivery.envelope, request, handles: vec![delivery.handle] },
+                        );
                     }
                 }
             }
@@ -209,7 +219,8 @@ impl PartitionWorker {
         for (id, result) in payments {
             let Some(paying) = self.paying.remove(&id) else { continue };
             let meta = metadata(&paying.envelope, now);
-            let (outcome, events) = self.aggregates.settle_payment(&paying.request, result.clone(), &meta, &mut staged).await?;
+            let (outcome, events) =
+                self.aggregates.settle_payment(&paying.request, result.clone(), &meta, &mut staged).await?;
             answers.push(Answer { handles: paying.handles, record: CommandRecord { command_id: id, outcome, events } });
             settled_payments.push((id, result, paying.envelope, paying.request));
         }
@@ -265,8 +276,7 @@ impl PartitionWorker {
                 return Err(e.into());
             }
         };
-        let position_of: HashMap<EventKey, u64> =
-            to_publish.iter().map(StoredEvent::key).zip(feed_positions).collect();
+        let position_of: HashMap<EventKey, u64> = to_publish.iter().map(StoredEvent::key).zip(feed_positions).collect();
 
         for answer in answers.into_iter().chain(replays) {
             settle(answer, &position_of).await;
@@ -286,7 +296,10 @@ impl PartitionWorker {
                 self.timers.set(&product_id, Some(now + chrono::Duration::milliseconds(100)));
                 continue;
             }
-            let command_id = Uuid::new_v5(&Uuid::NAMESPACE_OID, format!("expire/{product_id}/{}", now.timestamp_micros()).as_bytes());
+            let command_id = Uuid::new_v5(
+                &Uuid::NAMESPACE_OID,
+                format!("expire/{product_id}/{}", now.timestamp_micros()).as_bytes(),
+            );
             let meta = EventMetadata {
                 event_id: Uuid::now_v7(),
                 command_id,
@@ -295,7 +308,12 @@ impl PartitionWorker {
                 actor: "system:hold-timer".to_owned(),
                 occurred_at: now,
             };
-            if let Err(e) = self.aggregates.products.execute(&product_id, ProductCommand::ExpireHolds { now }, &meta, staged).await? {
+            if let Err(e) = self
+                .aggregates
+                .products
+                .execute(&product_id, ProductCommand::ExpireHolds { now }, &meta, staged)
+                .await?
+            {
                 warn!(product_id, error = %e, "holds not expired");
             }
         }

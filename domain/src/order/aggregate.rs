@@ -61,11 +61,29 @@ impl OrderError {
 impl Order {
     fn decide(&self, command: OrderCommand) -> Result<Vec<OrderEvent>, OrderError> {
         match command {
-            OrderCommand::Place { order_id, reservation_id, product_id, buyer, seller, quantity, amount_minor, currency } => {
+            OrderCommand::Place {
+                order_id,
+                reservation_id,
+                product_id,
+                buyer,
+                seller,
+                quantity,
+                amount_minor,
+                currency,
+            } => {
                 if self.status != OrderStatus::New {
                     return Err(OrderError::AlreadyPlaced);
                 }
-                Ok(vec![OrderEvent::OrderPlaced { order_id, reservation_id, product_id, buyer, seller, quantity, amount_minor, currency }])
+                Ok(vec![OrderEvent::OrderPlaced {
+                    order_id,
+                    reservation_id,
+                    product_id,
+                    buyer,
+                    seller,
+                    quantity,
+                    amount_minor,
+                    currency,
+                }])
             }
             OrderCommand::RecordPayment(result) => {
                 match self.status {

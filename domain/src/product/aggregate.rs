@@ -208,10 +208,7 @@ impl Product {
             }
             ProductCommand::Release { buyer, reservation_id } => {
                 self.exists()?;
-                let hold = self
-                    .holds
-                    .get(&reservation_id.to_string())
-                    .ok_or(ProductError::UnknownReservation)?;
+                let hold = self.holds.get(&reservation_id.to_string()).ok_or(ProductError::UnknownReservation)?;
                 if hold.buyer != buyer {
                     return Err(ProductError::NotHolder);
                 }
@@ -232,10 +229,7 @@ impl Product {
             }
             ProductCommand::Sell { reservation_id, order_id } => {
                 self.exists()?;
-                let hold = self
-                    .holds
-                    .get(&reservation_id.to_string())
-                    .ok_or(ProductError::UnknownReservation)?;
+                let hold = self.holds.get(&reservation_id.to_string()).ok_or(ProductError::UnknownReservation)?;
                 stock.reserved -= hold.quantity;
                 stock.sold += hold.quantity;
                 Ok(vec![ProductEvent::UnitsSold { reservation_id, order_id, quantity: hold.quantity, stock }])
@@ -297,7 +291,9 @@ impl Aggregate for Product {
                 self.holds_taken += 1;
                 self.holds.insert(reservation_id.to_string(), Hold { buyer, quantity, expires_at });
             }
-            ProductEvent::ReservationReleased { reservation_id, .. } => self.end_hold(&reservation_id, HoldEnd::Released),
+            ProductEvent::ReservationReleased { reservation_id, .. } => {
+                self.end_hold(&reservation_id, HoldEnd::Released)
+            }
             ProductEvent::ReservationExpired { reservation_id, .. } => {
                 let expires_at = self.holds.get(&reservation_id.to_string()).map(|h| h.expires_at);
                 if let Some(expires_at) = expires_at {

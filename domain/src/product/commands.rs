@@ -33,7 +33,9 @@ pub enum ProductCommand {
         reservation_id: ReservationId,
     },
     /// Release every hold whose deadline is at or before `now`.
-    ExpireHolds { now: DateTime<Utc> },
+    ExpireHolds {
+        now: DateTime<Utc>,
+    },
     /// Turn a hold into a sale once its order's payment was captured.
     Sell {
         reservation_id: ReservationId,

@@ -11,8 +11,18 @@ pub enum ShowCommand {
         scheduled_at: Option<DateTime<Utc>>,
         product_ids: Vec<String>,
     },
-    AttachProducts { actor: String, product_ids: Vec<String> },
-    Pin { actor: String, product_id: String },
-    GoLive { at: DateTime<Utc> },
-    End { at: DateTime<Utc> },
+    AttachProducts {
+        actor: String,
+        product_ids: Vec<String>,
+    },
+    Pin {
+        actor: String,
+        product_id: String,
+    },
+    GoLive {
+        at: DateTime<Utc>,
+    },
+    End {
+        at: DateTime<Utc>,
+    },
 }

@@ -13,10 +13,18 @@ pub enum ShowEvent {
         scheduled_at: Option<DateTime<Utc>>,
         product_ids: Vec<String>,
     },
-    ProductsAttached { product_ids: Vec<String> },
-    ProductPinned { product_id: String },
-    ShowWentLive { at: DateTime<Utc> },
-    ShowEnded { at: DateTime<Utc> },
+    ProductsAttached {
+        product_ids: Vec<String>,
+    },
+    ProductPinned {
+        product_id: String,
+    },
+    ShowWentLive {
+        at: DateTime<Utc>,
+    },
+    ShowEnded {
+        at: DateTime<Utc>,
+    },
 }
 
 impl DomainEvent for ShowEvent {

@@ -9,7 +9,9 @@ use async_trait::async_trait;
 use futures::stream::{self, BoxStream, StreamExt};
 use tokio::sync::{mpsc, oneshot, watch};
 
-use super::{BusError, CommandBus, CommandSource, Delivery, DeliveryHandle, EventFeed, FeedEvent, Lease, PartitionLeases};
+use super::{
+    BusError, CommandBus, CommandSource, Delivery, DeliveryHandle, EventFeed, FeedEvent, Lease, PartitionLeases,
+};
 use crate::envelope::{CommandEnvelope, Outcome};
 use crate::store::{EventStore, StoredEvent};
 
@@ -146,7 +148,8 @@ impl EventFeed for StoreFeed {
                     Err(e) => return Some((vec![Err(BusError::Unavailable(e.to_string()))], (store, head, after))),
                     Ok(page) if !page.is_empty() => {
                         let last = page.last().map_or(after, |(p, _)| *p);
-                        let events = page.into_iter().map(|(position, event)| Ok(FeedEvent { position, event })).collect();
+                        let events =
+                            page.into_iter().map(|(position, event)| Ok(FeedEvent { position, event })).collect();
                         return Some((events, (store, head, last)));
                     }
                     // Caught up: wait for the next commit (or re-check now and

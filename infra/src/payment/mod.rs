@@ -3,7 +3,7 @@
 
 mod test_gateway;
 
-pub use test_gateway::{TestGateway, TestCards};
+pub use test_gateway::{TestCards, TestGateway};
 
 use async_trait::async_trait;
 

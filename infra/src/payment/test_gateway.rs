@@ -12,8 +12,8 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::any::AnyPoolOptions;
 use sqlx::AnyPool;
+use sqlx::any::AnyPoolOptions;
 use tracing::warn;
 
 use super::{Charge, PaymentGateway};
@@ -60,10 +60,11 @@ impl TestGateway {
     }
 
     async fn recorded(&self, key: &str) -> Result<Option<PaymentResult>, LedgerError> {
-        let result: Option<String> = sqlx::query_scalar("SELECT result FROM test_gateway_charges WHERE idempotency_key = $1")
-            .bind(key)
-            .fetch_optional(&self.ledger)
-            .await?;
+        let result: Option<String> =
+            sqlx::query_scalar("SELECT result FROM test_gateway_charges WHERE idempotency_key = $1")
+                .bind(key)
+                .fetch_optional(&self.ledger)
+                .await?;
         Ok(result.map(|r| serde_json::from_str(&r)).transpose()?)
     }
 

@@ -8,8 +8,8 @@ use std::path::Path;
 use std::str::FromStr;
 
 use async_trait::async_trait;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::Row;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use uuid::Uuid;
 
 use crate::envelope::Outcome;
@@ -137,7 +137,8 @@ impl EventStore for SqliteStore {
         // SQLite caps bound parameters; ask in slices.
         for chunk in command_ids.chunks(500) {
             let placeholders = vec!["?"; chunk.len()].join(",");
-            let sql = format!("SELECT command_id, outcome, events FROM command_log WHERE command_id IN ({placeholders})");
+            let sql =
+                format!("SELECT command_id, outcome, events FROM command_log WHERE command_id IN ({placeholders})");
             let mut query = sqlx::query(&sql);
             for id in chunk {
                 query = query.bind(id.to_string());
@@ -174,19 +175,21 @@ impl EventStore for SqliteStore {
     }
 
     async fn aggregate_ids(&self, aggregate_type: &str) -> Result<Vec<String>, StoreError> {
-        let rows = sqlx::query("SELECT DISTINCT aggregate_id FROM events WHERE aggregate_type = ? ORDER BY aggregate_id")
-            .bind(aggregate_type)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT DISTINCT aggregate_id FROM events WHERE aggregate_type = ? ORDER BY aggregate_id")
+                .bind(aggregate_type)
+                .fetch_all(&self.pool)
+                .await?;
         Ok(rows.iter().map(|r| r.get(0)).collect())
     }
 
     async fn read_all(&self, after: u64, limit: u32) -> Result<Vec<(u64, StoredEvent)>, StoreError> {
-        let rows = sqlx::query(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?"))
-            .bind(after as i64)
-            .bind(i64::from(limit))
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?"))
+                .bind(after as i64)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter().map(to_event).collect()
     }
 }

@@ -84,13 +84,9 @@ async fn main() -> anyhow::Result<ExitCode> {
     let mut failed = oversold > 0 || (tally.errors == 0 && tally.sold != expected);
 
     if let Some(Peer::NaiveCqrs) = args.peer {
-        let postgres_url = args
-            .postgres_url
-            .as_deref()
-            .context("--peer naive-cqrs needs --postgres-url")?;
-        let peer = naive_cqrs::run(postgres_url, &sale, args.peer_connections)
-            .await
-            .context("running the naive-cqrs peer")?;
+        let postgres_url = args.postgres_url.as_deref().context("--peer naive-cqrs needs --postgres-url")?;
+        let peer =
+            naive_cqrs::run(postgres_url, &sale, args.peer_connections).await.context("running the naive-cqrs peer")?;
         if peer.errors > 0 || peer.sold != expected {
             eprintln!(
                 "peer: sold {} with {} errors where {expected} sold and no errors were expected",

@@ -43,12 +43,8 @@ pub async fn run(base: &Url, signer: &Signer, sale: &Sale) -> anyhow::Result<Tal
         .timeout(REQUEST_TIMEOUT)
         .build()
         .context("building the HTTP client")?;
-    let creator = signer.issue(
-        &format!("flash-sale-creator-{}", Uuid::new_v4().simple()),
-        Role::Creator,
-        None,
-        TOKEN_TTL,
-    );
+    let creator =
+        signer.issue(&format!("flash-sale-creator-{}", Uuid::new_v4().simple()), Role::Creator, None, TOKEN_TTL);
     let tokens: Vec<String> = (0..sale.buyers)
         .map(|buyer| signer.issue(&format!("flash-sale-buyer-{buyer}"), Role::Viewer, None, TOKEN_TTL))
         .collect();
@@ -58,15 +54,10 @@ pub async fn run(base: &Url, signer: &Signer, sale: &Sale) -> anyhow::Result<Tal
         .context("building the reservations URL")?
         .to_string()
         .into();
-    let attempts = tokens
-        .into_iter()
-        .map(|token| reserve(client.clone(), endpoint.clone(), token));
+    let attempts = tokens.into_iter().map(|token| reserve(client.clone(), endpoint.clone(), token));
     let mut tally = drive("cartcast", sale.concurrency, attempts).await?;
     if tally.unpositioned > 0 {
-        tally.fail(format!(
-            "{} sold answers carried no numeric \"position\"",
-            tally.unpositioned
-        ));
+        tally.fail(format!("{} sold answers carried no numeric \"position\"", tally.unpositioned));
     }
     check_read_model(&client, base, &creator, &product_id, sale.units, &mut tally).await?;
     Ok(tally)
@@ -126,9 +117,7 @@ fn classify(status: StatusCode, body: &str) -> Answer {
     let parsed: Option<Value> = serde_json::from_str(body).ok();
     let field = |pointer: &str| parsed.as_ref().and_then(|value| value.pointer(pointer)).cloned();
     match status {
-        StatusCode::CREATED => Answer::Sold {
-            position: field("/position").and_then(|position| position.as_u64()),
-        },
+        StatusCode::CREATED => Answer::Sold { position: field("/position").and_then(|position| position.as_u64()) },
         StatusCode::CONFLICT if field("/error/code") == Some(json!("sold_out")) => Answer::SoldOut,
         _ => Answer::Failed(format!("{status}: {body}")),
     }
@@ -144,41 +133,27 @@ async fn check_read_model(
     units: u64,
     tally: &mut Tally,
 ) -> anyhow::Result<()> {
-    let mut url = base
-        .join(&format!("api/v1/products/{product_id}"))
-        .context("building the product URL")?;
+    let mut url = base.join(&format!("api/v1/products/{product_id}")).context("building the product URL")?;
     if let Some(position) = tally.last_position {
         url.query_pairs_mut().append_pair("after", &position.to_string());
     }
-    let response = client
-        .get(url)
-        .bearer_auth(token)
-        .send()
-        .await
-        .context("reading the product back")?;
+    let response = client.get(url).bearer_auth(token).send().await.context("reading the product back")?;
     let status = response.status();
     let body = response.text().await.context("reading the product's body")?;
     if status != StatusCode::OK {
         tally.fail(format!("reading the product back answered {status}: {body}"));
         return Ok(());
     }
-    let stock = serde_json::from_str::<ProductView>(&body)
-        .with_context(|| format!("parsing the product {body}"))?
-        .stock;
+    let stock =
+        serde_json::from_str::<ProductView>(&body).with_context(|| format!("parsing the product {body}"))?.stock;
     if stock.available + stock.reserved + stock.sold != stock.total {
         tally.fail(format!("read model: available + reserved + sold != total in {stock:?}"));
     }
     if stock.total != units {
-        tally.fail(format!(
-            "read model: total {} but the product was created with {units}",
-            stock.total
-        ));
+        tally.fail(format!("read model: total {} but the product was created with {units}", stock.total));
     }
     if stock.reserved != tally.sold {
-        tally.fail(format!(
-            "read model: {} reserved but {} answered sold",
-            stock.reserved, tally.sold
-        ));
+        tally.fail(format!("read model: {} reserved but {} answered sold", stock.reserved, tally.sold));
     }
     Ok(())
 }

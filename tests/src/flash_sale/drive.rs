@@ -76,8 +76,7 @@ impl Tally {
 
     fn record(&mut self, reply: Reply, latency: Duration) {
         self.answers += 1;
-        self.latency
-            .saturating_record(u64::try_from(latency.as_micros()).unwrap_or(u64::MAX));
+        self.latency.saturating_record(u64::try_from(latency.as_micros()).unwrap_or(u64::MAX));
         self.retries += reply.retries;
         match reply.answer {
             Answer::Sold { position } => {
@@ -133,11 +132,7 @@ where
     let mut tasks = JoinSet::new();
     let started = Instant::now();
     for attempt in attempts {
-        let permit = permits
-            .clone()
-            .acquire_owned()
-            .await
-            .context("waiting for a free slot")?;
+        let permit = permits.clone().acquire_owned().await.context("waiting for a free slot")?;
         tasks.spawn(async move {
             let sent = Instant::now();
             let reply = attempt.await;

@@ -49,9 +49,7 @@ const MAX_RETRIES: u64 = 10_000;
 /// created on the server `url` names and dropped afterwards, whatever the outcome.
 pub async fn run(url: &str, sale: &Sale, connections: u32) -> anyhow::Result<Tally> {
     let server = PgConnectOptions::from_str(url).context("parsing --postgres-url")?;
-    let mut admin = PgConnection::connect_with(&server)
-        .await
-        .context("connecting to --postgres-url")?;
+    let mut admin = PgConnection::connect_with(&server).await.context("connecting to --postgres-url")?;
     let database = format!("cartcast_naive_{}", Uuid::new_v4().simple());
     sqlx::raw_sql(&format!("CREATE DATABASE {database}"))
         .execute(&mut admin)
@@ -73,10 +71,7 @@ async fn sell(options: PgConnectOptions, sale: &Sale, connections: u32) -> anyho
         .connect_with(options)
         .await
         .context("connecting to the peer's database")?;
-    sqlx::raw_sql(SCHEMA)
-        .execute(&pool)
-        .await
-        .context("creating the postgres-es tables")?;
+    sqlx::raw_sql(SCHEMA).execute(&pool).await.context("creating the postgres-es tables")?;
     let cqrs = Arc::new(postgres_cqrs::<Product>(pool.clone(), vec![], ()));
     let product_id: Arc<str> = Uuid::now_v7().to_string().into();
     cqrs.execute(
@@ -137,10 +132,7 @@ async fn check_store(pool: &PgPool, product_id: &str, tally: &mut Tally) -> anyh
     .await
     .context("counting the peer's stored holds")?;
     if u64::try_from(stored) != Ok(tally.sold) {
-        tally.fail(format!(
-            "the store holds {stored} reservations but {} were answered sold",
-            tally.sold
-        ));
+        tally.fail(format!("the store holds {stored} reservations but {} were answered sold", tally.sold));
     }
     Ok(())
 }

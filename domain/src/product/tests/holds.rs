@@ -250,7 +250,11 @@ fn test_next_deadline_without_holds() {
 #[test]
 fn test_live_hold_after_expiry_says_expired() {
     let mut product = product_after(three_holds());
-    product.apply(ProductEvent::ReservationExpired { reservation_id: reservation(1), quantity: 2, stock: stock(10, 6, 4, 0) });
+    product.apply(ProductEvent::ReservationExpired {
+        reservation_id: reservation(1),
+        quantity: 2,
+        stock: stock(10, 6, 4, 0),
+    });
 
     let hold = product.live_hold(&reservation(1), BUYER, at(301));
 
@@ -260,7 +264,11 @@ fn test_live_hold_after_expiry_says_expired() {
 #[test]
 fn test_live_hold_after_release_says_released() {
     let mut product = product_after(three_holds());
-    product.apply(ProductEvent::ReservationReleased { reservation_id: reservation(3), quantity: 1, stock: stock(10, 5, 5, 0) });
+    product.apply(ProductEvent::ReservationReleased {
+        reservation_id: reservation(3),
+        quantity: 1,
+        stock: stock(10, 5, 5, 0),
+    });
 
     assert_eq!(product.live_hold(&reservation(3), BUYER, at(0)), Err(ProductError::ReservationReleased));
     assert_eq!(product.live_hold(&reservation(3), OTHER_BUYER, at(0)), Err(ProductError::NotHolder));

@@ -129,7 +129,8 @@ impl CommandBus for JetStreamBus {
         let command_id = envelope.command_id;
         let (kind, _) = envelope.command.route(&envelope.actor);
         let subject = self.names.command(kind, envelope.command.partition(&envelope.actor, self.partitions));
-        let payload: bytes::Bytes = serde_json::to_vec(&envelope).map_err(|err| unavailable("encode command", err))?.into();
+        let payload: bytes::Bytes =
+            serde_json::to_vec(&envelope).map_err(|err| unavailable("encode command", err))?.into();
 
         // Registered before the append: the answer can beat the PubAck.
         let mut waiter = self.waiters.register(command_id);

@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Row};
+use utoipa::ToSchema;
 
 /// Which SQL dialect the pool speaks; only migrations differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,17 +25,23 @@ pub enum ReadError {
     Corrupt(#[from] serde_json::Error),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// A product's stock as the catalog last saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(as = Stock)]
 pub struct StockView {
+    /// Always `available + reserved + sold`.
     pub total: i64,
     pub available: i64,
     pub reserved: i64,
     pub sold: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A product with its live stock (`GET /api/v1/products/{id}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(as = Product)]
 pub struct ProductView {
     pub product_id: String,
+    /// The creator who sells it.
     pub seller: String,
     pub sku: String,
     pub title: String,
@@ -43,9 +50,12 @@ pub struct ProductView {
     pub stock: StockView,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// An order (`GET /api/v1/orders/{id}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(as = Order)]
 pub struct OrderView {
     pub order_id: String,
+    #[schema(example = "confirmed")]
     pub status: String,
     pub reservation_id: String,
     pub product_id: String,
@@ -54,24 +64,31 @@ pub struct OrderView {
     pub quantity: i64,
     pub amount_minor: i64,
     pub currency: String,
+    /// The payment gateway's capture, once paid.
     pub capture_id: Option<String>,
     pub placed_at: String,
     pub updated_at: String,
 }
 
 /// One step of an order's timeline, as an auditor reads it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(as = HistoryEvent)]
 pub struct HistoryEntry {
+    /// The event type, e.g. `UnitsReserved`, `OrderPlaced`, `PaymentCaptured`.
     #[serde(rename = "type")]
     pub event_type: String,
     pub occurred_at: String,
+    /// Who caused it (a user, or the system for expiries).
     pub actor: String,
+    /// The command that caused it.
     pub command_id: String,
     pub event_id: String,
     pub aggregate_type: String,
     pub aggregate_id: String,
     pub sequence: u64,
+    /// Its position in the global feed.
     pub position: u64,
+    /// The event's own fields.
     pub data: serde_json::Value,
 }
 

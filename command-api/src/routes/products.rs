@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 use cartcast_domain::money::Currency;
 use cartcast_infra::envelope::AppCommand;
-use cartcast_projections::{ProductView, StockView};
+use cartcast_projections::ProductView;
 
 use super::openapi::{CommandRefusals, ReadRefusals};
 use crate::auth::Creator;
@@ -89,7 +89,7 @@ pub struct AddStockRequest {
     params(("id" = String, Path, description = "Product id"), IdempotencyKey),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The product's new stock", body = Stock),
+        (status = 200, description = "The product with its new stock", body = ProductView),
         (status = 403, description = "`not_seller`: only the product's creator adds stock", body = ErrorBody),
         (status = 404, description = "`product_not_found`", body = ErrorBody),
         CommandRefusals,
@@ -104,54 +104,13 @@ pub async fn add_stock(
     context.send(&state, |_| AppCommand::AddStock { product_id, add: body.add }).await
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Stock {
-    /// Always `available + reserved + sold`.
-    pub total: i64,
-    pub available: i64,
-    pub reserved: i64,
-    pub sold: i64,
-}
-
-impl From<StockView> for Stock {
-    fn from(view: StockView) -> Self {
-        Self { total: view.total, available: view.available, reserved: view.reserved, sold: view.sold }
-    }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Product {
-    pub product_id: String,
-    /// The creator who sells it.
-    pub seller: String,
-    pub sku: String,
-    pub title: String,
-    pub price_minor: i64,
-    pub currency: String,
-    pub stock: Stock,
-}
-
-impl From<ProductView> for Product {
-    fn from(view: ProductView) -> Self {
-        Self {
-            product_id: view.product_id,
-            seller: view.seller,
-            sku: view.sku,
-            title: view.title,
-            price_minor: view.price_minor,
-            currency: view.currency,
-            stock: view.stock.into(),
-        }
-    }
-}
-
 #[utoipa::path(
     get,
     path = "/api/v1/products/{id}",
     tag = "products",
     params(("id" = String, Path, description = "Product id"), ReadAfter),
     responses(
-        (status = 200, body = Product),
+        (status = 200, body = ProductView),
         (status = 404, description = "`product_not_found`", body = ErrorBody),
         ReadRefusals,
     ),
@@ -160,8 +119,8 @@ pub async fn get_product(
     State(state): State<AppState>,
     PathId(product_id): PathId,
     after: ReadAfter,
-) -> Result<Json<Product>, ApiError> {
+) -> Result<Json<ProductView>, ApiError> {
     after.wait(&state.read_models).await?;
     let product = state.read_models.product(&product_id).await.context("reading a product")?;
-    Ok(Json(product.ok_or(ApiError::NotFound(NotFound::Product))?.into()))
+    Ok(Json(product.ok_or(ApiError::NotFound(NotFound::Product))?))
 }

@@ -39,7 +39,7 @@ enum Command {
     Worker(DistributedArgs),
     /// The projection runner role (distributed shape).
     Projector(DistributedArgs),
-    /// The media worker role (distributed shape; not yet available).
+    /// The media worker role: RTMP ingest and `/hls` (distributed shape).
     Media(DistributedArgs),
     /// Print a signed bearer token.
     Token(TokenArgs),
@@ -126,9 +126,13 @@ struct DistributedArgs {
     /// where they serve `/healthz` and `/metrics` (none unless given).
     #[arg(long)]
     http: Option<SocketAddr>,
-    /// Where the token secret lives when CARTCAST_SECRET is unset.
+    /// Where the token secret lives when CARTCAST_SECRET is unset; `media`
+    /// keeps shows' media under it (default ./cartcast-data).
     #[arg(long)]
     data_dir: Option<PathBuf>,
+    /// `media`: where it takes RTMP publishers (default 127.0.0.1:1935).
+    #[arg(long)]
+    rtmp: Option<SocketAddr>,
 }
 
 impl DistributedArgs {
@@ -138,6 +142,7 @@ impl DistributedArgs {
             nats_url: self.nats_url.context("--nats-url (or CARTCAST_NATS_URL) is required")?,
             http: self.http,
             data_dir: self.data_dir,
+            rtmp: self.rtmp,
         })
     }
 }
@@ -161,10 +166,6 @@ struct TokenArgs {
 }
 
 /// A command that exists in the contract but not yet in this build.
-#[derive(Debug, thiserror::Error)]
-#[error("`cartcast {0}` is not yet available")]
-pub struct NotYetAvailable(&'static str);
-
 impl Cli {
     pub async fn run(self) -> anyhow::Result<()> {
         let format = self.log_format;
@@ -188,7 +189,11 @@ impl Cli {
                 init_logs(format)?;
                 roles::projector(options).await
             }
-            Command::Media(_) => Err(NotYetAvailable("media").into()),
+            Command::Media(args) => {
+                let options = args.into_options()?;
+                init_logs(format)?;
+                roles::media(options).await
+            }
             Command::Replay(args) => {
                 let (store, _) = args.store.open().await?;
                 let mut out = std::io::BufWriter::new(std::io::stdout().lock());
@@ -233,9 +238,7 @@ fn init_logs(format: LogFormat) -> anyhow::Result<()> {
 
 /// The exit code and one-line message for a failure.
 pub fn report(error: &anyhow::Error) -> (u8, String) {
-    let code = if error.is::<NotYetAvailable>() { 2 } else { 1 };
-    let message = format!("cartcast: {error:#}").replace(['\n', '\r'], " ");
-    (code, message)
+    (1, format!("cartcast: {error:#}").replace(['\n', '\r'], " "))
 }
 
 #[cfg(test)]
@@ -273,6 +276,5 @@ mod tests {
         let (code, line) = report(&error);
         assert_eq!(code, 1);
         assert_eq!(line, "cartcast: writing the secret: disk full really");
-        assert_eq!(report(&NotYetAvailable("media").into()).0, 2);
     }
 }

@@ -26,6 +26,7 @@ pub mod command;
 pub mod error;
 pub mod extract;
 pub mod instrument;
+pub mod media;
 pub mod roles;
 pub mod routes;
 pub mod startup;

@@ -1,5 +1,5 @@
 //! The process roles: `cartcast up` (embedded, everything in one process) and
-//! the distributed roles `api`, `worker`, `projector`. Each wires the adapters
+//! the distributed roles `api`, `worker`, `projector`, `media`. Each wires the adapters
 //! of its shape behind the same traits and runs until SIGTERM/SIGINT, then
 //! stops taking work, commits what it accepted and exits.
 
@@ -10,11 +10,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use axum::Router;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{error, info, warn};
 
+use cartcast_infra::bus::CommandBus;
 use cartcast_infra::bus::inprocess::{InProcessBus, StoreFeed};
 use cartcast_infra::bus::jetstream::{BusNames, JetStreamBus, PgAdvisoryLeases};
 use cartcast_infra::bus::{EventFeed, PartitionLeases};
@@ -23,11 +25,15 @@ use cartcast_infra::payment::{PaymentGateway, TestGateway};
 use cartcast_infra::store::EventStore;
 use cartcast_infra::store::postgres::PostgresStore;
 use cartcast_infra::store::sqlite::SqliteStore;
+use cartcast_media::http::hls_router;
+use cartcast_media::hub::{MediaConfig, MediaHub};
+use cartcast_media::ingest::rtmp;
 use cartcast_projections::ReadModels;
 use cartcast_projections::runner::ProjectionRunner;
 
 use crate::auth::{Signer, load_secret};
-use crate::startup::Application;
+use crate::media::BusShowDirectory;
+use crate::startup::{Application, router};
 use crate::state::AppState;
 use crate::telemetry::metrics_handle;
 use crate::worker::{PartitionWorker, WorkerDeps};
@@ -48,8 +54,11 @@ pub struct DistributedOptions {
     /// The API's listener; for `worker` and `projector`, an optional
     /// operations listener (`/healthz`, `/metrics`).
     pub http: Option<SocketAddr>,
-    /// Where the token secret comes from when `CARTCAST_SECRET` is unset.
+    /// Where the token secret comes from when `CARTCAST_SECRET` is unset;
+    /// for `media`, where shows' media are kept (default `./cartcast-data`).
     pub data_dir: Option<PathBuf>,
+    /// `media`: the RTMP listener (default 127.0.0.1:1935).
+    pub rtmp: Option<SocketAddr>,
 }
 
 /// Where `cartcast api` listens unless told otherwise.
@@ -58,8 +67,11 @@ const DEFAULT_API_HTTP: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::n
 /// How long background work may take to finish after a stop signal.
 const DRAIN: Duration = Duration::from_secs(4);
 
+/// Where `cartcast media` takes RTMP unless told otherwise.
+const DEFAULT_RTMP: SocketAddr = SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 1935);
+
 /// The embedded shape: SQLite store, in-process bus, every partition's
-/// worker, the projection and the API in this process.
+/// worker, the projection, the media worker and the API in this process.
 pub async fn up(options: UpOptions) -> anyhow::Result<()> {
     let stop_signal = StopSignal::install()?;
     let settings = Settings::from_env()?;
@@ -95,15 +107,19 @@ pub async fn up(options: UpOptions) -> anyhow::Result<()> {
     }
     tasks.spawn(ProjectionRunner::new(read_models.clone(), feed).run(stop.clone()));
 
+    let bus: Arc<dyn CommandBus> = Arc::new(bus);
+    let media = MediaConfig::new(options.data_dir.join("media"), settings.media_end_grace);
+    let directory = BusShowDirectory::new(bus.clone(), read_models.clone(), settings.command_timeout);
+    let (hls, rtmp_addr) = start_media(options.rtmp, media, directory, &stop, &tasks).await?;
     let state = AppState {
-        bus: Arc::new(bus),
+        bus,
         read_models,
         signer,
         settings,
-        ingest_url: format!("rtmp://{}/live", options.rtmp),
+        ingest_url: format!("rtmp://{rtmp_addr}/{}", rtmp::APP),
         metrics: metrics_handle(),
     };
-    serve(options.http, state, stop_signal).await?;
+    serve(options.http, router(state).merge(hls), stop_signal).await?;
     drain(stop, tasks).await;
     Ok(())
 }
@@ -126,7 +142,50 @@ pub async fn api(options: DistributedOptions) -> anyhow::Result<()> {
         ingest_url: std::env::var("CARTCAST_INGEST_URL").unwrap_or_else(|_| "rtmp://127.0.0.1:1935/live".to_owned()),
         metrics: metrics_handle(),
     };
-    serve(options.http.unwrap_or(DEFAULT_API_HTTP), state, stop_signal).await
+    serve(options.http.unwrap_or(DEFAULT_API_HTTP), router(state), stop_signal).await
+}
+
+/// The media role: RTMP ingest and `/hls`, with stream keys from the Postgres
+/// read models and show lifecycle commands over JetStream.
+pub async fn media(options: DistributedOptions) -> anyhow::Result<()> {
+    let stop_signal = StopSignal::install()?;
+    let settings = Settings::from_env()?;
+    postgres(&options).await?;
+    let bus: Arc<dyn CommandBus> = Arc::new(
+        JetStreamBus::connect(&options.nats_url, bus_names(), settings.partitions)
+            .await
+            .with_context(|| format!("connecting to NATS at {}", options.nats_url))?,
+    );
+    let read_models = ReadModels::connect(&options.postgres_url).await.context("connecting to the read models")?;
+    let data_dir = options.data_dir.clone().unwrap_or_else(|| PathBuf::from("./cartcast-data"));
+    let media = MediaConfig::new(data_dir.join("media"), settings.media_end_grace);
+    let directory = BusShowDirectory::new(bus, read_models, settings.command_timeout);
+    let stop = CancellationToken::new();
+    let tasks = TaskTracker::new();
+    let (hls, _) = start_media(options.rtmp.unwrap_or(DEFAULT_RTMP), media, directory, &stop, &tasks).await?;
+    let ops = crate::startup::ops_router(metrics_handle(), tasks.clone());
+    serve(options.http.unwrap_or(DEFAULT_API_HTTP), ops.merge(hls), stop_signal).await?;
+    drain(stop, tasks).await;
+    Ok(())
+}
+
+/// Binds the RTMP listener and starts taking publishers; returns the `/hls`
+/// routes and the bound address.
+async fn start_media(
+    rtmp_addr: SocketAddr,
+    config: MediaConfig,
+    directory: BusShowDirectory,
+    stop: &CancellationToken,
+    tasks: &TaskTracker,
+) -> anyhow::Result<(Router, SocketAddr)> {
+    std::fs::create_dir_all(&config.dir).with_context(|| format!("creating media dir {}", config.dir.display()))?;
+    let listener =
+        tokio::net::TcpListener::bind(rtmp_addr).await.with_context(|| format!("binding rtmp {rtmp_addr}"))?;
+    let bound = listener.local_addr()?;
+    println!("listening rtmp://{bound}");
+    let hub = MediaHub::new(config, Arc::new(directory));
+    tasks.spawn(rtmp::serve(listener, hub.clone(), stop.clone()));
+    Ok((hls_router(hub), bound))
 }
 
 /// The worker role: competes for every partition's lease and runs the
@@ -243,9 +302,9 @@ fn lease_namespace() -> String {
     std::env::var("CARTCAST_NATS_PREFIX").unwrap_or_else(|_| "cartcast".to_owned())
 }
 
-/// Serve HTTP until SIGTERM/SIGINT; in-flight requests finish first.
-async fn serve(http: SocketAddr, state: AppState, stop_signal: StopSignal) -> anyhow::Result<()> {
-    let app = Application::build(http, state).await.with_context(|| format!("binding http {http}"))?;
+/// Serve `router` until SIGTERM/SIGINT; in-flight requests finish first.
+async fn serve(http: SocketAddr, router: Router, stop_signal: StopSignal) -> anyhow::Result<()> {
+    let app = Application::build(http, router).await.with_context(|| format!("binding http {http}"))?;
     println!("listening http://{}", app.local_addr());
     app.run_until_stopped(stop_signal.received()).await.context("serving http")?;
     Ok(())

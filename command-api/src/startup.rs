@@ -25,10 +25,10 @@ pub struct Application {
 }
 
 impl Application {
-    /// Binds `addr` (port 0 picks a free port; see [`Self::local_addr`]).
-    pub async fn build(addr: SocketAddr, state: AppState) -> std::io::Result<Self> {
+    /// Binds `addr` (port 0 picks a free port; see [`Self::local_addr`]) for `router`.
+    pub async fn build(addr: SocketAddr, router: Router) -> std::io::Result<Self> {
         let listener = TcpListener::bind(addr).await?;
-        Ok(Self { listener, router: router(state) })
+        Ok(Self { listener, router })
     }
 
     pub fn local_addr(&self) -> SocketAddr {

@@ -15,6 +15,8 @@ pub struct Settings {
     pub payment_timeout: Duration,
     /// Most commands a worker decides and commits together.
     pub batch_max: usize,
+    /// How long a show whose publisher left waits for it before it ends.
+    pub media_end_grace: Duration,
 }
 
 impl Default for Settings {
@@ -25,6 +27,7 @@ impl Default for Settings {
             command_timeout: Duration::from_secs(10),
             payment_timeout: Duration::from_secs(5),
             batch_max: 1000,
+            media_end_grace: Duration::from_secs(30),
         }
     }
 }
@@ -39,7 +42,7 @@ pub struct ConfigError {
 impl Settings {
     /// Defaults overridden by `CARTCAST_PARTITIONS`, `CARTCAST_HOLD_FOR`,
     /// `CARTCAST_COMMAND_TIMEOUT`, `CARTCAST_PAYMENT_TIMEOUT` (durations like
-    /// `300s`, `1500ms`) and `CARTCAST_BATCH_MAX`.
+    /// `300s`, `1500ms`), `CARTCAST_BATCH_MAX` and `CARTCAST_MEDIA_END_GRACE`.
     pub fn from_env() -> Result<Self, ConfigError> {
         let mut settings = Self::default();
         if let Some(n) = var("CARTCAST_PARTITIONS")? {
@@ -60,6 +63,9 @@ impl Settings {
         }
         if let Some(n) = var("CARTCAST_BATCH_MAX")? {
             settings.batch_max = parse_number("CARTCAST_BATCH_MAX", &n, 1, 100_000)? as usize;
+        }
+        if let Some(d) = var("CARTCAST_MEDIA_END_GRACE")? {
+            settings.media_end_grace = parse_duration("CARTCAST_MEDIA_END_GRACE", &d)?;
         }
         Ok(settings)
     }

@@ -52,14 +52,48 @@ pub fn derived_id(command_id: Uuid, purpose: &str) -> Uuid {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum AppCommand {
-    CreateProduct { product_id: String, sku: String, title: String, price_minor: i64, currency: String, stock: u64 },
-    AddStock { product_id: String, add: u64 },
-    Reserve { product_id: String, quantity: u64 },
-    Release { reservation_id: ReservationId },
-    Checkout { reservation_id: ReservationId, card: String },
-    CreateShow { show_id: String, title: String, scheduled_at: Option<DateTime<Utc>>, product_ids: Vec<String> },
-    PinProduct { show_id: String, product_id: String },
+    CreateProduct {
+        product_id: String,
+        sku: String,
+        title: String,
+        price_minor: i64,
+        currency: String,
+        stock: u64,
+    },
+    AddStock {
+        product_id: String,
+        add: u64,
+    },
+    Reserve {
+        product_id: String,
+        quantity: u64,
+    },
+    Release {
+        reservation_id: ReservationId,
+    },
+    Checkout {
+        reservation_id: ReservationId,
+        card: String,
+    },
+    CreateShow {
+        show_id: String,
+        title: String,
+        scheduled_at: Option<DateTime<Utc>>,
+        product_ids: Vec<String>,
+    },
+    PinProduct {
+        show_id: String,
+        product_id: String,
+    },
     RegenerateStreamKey,
+    /// From the media worker: the show's first media arrived.
+    GoLive {
+        show_id: String,
+    },
+    /// From the media worker: the publisher left and did not come back.
+    EndShow {
+        show_id: String,
+    },
 }
 
 /// Which aggregate family a command is ordered with.
@@ -95,7 +129,9 @@ impl AppCommand {
             // A show's creation also opens the creator's channel, so shows are
             // ordered by their creator's channel.
             AppCommand::CreateShow { .. } | AppCommand::RegenerateStreamKey => (RouteKind::Channel, &actor.sub),
-            AppCommand::PinProduct { show_id, .. } => (RouteKind::Show, show_id),
+            AppCommand::PinProduct { show_id, .. }
+            | AppCommand::GoLive { show_id }
+            | AppCommand::EndShow { show_id } => (RouteKind::Show, show_id),
         }
     }
 
@@ -116,6 +152,8 @@ impl AppCommand {
             AppCommand::CreateShow { .. } => "create_show",
             AppCommand::PinProduct { .. } => "pin_product",
             AppCommand::RegenerateStreamKey => "regenerate_stream_key",
+            AppCommand::GoLive { .. } => "go_live",
+            AppCommand::EndShow { .. } => "end_show",
         }
     }
 }

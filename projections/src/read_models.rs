@@ -231,6 +231,27 @@ impl ReadModels {
         rows.iter().map(|r| Ok(serde_json::from_str(&r.get::<String, _>(0))?)).collect()
     }
 
+    /// The channel (its owner's id) that `stream_key` currently opens; a
+    /// regenerated key no longer matches.
+    pub async fn channel_by_stream_key(&self, stream_key: &str) -> Result<Option<String>, ReadError> {
+        Ok(sqlx::query_scalar("SELECT channel_id FROM rm_channels WHERE stream_key = $1")
+            .bind(stream_key)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// The show a creator's stream goes to: the live one, else the scheduled
+    /// one due soonest (unscheduled ones after those with a time).
+    pub async fn publishable_show(&self, creator: &str) -> Result<Option<String>, ReadError> {
+        Ok(sqlx::query_scalar(
+            "SELECT show_id FROM rm_shows WHERE creator = $1 AND status IN ('live', 'scheduled') \
+             ORDER BY CASE WHEN status = 'live' THEN 0 ELSE 1 END, COALESCE(scheduled_at, '9999'), show_id LIMIT 1",
+        )
+        .bind(creator)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
     pub async fn show(&self, show_id: &str) -> Result<Option<ShowView>, ReadError> {
         let row = sqlx::query(
             "SELECT s.show_id, s.creator, s.title, s.status, s.scheduled_at, s.product_ids, \

@@ -25,6 +25,10 @@ pub enum Shape {
 pub struct Deployment {
     pub shape: Shape,
     pub url: String,
+    /// Where publishers connect (`rtmp://HOST:PORT`), once media runs.
+    pub rtmp_url: Option<String>,
+    /// Where `/hls` is served: the API's URL embedded, the media role's distributed.
+    pub media_url: Option<String>,
     pub data_dir: PathBuf,
     /// The deployment's own database (distributed shape).
     pub postgres_url: Option<String>,
@@ -33,6 +37,7 @@ pub struct Deployment {
     api: Vec<Process>,
     workers: Vec<Process>,
     projector: Option<Process>,
+    media: Option<Process>,
 }
 
 impl Deployment {
@@ -57,6 +62,8 @@ impl Deployment {
         let mut deployment = Self {
             shape,
             url: String::new(),
+            rtmp_url: None,
+            media_url: None,
             data_dir,
             postgres_url,
             secret,
@@ -64,6 +71,7 @@ impl Deployment {
             api: Vec::new(),
             workers: Vec::new(),
             projector: None,
+            media: None,
         };
         deployment.start_processes().await?;
         Ok(deployment)
@@ -77,6 +85,8 @@ impl Deployment {
                     ["up", "--data-dir", &data_dir, "--http", "127.0.0.1:0", "--rtmp", "127.0.0.1:0"].map(String::from);
                 let up = Process::start("cartcast up", &args, &self.env, true).await?;
                 self.url = up.url.clone().context("url")?;
+                self.rtmp_url = up.rtmp.clone();
+                self.media_url = up.url.clone();
                 self.api.push(up);
             }
             Shape::Distributed => {
@@ -102,6 +112,18 @@ impl Deployment {
         Ok(())
     }
 
+    /// Start `cartcast media` (distributed shape) on the deployment's data dir.
+    pub async fn add_media(&mut self) -> anyhow::Result<()> {
+        let data_dir = self.data_dir.display().to_string();
+        let args =
+            ["media", "--http", "127.0.0.1:0", "--rtmp", "127.0.0.1:0", "--data-dir", &data_dir].map(String::from);
+        let media = Process::start("media", &args, &self.env, true).await?;
+        self.rtmp_url = media.rtmp.clone();
+        self.media_url = media.url.clone();
+        self.media = Some(media);
+        Ok(())
+    }
+
     /// `GET /metrics` of every worker and the projector (distributed shape).
     pub async fn role_metrics(&self) -> anyhow::Result<Vec<(String, String)>> {
         let mut all = Vec::new();
@@ -121,10 +143,10 @@ impl Deployment {
     async fn wait_healthy(&self) -> anyhow::Result<()> {
         let client = self.client();
         for _ in 0..300 {
-            if let Ok(answer) = client.get("/healthz", None).await {
-                if answer.status == 200 {
-                    return Ok(());
-                }
+            if let Ok(answer) = client.get("/healthz", None).await
+                && answer.status == 200
+            {
+                return Ok(());
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
@@ -137,7 +159,8 @@ impl Deployment {
 
     /// Stop every process with SIGTERM, asserting each exits cleanly within 5 s.
     pub async fn stop(&mut self) -> anyhow::Result<()> {
-        for mut process in self.api.drain(..).chain(self.projector.take()).chain(self.workers.drain(..)) {
+        let processes = self.api.drain(..).chain(self.media.take()).chain(self.projector.take());
+        for mut process in processes.chain(self.workers.drain(..)) {
             let code = process.terminate(Duration::from_secs(5)).await?;
             anyhow::ensure!(code == 0, "{} exited with {code} after SIGTERM", process.name);
         }
@@ -152,7 +175,8 @@ impl Deployment {
 
     /// `kill -9` every process, then start them again on the same data: a crash.
     pub async fn crash_and_restart(&mut self) -> anyhow::Result<()> {
-        for mut process in self.api.drain(..).chain(self.projector.take()).chain(self.workers.drain(..)) {
+        let processes = self.api.drain(..).chain(self.media.take()).chain(self.projector.take());
+        for mut process in processes.chain(self.workers.drain(..)) {
             process.kill9().await?;
         }
         self.start_processes().await

@@ -9,9 +9,11 @@
 //!   SIGTERM and `kill -9`.
 //! - [`Deployment`]: a whole shape — `cartcast up`, or api + workers + projector.
 //! - [`Client`]: typed HTTP calls with minted tokens and idempotency keys.
+//! - [`media`]: the ffmpeg CLI as RTMP publisher and HLS player, a playlist reader.
 
 mod client;
 mod deployment;
+pub mod media;
 mod process;
 
 pub use client::{Answer, Client};

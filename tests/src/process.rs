@@ -13,6 +13,8 @@ pub struct Process {
     child: Child,
     /// `http://ADDR` when the process serves HTTP.
     pub url: Option<String>,
+    /// `rtmp://ADDR` when it takes RTMP publishers (printed before the HTTP line).
+    pub rtmp: Option<String>,
 }
 
 impl Process {
@@ -36,9 +38,13 @@ impl Process {
         let stdout = child.stdout.take().context("stdout")?;
         let mut lines = BufReader::new(stdout).lines();
         let mut url = None;
+        let mut rtmp = None;
         if serves_http {
             let found = tokio::time::timeout(Duration::from_secs(60), async {
                 while let Some(line) = lines.next_line().await? {
+                    if let Some(addr) = line.strip_prefix("listening rtmp://") {
+                        rtmp = Some(format!("rtmp://{}", addr.trim()));
+                    }
                     if let Some(addr) = line.strip_prefix("listening http://") {
                         return Ok::<_, std::io::Error>(Some(format!("http://{}", addr.trim())));
                     }
@@ -54,7 +60,7 @@ impl Process {
         }
         // Keep draining stdout so the process never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Ok(Self { name: name.to_owned(), child, url })
+        Ok(Self { name: name.to_owned(), child, url, rtmp })
     }
 
     fn pid(&self) -> anyhow::Result<i32> {

@@ -24,7 +24,9 @@ async fn bad_input_is_refused_and_nothing_is_written(shape: Shape) {
     let huge = json!({"quantity": 1, "note": "x".repeat(1024 * 1024)}).to_string().into_bytes();
     let json_body = |text: &str| Some(("application/json", text.as_bytes().to_vec()));
 
-    let cases: Vec<(&str, Method, String, Option<String>, Option<(&str, Vec<u8>)>, u16, &str)> = vec![
+    // (what, method, path, token, body, status, code)
+    type Case<'a> = (&'a str, Method, String, Option<String>, Option<(&'a str, Vec<u8>)>, u16, &'a str);
+    let cases: Vec<Case> = vec![
         (
             "malformed JSON",
             Method::POST,

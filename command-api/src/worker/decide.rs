@@ -174,6 +174,17 @@ impl Aggregates {
                     }
                 }
             }
+            AppCommand::GoLive { show_id } | AppCommand::EndShow { show_id } => {
+                let at = envelope.received_at;
+                let (command, status) = match envelope.command {
+                    AppCommand::GoLive { .. } => (ShowCommand::GoLive { at }, "live"),
+                    _ => (ShowCommand::End { at }, "ended"),
+                };
+                match self.shows.execute(&show_id, command, &meta, staged).await? {
+                    Err(e) => done(show_refusal(&e), vec![]),
+                    Ok(events) => done(Outcome::ok(200, json!({"show_id": show_id, "status": status})), events),
+                }
+            }
             AppCommand::RegenerateStreamKey => {
                 let command = ChannelCommand::RegenerateKey { actor: actor.clone(), stream_key: new_stream_key() };
                 match self.channels.execute(&actor, command, &meta, staged).await? {

@@ -1,0 +1,459 @@
+//! One media playlist's state: its segments and their parts, the live edge,
+//! the DVR window, discontinuities, product pins; and how it is written out
+//! as an LL-HLS media playlist (live) or a VOD playlist (ended).
+
+use std::collections::VecDeque;
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use bytes::Bytes;
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use super::packager::Part;
+use crate::track::Codec;
+
+/// Timing every rendition of a show shares.
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    pub segment_target: Duration,
+    pub part_target: Duration,
+    /// How far back a live player may seek.
+    pub dvr_window: Duration,
+}
+
+impl Timing {
+    /// `EXT-X-TARGETDURATION`: whole seconds, never below a segment's length.
+    fn target_duration(&self, longest: f64) -> u64 {
+        (self.segment_target.as_secs_f64().max(longest)).ceil() as u64
+    }
+
+    /// `PART-HOLD-BACK`: three part targets, as the draft recommends.
+    pub fn part_hold_back(&self) -> f64 {
+        3.0 * self.part_target.as_secs_f64()
+    }
+}
+
+#[derive(Debug, Clone)]
+struct PartEntry {
+    /// Global part number: the part's URI, stable whatever segment it ends in.
+    number: u64,
+    duration: f64,
+    independent: bool,
+    /// Dropped once the part is far from the live edge.
+    data: Option<Bytes>,
+}
+
+#[derive(Debug, Clone)]
+struct Segment {
+    msn: u64,
+    started_at: DateTime<Utc>,
+    duration: f64,
+    discontinuity: bool,
+    init: u32,
+    parts: Vec<PartEntry>,
+    /// Kept in memory near the live edge; on disk always, once closed.
+    data: Option<Bytes>,
+}
+
+/// A product shown from `at` on, written as `EXT-X-DATERANGE`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pin {
+    pub id: String,
+    pub product_id: String,
+    pub at: DateTime<Utc>,
+}
+
+/// A segment just closed, for whoever stores it.
+pub struct ClosedSegment {
+    pub msn: u64,
+    pub data: Bytes,
+}
+
+/// Where another rendition's live edge is (`EXT-X-RENDITION-REPORT`).
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub uri: String,
+    pub last_msn: u64,
+    pub last_part: Option<u64>,
+}
+
+/// How many closed segments keep their parts listed and in memory.
+const LIVE_EDGE_SEGMENTS: usize = 3;
+
+pub struct Rendition {
+    timing: Timing,
+    /// The timescale of the parts pushed in.
+    timescale: u32,
+    codec: Option<Codec>,
+    init: u32,
+    segments: VecDeque<Segment>,
+    next_msn: u64,
+    next_part: u64,
+    /// The next segment follows a break (publisher reconnect, codec change).
+    discontinuity_pending: bool,
+    longest_segment: f64,
+    peak_bits_per_second: f64,
+    ended: bool,
+}
+
+impl Rendition {
+    /// A rendition whose first segment gets `first_msn` (renditions joining a
+    /// live show start at the show's current segment number).
+    pub fn new(timing: Timing, first_msn: u64) -> Self {
+        Self {
+            timing,
+            timescale: 1,
+            codec: None,
+            init: 0,
+            segments: VecDeque::new(),
+            next_msn: first_msn,
+            next_part: 0,
+            discontinuity_pending: false,
+            longest_segment: 0.0,
+            peak_bits_per_second: 0.0,
+            ended: false,
+        }
+    }
+
+    /// Sets the codec; a change after media has flowed starts a new init
+    /// segment behind a discontinuity. Returns the init version to store when new.
+    pub fn set_codec(&mut self, codec: Codec) -> Option<u32> {
+        if self.codec.as_ref() == Some(&codec) {
+            return None;
+        }
+        self.timescale = codec.timescale();
+        self.codec = Some(codec);
+        if !self.segments.is_empty() {
+            self.init += 1;
+            self.discontinuity_pending = true;
+        }
+        Some(self.init)
+    }
+
+    pub fn codec(&self) -> Option<&Codec> {
+        self.codec.as_ref()
+    }
+
+    pub fn init_version(&self) -> u32 {
+        self.init
+    }
+
+    /// The publisher went away and came back: what follows is not continuous.
+    pub fn mark_discontinuity(&mut self) {
+        if !self.segments.is_empty() {
+            self.discontinuity_pending = true;
+        }
+    }
+
+    /// Adds a finished part; returns the segment it closed, if any.
+    pub fn push(&mut self, part: Part, now: DateTime<Utc>) -> Option<ClosedSegment> {
+        let mut closed = None;
+        if part.starts_segment || self.segments.is_empty() {
+            closed = self.close_open_segment();
+            self.segments.push_back(Segment {
+                msn: self.next_msn,
+                started_at: now,
+                duration: 0.0,
+                discontinuity: std::mem::take(&mut self.discontinuity_pending),
+                init: self.init,
+                parts: Vec::new(),
+                data: None,
+            });
+            self.next_msn += 1;
+        }
+        let duration = part.duration as f64 / f64::from(self.timescale);
+        let segment = self.segments.back_mut().expect("a segment was just opened");
+        segment.duration += duration;
+        segment.parts.push(PartEntry {
+            number: self.next_part,
+            duration,
+            independent: part.independent,
+            data: Some(part.data),
+        });
+        self.next_part += 1;
+        closed
+    }
+
+    /// Ends the rendition: the open segment closes and the playlist gets `EXT-X-ENDLIST`.
+    pub fn end(&mut self) -> Option<ClosedSegment> {
+        self.ended = true;
+        self.close_open_segment()
+    }
+
+    pub fn ended(&self) -> bool {
+        self.ended
+    }
+
+    fn close_open_segment(&mut self) -> Option<ClosedSegment> {
+        let segment = self.segments.back_mut()?;
+        if segment.data.is_some() || segment.parts.is_empty() {
+            return None;
+        }
+        let size: usize = segment.parts.iter().filter_map(|p| p.data.as_ref()).map(Bytes::len).sum();
+        let mut data = Vec::with_capacity(size);
+        segment.parts.iter().filter_map(|p| p.data.as_ref()).for_each(|d| data.extend_from_slice(d));
+        let data = Bytes::from(data);
+        segment.data = Some(data.clone());
+        self.longest_segment = self.longest_segment.max(segment.duration);
+        if segment.duration > 0.0 {
+            self.peak_bits_per_second = self.peak_bits_per_second.max(data.len() as f64 * 8.0 / segment.duration);
+        }
+        let msn = segment.msn;
+        // Far from the live edge, parts and segment bytes live on disk only.
+        let keep = self.segments.len().saturating_sub(LIVE_EDGE_SEGMENTS + 1);
+        for old in self.segments.iter_mut().take(keep) {
+            old.data = None;
+            old.parts.iter_mut().for_each(|p| p.data = None);
+        }
+        Some(ClosedSegment { msn, data })
+    }
+
+    /// Segments a live player may seek in: those within the DVR window of the
+    /// edge. The whole show stays listed for the VOD (entries are small; their
+    /// bytes are on disk).
+    fn live_window(&self) -> impl Iterator<Item = &Segment> {
+        let window = self.timing.dvr_window.as_secs_f64();
+        let mut kept = 0.0;
+        let skip = self
+            .segments
+            .iter()
+            .rev()
+            .take_while(|s| {
+                kept += s.duration;
+                kept - s.duration < window
+            })
+            .count();
+        self.segments.iter().skip(self.segments.len() - skip)
+    }
+
+    /// Measured peak bitrate of closed segments, bits per second.
+    pub fn peak_bandwidth(&self) -> Option<u64> {
+        (self.peak_bits_per_second > 0.0).then_some(self.peak_bits_per_second as u64)
+    }
+
+    /// Whether a player may begin: at least one segment is complete.
+    pub fn has_complete_segment(&self) -> bool {
+        self.segments.iter().any(|s| s.data.is_some() || self.ended)
+    }
+
+    /// The live edge: last segment number and its last part.
+    pub fn edge(&self) -> Option<(u64, Option<u64>)> {
+        let last = self.segments.back()?;
+        Some((last.msn, last.parts.len().checked_sub(1).map(|p| p as u64)))
+    }
+
+    /// Whether a blocking reload for segment `msn` (part `part`) can be answered.
+    pub fn has(&self, msn: u64, part: Option<u64>) -> bool {
+        if self.ended {
+            return true;
+        }
+        let Some(last) = self.segments.back() else { return false };
+        match part {
+            None => msn < last.msn,
+            Some(part) => msn < last.msn || (msn == last.msn && (part as usize) < last.parts.len()),
+        }
+    }
+
+    /// The next segment number to appear.
+    pub fn next_msn(&self) -> u64 {
+        self.next_msn
+    }
+
+    /// A part's bytes while it is near the live edge; `Err(true)` when it is
+    /// the next part to come (worth waiting for), `Err(false)` when gone or never.
+    pub fn part(&self, number: u64) -> Result<Bytes, bool> {
+        if number == self.next_part && !self.ended {
+            return Err(true);
+        }
+        self.segments
+            .iter()
+            .rev()
+            .flat_map(|s| s.parts.iter())
+            .find(|p| p.number == number)
+            .and_then(|p| p.data.clone())
+            .ok_or(false)
+    }
+
+    /// A closed segment's bytes if still in memory.
+    pub fn segment(&self, msn: u64) -> Option<Bytes> {
+        self.segments.iter().rev().find(|s| s.msn == msn).and_then(|s| s.data.clone())
+    }
+
+    /// The media playlist: live (LL-HLS, DVR window) or, once ended, the VOD of the whole show.
+    pub fn playlist(&self, pins: &[Pin], reports: &[Report]) -> String {
+        let mut out = String::with_capacity(4096);
+        let target = self.timing.target_duration(self.longest_segment);
+        out.push_str("#EXTM3U\n#EXT-X-VERSION:9\n");
+        let _ = writeln!(out, "#EXT-X-TARGETDURATION:{target}");
+        let segments: Vec<&Segment> =
+            if self.ended { self.segments.iter().collect() } else { self.live_window().collect() };
+        if self.ended {
+            out.push_str("#EXT-X-PLAYLIST-TYPE:VOD\n");
+        } else {
+            let _ = writeln!(
+                out,
+                "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK={:.3},HOLD-BACK={:.3}",
+                self.timing.part_hold_back(),
+                3.0 * target as f64
+            );
+            let _ = writeln!(out, "#EXT-X-PART-INF:PART-TARGET={:.3}", self.timing.part_target.as_secs_f64());
+        }
+        let first = segments.first();
+        let _ = writeln!(out, "#EXT-X-MEDIA-SEQUENCE:{}", first.map_or(self.next_msn, |s| s.msn));
+        let dropped_discontinuities = self
+            .segments
+            .iter()
+            .take_while(|s| first.is_some_and(|f| s.msn < f.msn))
+            .filter(|s| s.discontinuity)
+            .count();
+        if dropped_discontinuities > 0 {
+            let _ = writeln!(out, "#EXT-X-DISCONTINUITY-SEQUENCE:{dropped_discontinuities}");
+        }
+        out.push_str("#EXT-X-INDEPENDENT-SEGMENTS\n");
+        let window_start = first.map(|s| s.started_at);
+        for pin in pins.iter().filter(|p| window_start.is_some_and(|start| p.at >= start)) {
+            let _ = writeln!(
+                out,
+                "#EXT-X-DATERANGE:ID=\"{}\",CLASS=\"com.cartcast.pin\",START-DATE=\"{}\",X-PRODUCT-ID=\"{}\"",
+                pin.id,
+                pin.at.to_rfc3339_opts(SecondsFormat::Millis, true),
+                pin.product_id
+            );
+        }
+        let mut map = None;
+        let live_edge_from = segments.len().saturating_sub(LIVE_EDGE_SEGMENTS + 1);
+        for (i, segment) in segments.iter().enumerate() {
+            if segment.discontinuity {
+                out.push_str("#EXT-X-DISCONTINUITY\n");
+            }
+            if map != Some(segment.init) {
+                let _ = writeln!(out, "#EXT-X-MAP:URI=\"init-{}.mp4\"", segment.init);
+                map = Some(segment.init);
+            }
+            let _ = writeln!(
+                out,
+                "#EXT-X-PROGRAM-DATE-TIME:{}",
+                segment.started_at.to_rfc3339_opts(SecondsFormat::Millis, true)
+            );
+            if !self.ended && i >= live_edge_from {
+                for part in &segment.parts {
+                    let _ = write!(out, "#EXT-X-PART:DURATION={:.5},URI=\"part-{}.m4s\"", part.duration, part.number);
+                    out.push_str(if part.independent { ",INDEPENDENT=YES\n" } else { "\n" });
+                }
+            }
+            let complete = segment.data.is_some() || self.ended || i + 1 < segments.len();
+            if complete {
+                let _ = writeln!(out, "#EXTINF:{:.5},\nseg-{}.m4s", segment.duration, segment.msn);
+            }
+        }
+        if self.ended {
+            out.push_str("#EXT-X-ENDLIST\n");
+            return out;
+        }
+        let _ = writeln!(out, "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"part-{}.m4s\"", self.next_part);
+        for report in reports {
+            let _ = write!(out, "#EXT-X-RENDITION-REPORT:URI=\"{}\",LAST-MSN={}", report.uri, report.last_msn);
+            match report.last_part {
+                Some(part) => {
+                    let _ = writeln!(out, ",LAST-PART={part}");
+                }
+                None => out.push('\n'),
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn timing() -> Timing {
+        Timing {
+            segment_target: Duration::from_secs(2),
+            part_target: Duration::from_millis(334),
+            dvr_window: Duration::from_secs(7200),
+        }
+    }
+
+    fn part(starts_segment: bool) -> Part {
+        Part {
+            data: Bytes::from_static(b"moofmdat"),
+            start: 0,
+            duration: 30_000,
+            independent: starts_segment,
+            starts_segment,
+        }
+    }
+
+    fn video() -> Codec {
+        Codec::H264 { avcc: Bytes::from_static(&[1, 0x64, 0, 0x1f]), width: 1280, height: 720 }
+    }
+
+    fn rendition_with(segments: usize) -> Rendition {
+        let mut rendition = Rendition::new(timing(), 0);
+        rendition.timescale = 90_000;
+        rendition.set_codec(video());
+        for s in 0..segments {
+            for p in 0..6 {
+                rendition.push(part(p == 0), Utc::now());
+            }
+            assert_eq!(rendition.segments.len(), s + 1);
+        }
+        rendition
+    }
+
+    #[test]
+    fn live_playlist_carries_the_ll_hls_tags() {
+        let rendition = rendition_with(3);
+        let playlist =
+            rendition.playlist(&[], &[Report { uri: "../audio/index.m3u8".into(), last_msn: 2, last_part: Some(4) }]);
+        assert!(playlist.contains("#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=1.002"));
+        assert!(playlist.contains("#EXT-X-PART-INF:PART-TARGET=0.334"));
+        assert!(playlist.contains("#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"part-18.m4s\""));
+        assert!(playlist.contains("#EXT-X-RENDITION-REPORT:URI=\"../audio/index.m3u8\",LAST-MSN=2,LAST-PART=4"));
+        // Two closed segments listed whole; the open one only as parts.
+        assert_eq!(playlist.matches("#EXTINF").count(), 2);
+        assert!(!playlist.contains("#EXT-X-ENDLIST"));
+    }
+
+    #[test]
+    fn blocking_reload_is_answerable_once_the_part_exists() {
+        let rendition = rendition_with(2);
+        assert!(rendition.has(1, Some(5)));
+        assert!(!rendition.has(1, Some(6)));
+        assert!(rendition.has(0, None));
+        assert!(!rendition.has(1, None));
+        assert_eq!(rendition.part(12), Err(true));
+    }
+
+    #[test]
+    fn ending_closes_the_open_segment_and_lists_everything_for_vod() {
+        let mut rendition = rendition_with(2);
+        assert_eq!(rendition.end().map(|s| s.msn), Some(1));
+        let playlist = rendition.playlist(&[], &[]);
+        assert!(playlist.ends_with("#EXT-X-ENDLIST\n"));
+        assert!(playlist.contains("#EXT-X-PLAYLIST-TYPE:VOD"));
+        assert_eq!(playlist.matches("#EXTINF").count(), 2);
+        assert!(!playlist.contains("#EXT-X-PART:"));
+    }
+
+    #[test]
+    fn a_reconnect_marks_the_next_segment_discontinuous() {
+        let mut rendition = rendition_with(1);
+        rendition.mark_discontinuity();
+        rendition.push(part(true), Utc::now());
+        let playlist = rendition.playlist(&[], &[]);
+        let discontinuity = playlist.find("#EXT-X-DISCONTINUITY\n").expect("a discontinuity");
+        assert!(discontinuity > playlist.find("seg-0.m4s").unwrap());
+    }
+
+    #[test]
+    fn pins_become_dateranges_inside_the_window() {
+        let rendition = rendition_with(1);
+        let pin = Pin { id: "pin-1".into(), product_id: "p-1".into(), at: Utc::now() };
+        let playlist = rendition.playlist(&[pin], &[]);
+        assert!(playlist.contains("#EXT-X-DATERANGE:ID=\"pin-1\",CLASS=\"com.cartcast.pin\""));
+        assert!(playlist.contains("X-PRODUCT-ID=\"p-1\""));
+    }
+}

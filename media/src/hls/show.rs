@@ -1,0 +1,310 @@
+//! One show's renditions as the HTTP layer sees them: parts and playlists in
+//! memory near the live edge, segments, init segments and (once the show
+//! ends) the VOD playlists on disk under the show's directory.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use bytes::Bytes;
+use chrono::Utc;
+use tokio::sync::watch;
+
+use super::master::{Variant, master_playlist};
+use super::packager::Part;
+use super::rendition::{Pin, Rendition, Report, Timing};
+use crate::cmaf;
+use crate::track::Codec;
+
+/// What a rendition carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The publisher's own video, not re-encoded.
+    Source,
+    /// A transcoded ladder rung.
+    Rung,
+    /// The audio track, also offered alone.
+    Audio,
+}
+
+struct Slot {
+    name: String,
+    kind: Kind,
+    rendition: Rendition,
+}
+
+struct State {
+    slots: Vec<Slot>,
+    pins: Vec<Pin>,
+    ended: bool,
+}
+
+pub struct ShowMedia {
+    show_id: String,
+    dir: PathBuf,
+    timing: Timing,
+    state: Mutex<State>,
+    /// Bumped on every change; blocking requests wait on it.
+    changed: watch::Sender<u64>,
+}
+
+/// A rendition file name, parsed: nothing else is ever read from disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaFile {
+    Init(u32),
+    Segment(u64),
+    Part(u64),
+}
+
+impl MediaFile {
+    pub fn parse(name: &str) -> Option<Self> {
+        let number = |prefix: &str, suffix: &str| name.strip_prefix(prefix)?.strip_suffix(suffix)?.parse().ok();
+        if let Some(v) = number("init-", ".mp4") {
+            return u32::try_from(v).ok().map(MediaFile::Init);
+        }
+        number("seg-", ".m4s").map(MediaFile::Segment).or_else(|| number("part-", ".m4s").map(MediaFile::Part))
+    }
+
+    fn file_name(self) -> String {
+        match self {
+            MediaFile::Init(v) => format!("init-{v}.mp4"),
+            MediaFile::Segment(msn) => format!("seg-{msn}.m4s"),
+            MediaFile::Part(n) => format!("part-{n}.m4s"),
+        }
+    }
+}
+
+/// What a media file request gets.
+pub enum Fetched {
+    Ready(Bytes),
+    /// The next part, not out yet: wait for a change and ask again.
+    Soon,
+    Missing,
+}
+
+/// Is a path segment safe as a directory or file name (ids, rendition names)?
+pub fn is_safe_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 128
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+        && !name.starts_with('.')
+}
+
+impl ShowMedia {
+    pub fn new(show_id: &str, dir: PathBuf, timing: Timing) -> Self {
+        Self {
+            show_id: show_id.to_owned(),
+            dir,
+            timing,
+            state: Mutex::new(State { slots: Vec::new(), pins: Vec::new(), ended: false }),
+            changed: watch::channel(0).0,
+        }
+    }
+
+    pub fn show_id(&self) -> &str {
+        &self.show_id
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn notify(&self) {
+        self.changed.send_modify(|v| *v += 1);
+    }
+
+    /// A receiver that wakes on the next change.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.changed.subscribe()
+    }
+
+    /// Adds a rendition whose first segment number is the show's next one.
+    pub fn add_rendition(&self, name: &str, kind: Kind) {
+        let mut state = self.lock();
+        if state.slots.iter().any(|s| s.name == name) {
+            return;
+        }
+        let first_msn = state.slots.iter().map(|s| s.rendition.next_msn()).max().unwrap_or(0);
+        state.slots.push(Slot { name: name.to_owned(), kind, rendition: Rendition::new(self.timing, first_msn) });
+    }
+
+    /// A publisher came back: every rendition continues after a discontinuity.
+    pub fn reconnected(&self) {
+        let mut state = self.lock();
+        state.ended = false;
+        state.slots.iter_mut().for_each(|s| s.rendition.mark_discontinuity());
+    }
+
+    /// Sets a rendition's codec, storing its init segment when it is new.
+    pub fn set_codec(&self, name: &str, codec: Codec) -> io::Result<()> {
+        let init = {
+            let mut state = self.lock();
+            let Some(slot) = state.slots.iter_mut().find(|s| s.name == name) else { return Ok(()) };
+            slot.rendition.set_codec(codec.clone())
+        };
+        if let Some(version) = init {
+            let dir = self.dir.join(name);
+            std::fs::create_dir_all(&dir)?;
+            std::fs::write(dir.join(MediaFile::Init(version).file_name()), cmaf::init_segment(&codec))?;
+        }
+        Ok(())
+    }
+
+    /// Adds a finished part to a rendition; a segment it closes is written to disk.
+    pub fn push(&self, name: &str, part: Part) -> io::Result<()> {
+        let closed = {
+            let mut state = self.lock();
+            let Some(slot) = state.slots.iter_mut().find(|s| s.name == name) else { return Ok(()) };
+            slot.rendition.push(part, Utc::now())
+        };
+        self.notify();
+        if let Some(segment) = closed {
+            self.store_segment(name, segment.msn, &segment.data)?;
+        }
+        Ok(())
+    }
+
+    fn store_segment(&self, name: &str, msn: u64, data: &[u8]) -> io::Result<()> {
+        let dir = self.dir.join(name);
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join(MediaFile::Segment(msn).file_name()), data)
+    }
+
+    /// Records a product pin for the DATERANGE of every playlist.
+    pub fn pin(&self, pin: Pin) {
+        let mut state = self.lock();
+        if !state.pins.iter().any(|p| p.id == pin.id) {
+            state.pins.push(pin);
+        }
+        drop(state);
+        self.notify();
+    }
+
+    /// The show ended: open segments close and the VOD playlists are written.
+    pub fn end(&self) -> io::Result<()> {
+        let closed: Vec<(String, u64, Bytes)> = {
+            let mut state = self.lock();
+            state.ended = true;
+            state.slots.iter_mut().filter_map(|s| s.rendition.end().map(|c| (s.name.clone(), c.msn, c.data))).collect()
+        };
+        for (name, msn, data) in closed {
+            self.store_segment(&name, msn, &data)?;
+        }
+        let (playlists, master) = {
+            let state = self.lock();
+            let playlists: Vec<(String, String)> =
+                state.slots.iter().map(|s| (s.name.clone(), s.rendition.playlist(&state.pins, &[]))).collect();
+            (playlists, Self::master_of(&state))
+        };
+        for (name, playlist) in playlists {
+            std::fs::write(self.dir.join(name).join("index.m3u8"), playlist)?;
+        }
+        if let Some(master) = master {
+            std::fs::write(self.dir.join("master.m3u8"), master)?;
+        }
+        self.notify();
+        Ok(())
+    }
+
+    pub fn ended(&self) -> bool {
+        self.lock().ended
+    }
+
+    fn master_of(state: &State) -> Option<String> {
+        let ready = |s: &&Slot| s.rendition.has_complete_segment() && s.rendition.codec().is_some();
+        fn variant(s: &Slot) -> Variant<'_> {
+            Variant {
+                name: &s.name,
+                codec: s.rendition.codec().expect("ready renditions have a codec"),
+                bandwidth: s.rendition.peak_bandwidth().unwrap_or(0),
+            }
+        }
+        let mut videos: Vec<Variant<'_>> =
+            state.slots.iter().filter(|s| s.kind != Kind::Audio).filter(ready).map(variant).collect();
+        if videos.is_empty() {
+            return None;
+        }
+        videos.sort_by_key(|v| std::cmp::Reverse(v.bandwidth));
+        let audio = state.slots.iter().filter(|s| s.kind == Kind::Audio).find(ready).map(variant);
+        Some(master_playlist(&videos, audio.as_ref()))
+    }
+
+    /// The master playlist, once a video rendition has a complete segment.
+    pub fn master(&self) -> Option<String> {
+        Self::master_of(&self.lock())
+    }
+
+    /// Whether `name`'s playlist can answer for segment `msn` (part `part`):
+    /// `None` when there is no such rendition.
+    pub fn has(&self, name: &str, msn: u64, part: Option<u64>) -> Option<bool> {
+        let state = self.lock();
+        state.slots.iter().find(|s| s.name == name).map(|s| s.rendition.has(msn, part))
+    }
+
+    /// The next segment number of `name`.
+    pub fn next_msn(&self, name: &str) -> Option<u64> {
+        self.lock().slots.iter().find(|s| s.name == name).map(|s| s.rendition.next_msn())
+    }
+
+    /// `name`'s media playlist with reports on every other rendition.
+    pub fn playlist(&self, name: &str) -> Option<String> {
+        let state = self.lock();
+        let slot = state.slots.iter().find(|s| s.name == name)?;
+        let reports: Vec<Report> = state
+            .slots
+            .iter()
+            .filter(|s| s.name != name)
+            .filter_map(|s| {
+                let (last_msn, last_part) = s.rendition.edge()?;
+                Some(Report { uri: format!("../{}/index.m3u8", s.name), last_msn, last_part })
+            })
+            .collect();
+        Some(slot.rendition.playlist(&state.pins, &reports))
+    }
+
+    /// A media file of `name`: parts and recent segments from memory, the rest from disk.
+    pub async fn file(&self, name: &str, file: MediaFile) -> Fetched {
+        let from_memory = {
+            let state = self.lock();
+            let Some(slot) = state.slots.iter().find(|s| s.name == name) else { return Fetched::Missing };
+            match file {
+                MediaFile::Part(number) => match slot.rendition.part(number) {
+                    Ok(data) => return Fetched::Ready(data),
+                    Err(true) => return Fetched::Soon,
+                    Err(false) => return Fetched::Missing,
+                },
+                MediaFile::Segment(msn) => slot.rendition.segment(msn),
+                MediaFile::Init(_) => None,
+            }
+        };
+        match from_memory {
+            Some(data) => Fetched::Ready(data),
+            None => read_file(&self.dir, name, file).await,
+        }
+    }
+}
+
+/// A media file of an ended show, from disk.
+pub async fn read_file(show_dir: &Path, name: &str, file: MediaFile) -> Fetched {
+    match tokio::fs::read(show_dir.join(name).join(file.file_name())).await {
+        Ok(data) => Fetched::Ready(Bytes::from(data)),
+        Err(_) => Fetched::Missing,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_well_formed_names_reach_the_disk() {
+        assert_eq!(MediaFile::parse("seg-12.m4s"), Some(MediaFile::Segment(12)));
+        assert_eq!(MediaFile::parse("part-3.m4s"), Some(MediaFile::Part(3)));
+        assert_eq!(MediaFile::parse("init-0.mp4"), Some(MediaFile::Init(0)));
+        assert_eq!(MediaFile::parse("seg-../x.m4s"), None);
+        assert_eq!(MediaFile::parse("index.m3u8"), None);
+        assert!(is_safe_name("0190b2c4-0000-7000-8000-000000000000"));
+        assert!(!is_safe_name(".."));
+        assert!(!is_safe_name("a/b"));
+    }
+}

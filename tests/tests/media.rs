@@ -1,0 +1,388 @@
+//! The media worker driven like production: the ffmpeg CLI publishes over
+//! RTMP to the real binary, and reads the LL-HLS it serves as a player would.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use cartcast_domain::Role;
+use cartcast_tests::media::{MediaPlaylist, Publisher, attribute, decode};
+use cartcast_tests::{Client, Deployment, Shape};
+
+/// A scheduled show of `creator`: its id and stream key.
+async fn schedule(client: &Client, creator: &str) -> (String, String) {
+    let token = client.token(creator, Role::Creator);
+    let created = client.post("/api/v1/shows", &token, None, json!({"title": "Drop"})).await.unwrap();
+    assert_eq!(created.status, 201, "{}", created.body);
+    let body = created.body;
+    (body["show_id"].as_str().unwrap().to_owned(), body["stream_key"].as_str().unwrap().to_owned())
+}
+
+struct Fetched {
+    status: u16,
+    content_type: String,
+    cache_control: String,
+    body: bytes::Bytes,
+}
+
+impl Fetched {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+async fn fetch(url: &str) -> Fetched {
+    let answer = reqwest::get(url).await.unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    let header = |name| answer.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    let (content_type, cache_control) = (header("content-type"), header("cache-control"));
+    Fetched { status: answer.status().as_u16(), content_type, cache_control, body: answer.bytes().await.unwrap() }
+}
+
+/// Polls `url` until it answers 200 and `ready` holds, for up to `within`.
+async fn until(url: &str, within: Duration, ready: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + within;
+    loop {
+        let answer = fetch(url).await;
+        if answer.status == 200 && ready(&answer.text()) {
+            return answer.text();
+        }
+        assert!(Instant::now() < deadline, "{url} not ready within {within:?}: {} {}", answer.status, answer.text());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Polls the show until its status is `status`.
+async fn until_status(client: &Client, show_id: &str, status: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let show = client.get(&format!("/api/v1/shows/{show_id}"), None).await.unwrap();
+        if show.body["status"] == status {
+            return;
+        }
+        assert!(Instant::now() < deadline, "show never became {status}: {}", show.body);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn complete_segments(at_least: usize) -> impl Fn(&str) -> bool {
+    move |text| MediaPlaylist::parse(text).is_ok_and(|p| p.segments.len() >= at_least)
+}
+
+/// `(uri, line)` of each `EXT-X-STREAM-INF` variant in a master playlist.
+fn variants(master: &str) -> Vec<(String, String)> {
+    let lines: Vec<&str> = master.lines().collect();
+    lines
+        .windows(2)
+        .filter(|w| w[0].starts_with("#EXT-X-STREAM-INF:"))
+        .map(|w| (w[1].to_owned(), w[0].to_owned()))
+        .collect()
+}
+
+/// Every LL-HLS rule a player relies on, checked on one live media playlist.
+fn assert_ll_hls(name: &str, playlist: &MediaPlaylist, others: &[&str]) {
+    let part_target = playlist.part_target.unwrap_or_else(|| panic!("{name}: no EXT-X-PART-INF"));
+    let control = playlist.server_control.as_deref().unwrap_or_else(|| panic!("{name}: no EXT-X-SERVER-CONTROL"));
+    assert_eq!(attribute(control, "CAN-BLOCK-RELOAD").as_deref(), Some("YES"), "{name}: {control}");
+    let hold_back: f64 = attribute(control, "PART-HOLD-BACK").expect("PART-HOLD-BACK").parse().unwrap();
+    assert!(hold_back >= 3.0 * part_target - 1e-6, "{name}: PART-HOLD-BACK {hold_back} < 3 × {part_target}");
+    let target = playlist.target_duration.expect("EXT-X-TARGETDURATION") as f64;
+    for (msn, duration, _) in &playlist.segments {
+        assert!(duration.round() <= target, "{name}: segment {msn} lasts {duration} > target {target}");
+    }
+    assert!(!playlist.parts.is_empty(), "{name}: no parts listed");
+    for (i, part) in playlist.parts.iter().enumerate() {
+        assert!(part.duration <= part_target + 1e-3, "{name}: {part:?} longer than PART-TARGET {part_target}");
+        let last_of_segment = playlist.parts.get(i + 1).is_none_or(|next| next.msn != part.msn);
+        assert!(
+            last_of_segment || part.duration >= 0.85 * part_target,
+            "{name}: {part:?} shorter than 85% of PART-TARGET and not its segment's last"
+        );
+        if part.index == 0 {
+            assert!(part.independent, "{name}: segment {} does not start on an independent part", part.msn);
+        }
+    }
+    let hint = playlist.preload_hint.as_deref().unwrap_or_else(|| panic!("{name}: no EXT-X-PRELOAD-HINT"));
+    assert!(playlist.parts.iter().all(|p| p.uri != hint), "{name}: the hint {hint} names a listed part");
+    assert!(!playlist.maps.is_empty(), "{name}: no EXT-X-MAP");
+    for other in others {
+        assert!(
+            playlist.rendition_reports.iter().any(|r| r.contains(&format!("URI=\"../{other}/index.m3u8\""))),
+            "{name}: no rendition report for {other}: {:?}",
+            playlist.rendition_reports
+        );
+    }
+    assert!(!playlist.ended, "{name}: a live playlist has no ENDLIST");
+}
+
+#[tokio::test]
+async fn a_published_stream_becomes_ll_hls_that_players_decode() {
+    let mut deployment = Deployment::start(Shape::Embedded, &[]).await.expect("start");
+    let client = deployment.client();
+    let (show_id, key) = schedule(&client, "creator-1").await;
+    let publisher = Publisher::start(deployment.rtmp_url.as_deref().unwrap(), &key, "640x360").unwrap();
+    let hls = format!("{}/hls/{show_id}", deployment.media_url.as_deref().unwrap());
+
+    let master = until(&format!("{hls}/master.m3u8"), Duration::from_secs(20), |_| true).await;
+    let master_answer = fetch(&format!("{hls}/master.m3u8")).await;
+    assert_eq!(master_answer.content_type, "application/vnd.apple.mpegurl");
+    let variants = variants(&master);
+    let uris: Vec<&str> = variants.iter().map(|(uri, _)| uri.as_str()).collect();
+    assert_eq!(uris, ["source/index.m3u8", "audio/index.m3u8"], "{master}");
+    for (uri, line) in &variants {
+        let bandwidth: u64 = attribute(line, "BANDWIDTH").expect("BANDWIDTH").parse().unwrap();
+        assert!(bandwidth > 10_000, "{uri}: BANDWIDTH {bandwidth}");
+        let codecs = attribute(line, "CODECS").expect("CODECS");
+        assert!(codecs.contains("mp4a.40.2"), "{uri}: {codecs}");
+        if uri.starts_with("source") {
+            assert_eq!(attribute(line, "RESOLUTION").as_deref(), Some("640x360"));
+            let avc = codecs.split(',').next().unwrap();
+            assert!(avc.starts_with("avc1.") && avc.len() == 11, "{uri}: {codecs}");
+        }
+    }
+    until_status(&client, &show_id, "live").await;
+
+    let renditions = ["source", "audio"];
+    for name in renditions {
+        let url = format!("{hls}/{name}/index.m3u8");
+        let text = until(&url, Duration::from_secs(20), complete_segments(2)).await;
+        let playlist = MediaPlaylist::parse(&text).unwrap();
+        let others: Vec<&str> = renditions.iter().copied().filter(|r| *r != name).collect();
+        assert_ll_hls(name, &playlist, &others);
+        let answer = fetch(&url).await;
+        assert_eq!(answer.content_type, "application/vnd.apple.mpegurl");
+        assert_eq!(answer.cache_control, "public, max-age=1");
+
+        // Blocking reload: ask for the part after the live edge; the answer
+        // comes when it exists and lists it.
+        let (msn, part) = playlist.next_part();
+        let started = Instant::now();
+        let blocked = fetch(&format!("{url}?_HLS_msn={msn}&_HLS_part={part}")).await;
+        assert_eq!(blocked.status, 200, "{}", blocked.text());
+        let reloaded = MediaPlaylist::parse(&blocked.text()).unwrap();
+        assert!(
+            reloaded.parts.iter().any(|p| p.msn == msn && p.index == part)
+                || reloaded.segments.iter().any(|(m, ..)| *m == msn),
+            "{name}: blocking reload for {msn}.{part} answered without it after {:?}:\n{}",
+            started.elapsed(),
+            blocked.text()
+        );
+
+        // The preload hint names the very next part: fetching it waits for it.
+        let hint = reloaded.preload_hint.clone().expect("hint");
+        let hinted = fetch(&format!("{hls}/{name}/{hint}")).await;
+        assert_eq!(hinted.status, 200);
+        assert_eq!(&hinted.body[4..8], b"moof", "{name}: a part is a CMAF fragment");
+        assert_eq!(hinted.cache_control, "public, max-age=31536000, immutable");
+        let after_hint = MediaPlaylist::parse(&fetch(&url).await.text()).unwrap();
+        assert!(after_hint.parts.iter().any(|p| p.uri == hint), "{name}: {hint} was not the next part");
+
+        let init = fetch(&format!("{hls}/{name}/{}", playlist.maps[0])).await;
+        assert_eq!((init.status, &init.body[4..8]), (200, &b"ftyp"[..]));
+    }
+
+    // The ffmpeg CLI, as an HLS client, decodes each rendition and the master.
+    let (video, _) = decode(&format!("{hls}/source/index.m3u8"), 2).await.unwrap();
+    assert!(video >= 30, "decoded {video} source frames");
+    let (_, audio) = decode(&format!("{hls}/audio/index.m3u8"), 2).await.unwrap();
+    assert!(audio >= 40, "decoded {audio} audio frames");
+    let (video, audio) = decode(&format!("{hls}/master.m3u8"), 2).await.unwrap();
+    assert!(video >= 30 && audio >= 40, "master: {video} video, {audio} audio frames");
+
+    // Delivery directives a player gets wrong are refused with a code.
+    let wrong = fetch(&format!("{hls}/source/index.m3u8?_HLS_part=1")).await;
+    assert_eq!(wrong.status, 400);
+    let too_far = fetch(&format!("{hls}/source/index.m3u8?_HLS_msn=100000")).await;
+    assert_eq!((too_far.status, too_far.text().contains("msn_too_far")), (400, true));
+    assert_eq!(fetch(&format!("{hls}/source/seg-..%2Fx.m4s")).await.status, 404);
+
+    publisher.stop().await.unwrap();
+    deployment.stop().await.expect("clean stop");
+}
+
+#[tokio::test]
+async fn a_key_that_opens_no_channel_is_refused_before_any_media() {
+    let mut deployment = Deployment::start(Shape::Embedded, &[]).await.expect("start");
+    let client = deployment.client();
+    let rtmp = deployment.rtmp_url.clone().unwrap();
+    let (show_id, old_key) = schedule(&client, "creator-1").await;
+
+    let wrong = Publisher::start(&rtmp, "sk_not-a-key-of-anyone-at-all-0000", "320x180").unwrap();
+    let (code, stderr) = wrong.exited_within(Duration::from_secs(15)).await.unwrap();
+    assert_ne!(code, 0, "ffmpeg was let in with a wrong key: {stderr}");
+
+    let creator = client.token("creator-1", Role::Creator);
+    let rotated = client.post("/api/v1/channels/me/stream-key", &creator, None, json!({})).await.unwrap();
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
+    let new_key = rotated.body["stream_key"].as_str().unwrap().to_owned();
+    let after = rotated.body["position"].as_u64().unwrap();
+    client.get(&format!("/api/v1/shows/{show_id}?after={after}"), None).await.unwrap();
+    let revoked = Publisher::start(&rtmp, &old_key, "320x180").unwrap();
+    let (code, _) = revoked.exited_within(Duration::from_secs(15)).await.unwrap();
+    assert_ne!(code, 0, "a revoked key still publishes");
+
+    let hls = format!("{}/hls/{show_id}", deployment.media_url.as_deref().unwrap());
+    assert_eq!(fetch(&format!("{hls}/master.m3u8")).await.status, 404, "refused publishers made media");
+    let show = client.get(&format!("/api/v1/shows/{show_id}"), None).await.unwrap();
+    assert_eq!(show.body["status"], "scheduled");
+
+    let publisher = Publisher::start(&rtmp, &new_key, "320x180").unwrap();
+    until(&format!("{hls}/master.m3u8"), Duration::from_secs(20), |_| true).await;
+    publisher.stop().await.unwrap();
+    deployment.stop().await.expect("clean stop");
+}
+
+#[tokio::test]
+async fn a_publisher_that_reconnects_continues_the_show_behind_a_discontinuity() {
+    let mut deployment = Deployment::start(Shape::Embedded, &[]).await.expect("start");
+    let client = deployment.client();
+    let rtmp = deployment.rtmp_url.clone().unwrap();
+    let (show_id, key) = schedule(&client, "creator-1").await;
+    let url = format!("{}/hls/{show_id}/source/index.m3u8", deployment.media_url.as_deref().unwrap());
+
+    let first = Publisher::start(&rtmp, &key, "320x180").unwrap();
+    until(&url, Duration::from_secs(20), complete_segments(2)).await;
+    first.stop().await.unwrap();
+    let second = Publisher::start(&rtmp, &key, "320x180").unwrap();
+    let text = until(&url, Duration::from_secs(20), |text| {
+        let Ok(playlist) = MediaPlaylist::parse(text) else { return false };
+        let Some(at) = text.find("#EXT-X-DISCONTINUITY\n") else { return false };
+        playlist.discontinuities == 1 && text[at..].matches("#EXTINF").count() >= 2
+    })
+    .await;
+    let playlist = MediaPlaylist::parse(&text).unwrap();
+    let numbers: Vec<u64> = playlist.segments.iter().map(|(msn, ..)| *msn).collect();
+    let expected: Vec<u64> = (numbers[0]..numbers[0] + numbers.len() as u64).collect();
+    assert_eq!(numbers, expected, "segment numbers run on across the reconnect");
+    assert_ll_hls("source", &playlist, &["audio"]);
+    let (video, _) = decode(&url, 2).await.unwrap();
+    assert!(video >= 30, "decoded {video} frames after the reconnect");
+    until_status(&client, &show_id, "live").await;
+
+    second.stop().await.unwrap();
+    deployment.stop().await.expect("clean stop");
+}
+
+#[tokio::test]
+async fn an_ended_show_is_a_vod_that_outlives_a_restart() {
+    let mut deployment = Deployment::start(Shape::Embedded, &[("CARTCAST_MEDIA_END_GRACE", "1s")]).await.unwrap();
+    let client = deployment.client();
+    let (show_id, key) = schedule(&client, "creator-1").await;
+    let publisher = Publisher::start(deployment.rtmp_url.as_deref().unwrap(), &key, "320x180").unwrap();
+    let hls = format!("{}/hls/{show_id}", deployment.media_url.as_deref().unwrap());
+    until(&format!("{hls}/source/index.m3u8"), Duration::from_secs(20), complete_segments(3)).await;
+    publisher.stop().await.unwrap();
+    until_status(&client, &show_id, "ended").await;
+
+    let check_vod = |text: String| {
+        let vod = MediaPlaylist::parse(&text).unwrap();
+        assert!(vod.ended, "no ENDLIST:\n{text}");
+        assert!(text.contains("#EXT-X-PLAYLIST-TYPE:VOD"));
+        assert!(vod.parts.is_empty() && vod.preload_hint.is_none(), "a VOD lists no parts");
+        assert_eq!(vod.media_sequence, 0, "the VOD starts at the show's start");
+        vod.segments.iter().map(|(_, d, _)| d).sum::<f64>()
+    };
+    let answer = fetch(&format!("{hls}/source/index.m3u8")).await;
+    assert!(answer.cache_control.contains("immutable"), "{}", answer.cache_control);
+    let duration = check_vod(answer.text());
+    assert!(duration >= 6.0, "the VOD lasts {duration} s");
+    let (video, audio) = decode(&format!("{hls}/master.m3u8"), 600).await.unwrap();
+    let expected = duration * 30.0;
+    assert!((video as f64 - expected).abs() <= 31.0, "decoded {video} frames of a {duration} s VOD");
+    assert!(audio > 0);
+
+    deployment.restart().await.expect("restart");
+    let hls = format!("{}/hls/{show_id}", deployment.media_url.as_deref().unwrap());
+    assert_eq!(check_vod(fetch(&format!("{hls}/source/index.m3u8")).await.text()), duration);
+    let (after_restart, _) = decode(&format!("{hls}/master.m3u8"), 600).await.unwrap();
+    assert_eq!(after_restart, video, "the VOD decodes the same after a restart");
+    deployment.stop().await.expect("clean stop");
+}
+
+/// Opens a TCP connection, sends `bytes`, and tells whether the server closed
+/// it within 10 s (reading EOF or a reset).
+async fn closed_by_server(rtmp: &str, bytes: &[u8]) -> bool {
+    let addr = rtmp.trim_start_matches("rtmp://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let _ = stream.write_all(bytes).await;
+    let mut sink = vec![0u8; 8192];
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        match tokio::time::timeout(Duration::from_millis(500), stream.read(&mut sink)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
+/// A valid client handshake (C0, C1, C2 echoing nothing in particular).
+fn handshake() -> Vec<u8> {
+    let mut bytes = vec![3u8];
+    bytes.extend(std::iter::repeat_n(7u8, 1536 * 2));
+    bytes
+}
+
+#[tokio::test]
+async fn malformed_rtmp_closes_only_its_own_connection() {
+    let mut deployment = Deployment::start(Shape::Embedded, &[]).await.expect("start");
+    let client = deployment.client();
+    let rtmp = deployment.rtmp_url.clone().unwrap();
+    let (show_id, key) = schedule(&client, "creator-1").await;
+    let url = format!("{}/hls/{show_id}/source/index.m3u8", deployment.media_url.as_deref().unwrap());
+    let publisher = Publisher::start(&rtmp, &key, "320x180").unwrap();
+    let before = MediaPlaylist::parse(&until(&url, Duration::from_secs(20), complete_segments(1)).await).unwrap();
+
+    // Garbage instead of a handshake.
+    assert!(closed_by_server(&rtmp, &[0xde; 4096]).await, "garbage handshake left open");
+    // A chunk stream that does not parse: chunk stream id 2 with a bogus message type.
+    let mut bad_chunks = handshake();
+    bad_chunks.extend([0x02, 0, 0, 0, 0, 0, 4, 0xff, 0, 0, 0, 0, 1, 2, 3, 4]);
+    bad_chunks.extend([0xff; 2048]);
+    assert!(closed_by_server(&rtmp, &bad_chunks).await, "unparseable chunks left open");
+    // An absurd size: the largest chunk size, then a 16 MiB message before publishing.
+    let mut absurd = handshake();
+    absurd.extend([0x02, 0, 0, 0, 0, 0, 4, 0x01, 0, 0, 0, 0, 0x7f, 0xff, 0xff, 0xff]);
+    absurd.extend([0x03, 0, 0, 0, 0xff, 0xff, 0xff, 0x09, 1, 0, 0, 0]);
+    absurd.extend(vec![0u8; 96 * 1024]);
+    assert!(closed_by_server(&rtmp, &absurd).await, "an absurd message size left open");
+    // A truncated handshake, then silence: the peer hangs up and nothing is left behind.
+    let mut truncated = tokio::net::TcpStream::connect(rtmp.trim_start_matches("rtmp://")).await.unwrap();
+    truncated.write_all(&[3, 0, 0, 0]).await.unwrap();
+    drop(truncated);
+
+    // The live show kept going, and another show can still start.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = MediaPlaylist::parse(&fetch(&url).await.text()).unwrap();
+        if now.next_part() > before.next_part() && now.segments.len() > before.segments.len() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the live show stalled");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (other_show, other_key) = schedule(&client, "creator-2").await;
+    let other = Publisher::start(&rtmp, &other_key, "320x180").unwrap();
+    let other_master = format!("{}/hls/{other_show}/master.m3u8", deployment.media_url.as_deref().unwrap());
+    until(&other_master, Duration::from_secs(20), |_| true).await;
+
+    other.stop().await.unwrap();
+    publisher.stop().await.unwrap();
+    deployment.stop().await.expect("clean stop");
+}
+
+#[tokio::test]
+async fn the_media_role_serves_shows_in_the_distributed_shape() {
+    let mut deployment = Deployment::start(Shape::Distributed, &[]).await.expect("start");
+    deployment.add_media().await.expect("media role");
+    let client = deployment.client();
+    let (show_id, key) = schedule(&client, "creator-1").await;
+    let publisher = Publisher::start(deployment.rtmp_url.as_deref().unwrap(), &key, "320x180").unwrap();
+    let hls = format!("{}/hls/{show_id}", deployment.media_url.as_deref().unwrap());
+    until(&format!("{hls}/source/index.m3u8"), Duration::from_secs(30), complete_segments(2)).await;
+    until_status(&client, &show_id, "live").await;
+    let (video, audio) = decode(&format!("{hls}/master.m3u8"), 2).await.unwrap();
+    assert!(video >= 30 && audio > 0, "decoded {video} video and {audio} audio frames");
+    publisher.stop().await.unwrap();
+    deployment.stop().await.expect("clean stop");
+}

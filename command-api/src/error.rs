@@ -55,6 +55,7 @@ pub enum NotFound {
     Reservation,
     Order,
     Show,
+    Clip,
 }
 
 impl fmt::Display for NotFound {
@@ -65,6 +66,7 @@ impl fmt::Display for NotFound {
             NotFound::Reservation => "reservation",
             NotFound::Order => "order",
             NotFound::Show => "show",
+            NotFound::Clip => "clip",
         })
     }
 }
@@ -134,6 +136,7 @@ impl ApiError {
             ApiError::NotFound(NotFound::Reservation) => "reservation_not_found",
             ApiError::NotFound(NotFound::Order) => "order_not_found",
             ApiError::NotFound(NotFound::Show) => "show_not_found",
+            ApiError::NotFound(NotFound::Clip) => "clip_not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::Unavailable(Unavailable::CommandPending) => "command_pending",
             ApiError::Unavailable(Unavailable::NotCaughtUp(_)) => "not_caught_up",

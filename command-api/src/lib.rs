@@ -27,6 +27,7 @@ pub mod error;
 pub mod extract;
 pub mod instrument;
 pub mod media;
+pub mod presence;
 pub mod roles;
 pub mod routes;
 pub mod startup;

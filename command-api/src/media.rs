@@ -1,6 +1,7 @@
-//! The media worker's adapter to the rest of Cartcast: stream keys are looked
-//! up in the read models, and a show going live or ending is a command on the
-//! bus like any other (sent by the `media` actor, idempotent per show).
+//! The media worker's adapters to the rest of Cartcast: stream keys are looked
+//! up in the read models, a show going live or ending is a command on the bus
+//! like any other (sent by the `media` actor, idempotent per show), and pins
+//! and audience counts come from the event feed.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,10 +11,15 @@ use async_trait::async_trait;
 use chrono::Utc;
 use uuid::Uuid;
 
+use futures::StreamExt;
+use tokio_util::sync::CancellationToken;
+
 use cartcast_domain::Role;
-use cartcast_infra::bus::CommandBus;
+use cartcast_domain::show::{ShowEvent, StreamHealth};
+use cartcast_infra::bus::{CommandBus, EventFeed};
 use cartcast_infra::envelope::{Actor, AppCommand, CommandEnvelope};
-use cartcast_media::hub::{Refusal, ShowDirectory};
+use cartcast_media::hls::rendition::Pin;
+use cartcast_media::hub::{MediaHub, Refusal, ShowDirectory};
 use cartcast_projections::ReadModels;
 
 pub struct BusShowDirectory {
@@ -64,5 +70,58 @@ impl ShowDirectory for BusShowDirectory {
 
     async fn ended(&self, show_id: &str) -> anyhow::Result<()> {
         self.send(&format!("end/{show_id}"), AppCommand::EndShow { show_id: show_id.to_owned() }).await
+    }
+
+    async fn clip_finished(&self, show_id: &str, clip_id: &str, outcome: Result<String, String>) -> anyhow::Result<()> {
+        let command = AppCommand::FinishClip { show_id: show_id.to_owned(), clip_id: clip_id.to_owned(), outcome };
+        self.send(&format!("clip/{clip_id}"), command).await
+    }
+
+    async fn stream_health(&self, show_id: &str, health: StreamHealth) -> anyhow::Result<()> {
+        let key = Uuid::now_v7().to_string();
+        self.send(&key, AppCommand::ReportStreamHealth { show_id: show_id.to_owned(), health }).await
+    }
+}
+
+/// Feeds `hub` the show events it acts on — pins (written as DATERANGEs at
+/// the moment they were made) and audience counts (tiering) — from the start
+/// of the feed, until `stop`; reconnects when the feed breaks.
+pub async fn follow_shows(feed: Arc<dyn EventFeed>, hub: Arc<MediaHub>, stop: CancellationToken) {
+    let mut after = 0;
+    while !stop.is_cancelled() {
+        let mut events = match feed.subscribe(after).await {
+            Ok(events) => events,
+            Err(error) => {
+                tracing::warn!(%error, "media: event feed not reachable; retrying");
+                tokio::select! {
+                    () = stop.cancelled() => return,
+                    () = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                }
+            }
+        };
+        loop {
+            let next = tokio::select! {
+                () = stop.cancelled() => return,
+                next = events.next() => next,
+            };
+            let Some(Ok(fed)) = next else { break };
+            after = fed.position;
+            let event = fed.event;
+            if event.aggregate_type != "Show" {
+                continue;
+            }
+            let show_id = event.aggregate_id.as_str();
+            match serde_json::from_value::<ShowEvent>(event.payload.clone()) {
+                Ok(ShowEvent::ProductPinned { product_id }) => {
+                    let pin = Pin { id: format!("pin-{}", event.sequence), product_id, at: event.metadata.occurred_at };
+                    hub.pin(show_id, pin);
+                }
+                Ok(ShowEvent::ViewersCounted { watching, .. }) => hub.watchers(show_id, watching),
+                Ok(ShowEvent::ShowEnded { .. }) => hub.forget(show_id),
+                Ok(ShowEvent::ClipRequested { clip_id, seconds, .. }) => hub.clip(show_id, &clip_id, seconds),
+                Ok(_) => {}
+                Err(error) => tracing::warn!(%show_id, %error, "media: unreadable show event"),
+            }
+        }
     }
 }

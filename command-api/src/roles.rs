@@ -32,7 +32,7 @@ use cartcast_projections::ReadModels;
 use cartcast_projections::runner::ProjectionRunner;
 
 use crate::auth::{Signer, load_secret};
-use crate::media::BusShowDirectory;
+use crate::media::{BusShowDirectory, follow_shows};
 use crate::startup::{Application, router};
 use crate::state::AppState;
 use crate::telemetry::metrics_handle;
@@ -105,18 +105,24 @@ pub async fn up(options: UpOptions) -> anyhow::Result<()> {
             }
         });
     }
-    tasks.spawn(ProjectionRunner::new(read_models.clone(), feed).run(stop.clone()));
+    tasks.spawn(ProjectionRunner::new(read_models.clone(), feed.clone()).run(stop.clone()));
 
     let bus: Arc<dyn CommandBus> = Arc::new(bus);
-    let media = MediaConfig::new(options.data_dir.join("media"), settings.media_end_grace);
+    let media = MediaConfig::new(
+        options.data_dir.join("media"),
+        settings.media_end_grace,
+        settings.ladder_watchers,
+        settings.dvr_window,
+    );
     let directory = BusShowDirectory::new(bus.clone(), read_models.clone(), settings.command_timeout);
-    let (hls, rtmp_addr) = start_media(options.rtmp, media, directory, &stop, &tasks).await?;
+    let (hls, rtmp_addr) = start_media(options.rtmp, media, directory, feed.clone(), &stop, &tasks).await?;
     let state = AppState {
         bus,
         read_models,
         signer,
         settings,
         ingest_url: format!("rtmp://{rtmp_addr}/{}", rtmp::APP),
+        presence: Arc::default(),
         metrics: metrics_handle(),
     };
     serve(options.http, router(state).merge(hls), stop_signal).await?;
@@ -140,6 +146,7 @@ pub async fn api(options: DistributedOptions) -> anyhow::Result<()> {
         signer,
         settings,
         ingest_url: std::env::var("CARTCAST_INGEST_URL").unwrap_or_else(|_| "rtmp://127.0.0.1:1935/live".to_owned()),
+        presence: Arc::default(),
         metrics: metrics_handle(),
     };
     serve(options.http.unwrap_or(DEFAULT_API_HTTP), router(state), stop_signal).await
@@ -151,18 +158,24 @@ pub async fn media(options: DistributedOptions) -> anyhow::Result<()> {
     let stop_signal = StopSignal::install()?;
     let settings = Settings::from_env()?;
     postgres(&options).await?;
-    let bus: Arc<dyn CommandBus> = Arc::new(
+    let jetstream = Arc::new(
         JetStreamBus::connect(&options.nats_url, bus_names(), settings.partitions)
             .await
             .with_context(|| format!("connecting to NATS at {}", options.nats_url))?,
     );
     let read_models = ReadModels::connect(&options.postgres_url).await.context("connecting to the read models")?;
     let data_dir = options.data_dir.clone().unwrap_or_else(|| PathBuf::from("./cartcast-data"));
-    let media = MediaConfig::new(data_dir.join("media"), settings.media_end_grace);
-    let directory = BusShowDirectory::new(bus, read_models, settings.command_timeout);
+    let media = MediaConfig::new(
+        data_dir.join("media"),
+        settings.media_end_grace,
+        settings.ladder_watchers,
+        settings.dvr_window,
+    );
+    let directory = BusShowDirectory::new(jetstream.clone(), read_models, settings.command_timeout);
     let stop = CancellationToken::new();
     let tasks = TaskTracker::new();
-    let (hls, _) = start_media(options.rtmp.unwrap_or(DEFAULT_RTMP), media, directory, &stop, &tasks).await?;
+    let rtmp_addr = options.rtmp.unwrap_or(DEFAULT_RTMP);
+    let (hls, _) = start_media(rtmp_addr, media, directory, jetstream, &stop, &tasks).await?;
     let ops = crate::startup::ops_router(metrics_handle(), tasks.clone());
     serve(options.http.unwrap_or(DEFAULT_API_HTTP), ops.merge(hls), stop_signal).await?;
     drain(stop, tasks).await;
@@ -175,6 +188,7 @@ async fn start_media(
     rtmp_addr: SocketAddr,
     config: MediaConfig,
     directory: BusShowDirectory,
+    feed: Arc<dyn EventFeed>,
     stop: &CancellationToken,
     tasks: &TaskTracker,
 ) -> anyhow::Result<(Router, SocketAddr)> {
@@ -185,6 +199,7 @@ async fn start_media(
     println!("listening rtmp://{bound}");
     let hub = MediaHub::new(config, Arc::new(directory));
     tasks.spawn(rtmp::serve(listener, hub.clone(), stop.clone()));
+    tasks.spawn(follow_shows(feed, hub.clone(), stop.clone()));
     Ok((hls_router(hub), bound))
 }
 

@@ -10,6 +10,7 @@ use cartcast_infra::config::Settings;
 use cartcast_projections::ReadModels;
 
 use crate::auth::Signer;
+use crate::presence::Presence;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -22,6 +23,8 @@ pub struct AppState {
     pub settings: Settings,
     /// Where creators point OBS, e.g. `rtmp://127.0.0.1:1935/live`; answered on show creation.
     pub ingest_url: String,
+    /// This process's live sockets per show, and their reporters.
+    pub presence: Arc<Presence>,
     /// Renders the process-wide recorder for `GET /metrics` (see [`crate::telemetry::metrics_handle`]).
     pub metrics: PrometheusHandle,
 }

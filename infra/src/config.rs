@@ -17,6 +17,10 @@ pub struct Settings {
     pub batch_max: usize,
     /// How long a show whose publisher left waits for it before it ends.
     pub media_end_grace: Duration,
+    /// Players watching a show at which its ABR ladder starts.
+    pub ladder_watchers: u64,
+    /// How far back a live player may seek (the live playlist's window).
+    pub dvr_window: Duration,
 }
 
 impl Default for Settings {
@@ -28,6 +32,8 @@ impl Default for Settings {
             payment_timeout: Duration::from_secs(5),
             batch_max: 1000,
             media_end_grace: Duration::from_secs(30),
+            ladder_watchers: 20,
+            dvr_window: Duration::from_secs(2 * 3600),
         }
     }
 }
@@ -42,7 +48,8 @@ pub struct ConfigError {
 impl Settings {
     /// Defaults overridden by `CARTCAST_PARTITIONS`, `CARTCAST_HOLD_FOR`,
     /// `CARTCAST_COMMAND_TIMEOUT`, `CARTCAST_PAYMENT_TIMEOUT` (durations like
-    /// `300s`, `1500ms`), `CARTCAST_BATCH_MAX` and `CARTCAST_MEDIA_END_GRACE`.
+    /// `300s`, `1500ms`), `CARTCAST_BATCH_MAX`, `CARTCAST_MEDIA_END_GRACE`,
+    /// `CARTCAST_LADDER_WATCHERS` and `CARTCAST_DVR_WINDOW`.
     pub fn from_env() -> Result<Self, ConfigError> {
         let mut settings = Self::default();
         if let Some(n) = var("CARTCAST_PARTITIONS")? {
@@ -66,6 +73,16 @@ impl Settings {
         }
         if let Some(d) = var("CARTCAST_MEDIA_END_GRACE")? {
             settings.media_end_grace = parse_duration("CARTCAST_MEDIA_END_GRACE", &d)?;
+        }
+        if let Some(n) = var("CARTCAST_LADDER_WATCHERS")? {
+            settings.ladder_watchers = parse_number("CARTCAST_LADDER_WATCHERS", &n, 0, u64::MAX)?;
+        }
+        if let Some(d) = var("CARTCAST_DVR_WINDOW")? {
+            let window = parse_duration("CARTCAST_DVR_WINDOW", &d)?;
+            if !(Duration::from_secs(6)..=Duration::from_secs(24 * 3600)).contains(&window) {
+                return Err(ConfigError { var: "CARTCAST_DVR_WINDOW", reason: "must be from 6s to 24h".into() });
+            }
+            settings.dvr_window = window;
         }
         Ok(settings)
     }

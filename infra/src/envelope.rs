@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use cartcast_domain::Role;
 use cartcast_domain::ids::ReservationId;
+use cartcast_domain::show::StreamHealth;
 
 /// Who asked: the token's subject and role.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,6 +95,29 @@ pub enum AppCommand {
     EndShow {
         show_id: String,
     },
+    /// Cut the last `seconds` of a live show into an MP4.
+    RequestClip {
+        show_id: String,
+        clip_id: String,
+        seconds: u32,
+    },
+    /// From the media worker: the clip's URL, or why it could not be made.
+    FinishClip {
+        show_id: String,
+        clip_id: String,
+        outcome: Result<String, String>,
+    },
+    /// From the media worker: how the incoming stream fares.
+    ReportStreamHealth {
+        show_id: String,
+        health: StreamHealth,
+    },
+    /// From the API's live sockets: the show's audience now.
+    CountViewers {
+        show_id: String,
+        connected: u64,
+        watching: u64,
+    },
 }
 
 /// Which aggregate family a command is ordered with.
@@ -131,7 +155,11 @@ impl AppCommand {
             AppCommand::CreateShow { .. } | AppCommand::RegenerateStreamKey => (RouteKind::Channel, &actor.sub),
             AppCommand::PinProduct { show_id, .. }
             | AppCommand::GoLive { show_id }
-            | AppCommand::EndShow { show_id } => (RouteKind::Show, show_id),
+            | AppCommand::EndShow { show_id }
+            | AppCommand::CountViewers { show_id, .. }
+            | AppCommand::ReportStreamHealth { show_id, .. }
+            | AppCommand::RequestClip { show_id, .. }
+            | AppCommand::FinishClip { show_id, .. } => (RouteKind::Show, show_id),
         }
     }
 
@@ -154,6 +182,10 @@ impl AppCommand {
             AppCommand::RegenerateStreamKey => "regenerate_stream_key",
             AppCommand::GoLive { .. } => "go_live",
             AppCommand::EndShow { .. } => "end_show",
+            AppCommand::CountViewers { .. } => "count_viewers",
+            AppCommand::ReportStreamHealth { .. } => "report_stream_health",
+            AppCommand::RequestClip { .. } => "request_clip",
+            AppCommand::FinishClip { .. } => "finish_clip",
         }
     }
 }

@@ -20,6 +20,8 @@ use crate::hub::MediaHub;
 pub fn hls_router(hub: Arc<MediaHub>) -> Router {
     Router::new()
         .route("/hls/{show_id}/master.m3u8", get(master))
+        .route("/hls/{show_id}/clips/{file}", get(clip))
+        .route("/hls/{show_id}/thumbs/{file}", get(thumbnail))
         .route("/hls/{show_id}/{rendition}/{file}", get(media))
         .with_state(hub)
 }
@@ -121,6 +123,31 @@ async fn media(
             Fetched::Ready(data) => body(content_type, IMMUTABLE, data),
             _ => not_found(),
         },
+    }
+}
+
+/// A finished clip's MP4.
+async fn clip(State(hub): State<Arc<MediaHub>>, Path((show_id, file)): Path<(String, String)>) -> Response {
+    let Some(clip_id) = file.strip_suffix(".mp4").filter(|id| is_safe_name(id)) else { return not_found() };
+    let Some(dir) = hub.show_dir(&show_id) else { return not_found() };
+    match tokio::fs::read(dir.join("clips").join(format!("{clip_id}.mp4"))).await {
+        Ok(data) => body("video/mp4", IMMUTABLE, data),
+        Err(_) => not_found(),
+    }
+}
+
+/// A thumbnail: `<second>.jpg` (immutable) or `latest.jpg` (changes every few seconds).
+async fn thumbnail(State(hub): State<Arc<MediaHub>>, Path((show_id, file)): Path<(String, String)>) -> Response {
+    let Some(stem) = file.strip_suffix(".jpg") else { return not_found() };
+    let cache = match stem {
+        "latest" => "public, max-age=2",
+        _ if stem.parse::<u64>().is_ok() => IMMUTABLE,
+        _ => return not_found(),
+    };
+    let Some(dir) = hub.show_dir(&show_id) else { return not_found() };
+    match tokio::fs::read(dir.join("thumbs").join(&file)).await {
+        Ok(data) => body("image/jpeg", cache, data),
+        Err(_) => not_found(),
     }
 }
 

@@ -8,10 +8,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
+use cartcast_domain::show::StreamHealth;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::hls::rendition::Timing;
+use crate::hls::rendition::{Pin, Timing};
 use crate::hls::show::{Kind, ShowMedia, is_safe_name};
 use crate::ingest::pipeline::{self, AUDIO, Input, Resume, SOURCE};
 
@@ -36,6 +37,10 @@ pub trait ShowDirectory: Send + Sync + 'static {
     async fn went_live(&self, show_id: &str) -> anyhow::Result<()>;
     /// The publisher left and did not come back within the grace period.
     async fn ended(&self, show_id: &str) -> anyhow::Result<()>;
+    /// The periodic measure of a live show's incoming stream.
+    async fn stream_health(&self, show_id: &str, health: StreamHealth) -> anyhow::Result<()>;
+    /// A clip was cut (`Ok(url)`) or could not be (`Err(reason)`).
+    async fn clip_finished(&self, show_id: &str, clip_id: &str, outcome: Result<String, String>) -> anyhow::Result<()>;
 }
 
 #[derive(Debug, Clone)]
@@ -45,18 +50,17 @@ pub struct MediaConfig {
     pub timing: Timing,
     /// How long a show whose publisher left waits for it to come back.
     pub end_grace: Duration,
+    /// Players watching at which a show's ladder starts.
+    pub ladder_watchers: u64,
 }
 
 impl MediaConfig {
     /// 2 s segments of 0.334 s parts (ten frames at 30 fps, eight at 24 or
-    /// 25, so parts stay above 85% of the target) and a 2 h DVR window.
-    pub fn new(dir: PathBuf, end_grace: Duration) -> Self {
-        let timing = Timing {
-            segment_target: Duration::from_secs(2),
-            part_target: Duration::from_millis(334),
-            dvr_window: Duration::from_secs(2 * 3600),
-        };
-        Self { dir, timing, end_grace }
+    /// 25, so parts stay above 85% of the target) and a `dvr_window` (2 h by default).
+    pub fn new(dir: PathBuf, end_grace: Duration, ladder_watchers: u64, dvr_window: Duration) -> Self {
+        let timing =
+            Timing { segment_target: Duration::from_secs(2), part_target: Duration::from_millis(334), dvr_window };
+        Self { dir, timing, end_grace, ladder_watchers }
     }
 }
 
@@ -66,12 +70,19 @@ struct LiveShow {
     publisher: CancellationToken,
     generation: u64,
     resume: Resume,
+    /// The current publisher's pipeline, for tier changes; weak, so the
+    /// pipeline ends when its publisher leaves.
+    inputs: mpsc::WeakSender<Input>,
+    /// The ladder runs (it stays on until the show ends: no flapping).
+    ladder: bool,
 }
 
 pub struct MediaHub {
     config: MediaConfig,
     directory: Arc<dyn ShowDirectory>,
     shows: Mutex<HashMap<String, LiveShow>>,
+    /// Pins of shows not publishing here yet, applied when they start.
+    early_pins: Mutex<HashMap<String, Vec<Pin>>>,
 }
 
 /// A publisher's hold on its show: media goes in through `inputs`; the
@@ -86,7 +97,7 @@ pub struct Publishing {
 
 impl MediaHub {
     pub fn new(config: MediaConfig, directory: Arc<dyn ShowDirectory>) -> Arc<Self> {
-        Arc::new(Self { config, directory, shows: Mutex::new(HashMap::new()) })
+        Arc::new(Self { config, directory, shows: Mutex::new(HashMap::new()), early_pins: Mutex::default() })
     }
 
     pub fn config(&self) -> &MediaConfig {
@@ -113,7 +124,7 @@ impl MediaHub {
         let dir = self.show_dir(&show_id).ok_or(Refusal::NoShow)?;
         let (inputs, receiver) = mpsc::channel(1024);
         let taken_over = CancellationToken::new();
-        let (media, resume, generation) = {
+        let (media, resume, generation, ladder) = {
             let mut shows = self.shows();
             match shows.get_mut(&show_id) {
                 Some(live) if live.media.ended() => return Err(Refusal::NoShow),
@@ -121,31 +132,43 @@ impl MediaHub {
                     live.publisher.cancel();
                     live.publisher = taken_over.clone();
                     live.generation += 1;
+                    live.inputs = inputs.downgrade();
                     live.media.reconnected();
-                    (live.media.clone(), live.resume, live.generation)
+                    (live.media.clone(), live.resume, live.generation, live.ladder)
                 }
-                _ => {
+                None => {
                     let media = Arc::new(ShowMedia::new(&show_id, dir, self.config.timing));
                     media.add_rendition(SOURCE, Kind::Source);
                     media.add_rendition(AUDIO, Kind::Audio);
+                    let early = self.early_pins.lock().unwrap_or_else(|p| p.into_inner()).remove(&show_id);
+                    early.into_iter().flatten().for_each(|pin| media.pin(pin));
+                    // A threshold of zero gives every show its ladder from the start.
+                    let ladder = self.config.ladder_watchers == 0;
                     let live = LiveShow {
                         media: media.clone(),
                         publisher: taken_over.clone(),
                         generation: 1,
                         resume: Resume::default(),
+                        inputs: inputs.downgrade(),
+                        ladder,
                     };
                     shows.insert(show_id.clone(), live);
-                    (media, Resume::default(), 1)
+                    (media, Resume::default(), 1, ladder)
                 }
             }
         };
+        if ladder {
+            // Ahead of any media, so the first segment already has every rung.
+            let _ = inputs.try_send(Input::StartLadder);
+        }
         if let Err(error) = self.directory.went_live(&show_id).await {
             tracing::warn!(%show_id, error = format!("{error:#}"), "recording the show as live");
         }
         let timing = self.config.timing;
+        let report = self.health_reporter(&show_id);
         let done = std::thread::Builder::new()
             .name(format!("media-{}", &show_id[..show_id.len().min(8)]))
-            .spawn(move || pipeline::run(receiver, media, timing, resume))
+            .spawn(move || pipeline::run(receiver, media, timing, resume, report))
             .map_err(|e| Refusal::Unavailable(e.to_string()))?;
         tracing::info!(%show_id, generation, "publishing");
         Ok(Publishing { show_id, inputs, taken_over, done, generation })
@@ -172,6 +195,86 @@ impl MediaHub {
             tokio::time::sleep(hub.config.end_grace).await;
             hub.end_if_still_gone(&show_id, generation).await;
         });
+    }
+
+    /// Records a show's stream health through the directory, from the pipeline's thread.
+    fn health_reporter(&self, show_id: &str) -> pipeline::HealthReport {
+        let runtime = tokio::runtime::Handle::current();
+        let directory = self.directory.clone();
+        let show_id = show_id.to_owned();
+        Box::new(move |health| {
+            let (directory, show_id) = (directory.clone(), show_id.clone());
+            runtime.spawn(async move {
+                if let Err(error) = directory.stream_health(&show_id, health).await {
+                    tracing::warn!(%show_id, error = format!("{error:#}"), "recording stream health");
+                }
+            });
+        })
+    }
+
+    /// A product was pinned on `show_id` (from the event feed).
+    pub fn pin(&self, show_id: &str, pin: Pin) {
+        match self.show(show_id) {
+            Some(media) => media.pin(pin),
+            None => self
+                .early_pins
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .entry(show_id.to_owned())
+                .or_default()
+                .push(pin),
+        }
+    }
+
+    /// Cuts the last `seconds` of `show_id` into `<show>/clips/<clip_id>.mp4`
+    /// in the background and reports the outcome through the directory. Shows
+    /// this worker does not hold are someone else's to cut.
+    pub fn clip(self: &Arc<Self>, show_id: &str, clip_id: &str, seconds: u32) {
+        let Some(media) = self.show(show_id) else { return };
+        let (hub, show_id, clip_id) = (self.clone(), show_id.to_owned(), clip_id.to_owned());
+        tokio::spawn(async move {
+            let path = media.clip_path(&clip_id);
+            let cut = tokio::task::spawn_blocking(move || {
+                let (video, audio) = media
+                    .clip_sources(SOURCE, AUDIO, f64::from(seconds))
+                    .ok_or_else(|| format!("the stream holds less than {seconds} s yet"))?;
+                std::fs::create_dir_all(path.parent().expect("clips live in a directory"))
+                    .map_err(|e| e.to_string())?;
+                crate::clip::write_clip(&video, audio.as_ref(), f64::from(seconds), &path).map_err(|e| e.to_string())
+            })
+            .await;
+            let outcome = match cut {
+                Ok(Ok(())) => Ok(format!("/hls/{show_id}/clips/{clip_id}.mp4")),
+                Ok(Err(reason)) => Err(reason),
+                Err(error) => Err(format!("the clip's cutter failed: {error}")),
+            };
+            if let Err(reason) = &outcome {
+                tracing::warn!(%show_id, %clip_id, %reason, "clip not made");
+            }
+            if let Err(error) = hub.directory.clip_finished(&show_id, &clip_id, outcome).await {
+                tracing::warn!(%show_id, %clip_id, error = format!("{error:#}"), "recording the clip");
+            }
+        });
+    }
+
+    /// The show ended elsewhere (its record says so): forget early pins.
+    pub fn forget(&self, show_id: &str) {
+        self.early_pins.lock().unwrap_or_else(|p| p.into_inner()).remove(show_id);
+    }
+
+    /// `show_id`'s audience was counted (from the event feed): enough players
+    /// watching start its ladder, from the next segment on.
+    pub fn watchers(&self, show_id: &str, watching: u64) {
+        let mut shows = self.shows();
+        let Some(live) = shows.get_mut(show_id) else { return };
+        if live.ladder || live.media.ended() || watching < self.config.ladder_watchers {
+            return;
+        }
+        live.ladder = true;
+        tracing::info!(%show_id, watching, "audience crossed the threshold: starting the ladder");
+        if live.inputs.upgrade().is_none_or(|inputs| inputs.try_send(Input::StartLadder).is_err()) {
+            tracing::warn!(%show_id, "the pipeline is busy or gone; the ladder starts with the next publisher");
+        }
     }
 
     async fn end_if_still_gone(&self, show_id: &str, generation: u64) {

@@ -232,6 +232,46 @@ async fn apply_show(
             ("UPDATE rm_shows SET status = $1 WHERE show_id = $2", Some("live".to_owned()))
         }
         ShowEvent::ShowEnded { .. } => ("UPDATE rm_shows SET status = $1 WHERE show_id = $2", Some("ended".to_owned())),
+        // Operators read stream health from the media worker's metrics and the event log.
+        ShowEvent::StreamHealthReported { .. } => return Ok(()),
+        ShowEvent::ClipRequested { clip_id, requested_by, seconds } => {
+            sqlx::query(
+                "INSERT INTO rm_clips (clip_id, show_id, requested_by, seconds, status) \
+                 VALUES ($1, $2, $3, $4, 'processing') ON CONFLICT (clip_id) DO NOTHING",
+            )
+            .bind(clip_id)
+            .bind(show_id)
+            .bind(requested_by)
+            .bind(i64::from(seconds))
+            .execute(&mut **tx)
+            .await?;
+            return Ok(());
+        }
+        ShowEvent::ClipReady { clip_id, url } => {
+            sqlx::query("UPDATE rm_clips SET status = 'ready', url = $1 WHERE clip_id = $2")
+                .bind(url)
+                .bind(clip_id)
+                .execute(&mut **tx)
+                .await?;
+            return Ok(());
+        }
+        ShowEvent::ClipFailed { clip_id, reason } => {
+            sqlx::query("UPDATE rm_clips SET status = 'failed', reason = $1 WHERE clip_id = $2")
+                .bind(reason)
+                .bind(clip_id)
+                .execute(&mut **tx)
+                .await?;
+            return Ok(());
+        }
+        ShowEvent::ViewersCounted { connected, watching } => {
+            sqlx::query("UPDATE rm_shows SET viewers_connected = $1, viewers_watching = $2 WHERE show_id = $3")
+                .bind(connected as i64)
+                .bind(watching as i64)
+                .bind(show_id)
+                .execute(&mut **tx)
+                .await?;
+            return Ok(());
+        }
     };
     sqlx::query(sql).bind(value).bind(show_id).execute(&mut **tx).await?;
     Ok(())

@@ -17,4 +17,4 @@ pub mod read_models;
 pub mod replay;
 pub mod runner;
 
-pub use read_models::{HistoryEntry, OrderView, ProductView, ReadModels, ShowView, StockView};
+pub use read_models::{ClipView, HistoryEntry, OrderView, ProductView, ReadModels, ShowView, StockView};

@@ -103,6 +103,25 @@ pub struct ShowView {
     pub pinned_product_id: Option<String>,
     /// The creator's channel stream key; only shown to the creator.
     pub stream_key: Option<String>,
+    /// The last audience count: open live sockets, and of those, players playing.
+    pub viewers_connected: u64,
+    pub viewers_watching: u64,
+}
+
+/// A clip of a live show.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(as = Clip)]
+pub struct ClipView {
+    pub clip_id: String,
+    pub show_id: String,
+    pub requested_by: String,
+    pub seconds: u32,
+    /// `processing`, `ready` or `failed`.
+    pub status: String,
+    /// The MP4, once ready.
+    pub url: Option<String>,
+    /// Why it could not be made, if it failed.
+    pub reason: Option<String>,
 }
 
 /// Handle on the read-model database; cheap to clone.
@@ -231,6 +250,24 @@ impl ReadModels {
         rows.iter().map(|r| Ok(serde_json::from_str(&r.get::<String, _>(0))?)).collect()
     }
 
+    pub async fn clip(&self, clip_id: &str) -> Result<Option<ClipView>, ReadError> {
+        let row = sqlx::query(
+            "SELECT clip_id, show_id, requested_by, seconds, status, url, reason FROM rm_clips WHERE clip_id = $1",
+        )
+        .bind(clip_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|r| ClipView {
+            clip_id: r.get(0),
+            show_id: r.get(1),
+            requested_by: r.get(2),
+            seconds: r.get::<i64, _>(3) as u32,
+            status: r.get(4),
+            url: r.get(5),
+            reason: r.get(6),
+        }))
+    }
+
     /// The channel (its owner's id) that `stream_key` currently opens; a
     /// regenerated key no longer matches.
     pub async fn channel_by_stream_key(&self, stream_key: &str) -> Result<Option<String>, ReadError> {
@@ -255,7 +292,7 @@ impl ReadModels {
     pub async fn show(&self, show_id: &str) -> Result<Option<ShowView>, ReadError> {
         let row = sqlx::query(
             "SELECT s.show_id, s.creator, s.title, s.status, s.scheduled_at, s.product_ids, \
-             s.pinned_product_id, c.stream_key FROM rm_shows s \
+             s.pinned_product_id, c.stream_key, s.viewers_connected, s.viewers_watching FROM rm_shows s \
              LEFT JOIN rm_channels c ON c.channel_id = s.creator WHERE s.show_id = $1",
         )
         .bind(show_id)
@@ -271,6 +308,8 @@ impl ReadModels {
                 product_ids: serde_json::from_str(&r.get::<String, _>(5))?,
                 pinned_product_id: r.get(6),
                 stream_key: r.get(7),
+                viewers_connected: r.get::<i64, _>(8) as u64,
+                viewers_watching: r.get::<i64, _>(9) as u64,
             })
         })
         .transpose()

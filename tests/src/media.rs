@@ -71,6 +71,38 @@ impl Publisher {
     }
 }
 
+/// A viewer's live socket whose player reports playing, as the web player does.
+pub struct Watcher {
+    socket: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+}
+
+impl Watcher {
+    /// Opens `GET /api/v1/shows/{show_id}/live?token=…` on `base` (`http://…`)
+    /// and sends a `playing` heartbeat.
+    pub async fn join(base: &str, show_id: &str, token: &str) -> anyhow::Result<Self> {
+        use futures::SinkExt;
+        let url = format!("{}/api/v1/shows/{show_id}/live?token={token}", base.replacen("http", "ws", 1));
+        let (mut socket, _) = tokio_tungstenite::connect_async(url).await.context("opening the live socket")?;
+        let heartbeat = serde_json::json!({"type": "heartbeat", "state": "playing"}).to_string();
+        socket.send(tokio_tungstenite::tungstenite::Message::text(heartbeat)).await?;
+        Ok(Self { socket })
+    }
+
+    /// The next `viewers` frame: (connected, watching).
+    pub async fn viewers(&mut self) -> anyhow::Result<(u64, u64)> {
+        use futures::StreamExt;
+        while let Some(message) = self.socket.next().await {
+            let text = message?.into_text()?;
+            let frame: serde_json::Value = serde_json::from_str(&text)?;
+            if frame["type"] == "viewers" {
+                let count = |name: &str| frame[name].as_u64().context("a count");
+                return Ok((count("connected")?, count("watching")?));
+            }
+        }
+        bail!("the live socket closed")
+    }
+}
+
 /// `ffmpeg -i url` decoding up to `seconds` of the stream; the frames it decoded
 /// per stream type (`video`, `audio`).
 pub async fn decode(url: &str, seconds: u32) -> anyhow::Result<(u64, u64)> {

@@ -63,7 +63,7 @@ impl Process {
         Ok(Self { name: name.to_owned(), child, url, rtmp })
     }
 
-    fn pid(&self) -> anyhow::Result<i32> {
+    pub fn pid(&self) -> anyhow::Result<i32> {
         Ok(self.child.id().context("process already reaped")? as i32)
     }
 

@@ -189,6 +189,19 @@ async fn a_published_stream_becomes_ll_hls_that_players_decode() {
     let (video, audio) = decode(&format!("{hls}/master.m3u8"), 2).await.unwrap();
     assert!(video >= 30 && audio >= 40, "master: {video} video, {audio} audio frames");
 
+    // Thumbnails every few seconds: the latest, and one per moment for scrubbing.
+    let latest = fetch(&format!("{hls}/thumbs/latest.jpg")).await;
+    assert_eq!((latest.status, latest.content_type.as_str()), (200, "image/jpeg"));
+    assert_eq!(&latest.body[..2], &[0xff, 0xd8], "a JPEG");
+    let probe = tokio::process::Command::new("ffprobe")
+        .args(["-v", "error", "-show_entries", "stream=width,height", "-of", "csv=p=0"])
+        .arg(format!("{hls}/thumbs/latest.jpg"))
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&probe.stdout).trim(), "320,180");
+    assert_eq!(fetch(&format!("{hls}/thumbs/0.jpg")).await.status, 200, "the show's first thumbnail");
+
     // Delivery directives a player gets wrong are refused with a code.
     let wrong = fetch(&format!("{hls}/source/index.m3u8?_HLS_part=1")).await;
     assert_eq!(wrong.status, 400);
@@ -383,6 +396,147 @@ async fn the_media_role_serves_shows_in_the_distributed_shape() {
     until_status(&client, &show_id, "live").await;
     let (video, audio) = decode(&format!("{hls}/master.m3u8"), 2).await.unwrap();
     assert!(video >= 30 && audio > 0, "decoded {video} video and {audio} audio frames");
+    publisher.stop().await.unwrap();
+    deployment.stop().await.expect("clean stop");
+}
+
+#[tokio::test]
+async fn enough_watchers_start_the_ladder_and_pins_become_dateranges() {
+    let mut deployment = Deployment::start(Shape::Embedded, &[("CARTCAST_LADDER_WATCHERS", "2")]).await.unwrap();
+    let client = deployment.client();
+    let product_id = client.create_product("creator-1", 10).await.unwrap();
+    let (show_id, key) = schedule(&client, "creator-1").await;
+    let publisher = Publisher::start(deployment.rtmp_url.as_deref().unwrap(), &key, "854x480").unwrap();
+    let hls = format!("{}/hls/{show_id}", deployment.media_url.as_deref().unwrap());
+    let source = format!("{hls}/source/index.m3u8");
+    until(&source, Duration::from_secs(20), complete_segments(1)).await;
+    let master = fetch(&format!("{hls}/master.m3u8")).await.text();
+    assert_eq!(variants(&master).len(), 2, "few watchers: source and audio only\n{master}");
+
+    // A product pinned while live is a DATERANGE at the moment it was pinned.
+    let creator = client.token("creator-1", Role::Creator);
+    let pinned = client
+        .post(&format!("/api/v1/shows/{show_id}/pin"), &creator, None, json!({"product_id": product_id}))
+        .await
+        .unwrap();
+    assert_eq!(pinned.status, 200, "{}", pinned.body);
+    let with_pin = until(&source, Duration::from_secs(10), |text| text.contains("#EXT-X-DATERANGE")).await;
+    let daterange = with_pin.lines().find(|l| l.starts_with("#EXT-X-DATERANGE")).unwrap().to_owned();
+    assert_eq!(attribute(&daterange, "X-PRODUCT-ID").as_deref(), Some(product_id.as_str()), "{daterange}");
+    let start = chrono::DateTime::parse_from_rfc3339(&attribute(&daterange, "START-DATE").unwrap()).unwrap();
+    assert!((chrono::Utc::now() - start.to_utc()).num_seconds().abs() < 10, "pinned at {start}");
+
+    // Two players watching cross the threshold: the ladder joins the master.
+    let viewer = |n: u32| client.token(&format!("viewer-{n}"), Role::Viewer);
+    let mut first = cartcast_tests::media::Watcher::join(&client.base, &show_id, &viewer(1)).await.unwrap();
+    let _second = cartcast_tests::media::Watcher::join(&client.base, &show_id, &viewer(2)).await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while first.viewers().await.unwrap() != (2, 2) {
+        assert!(Instant::now() < deadline, "the socket never counted two watchers");
+    }
+    let master = until(&format!("{hls}/master.m3u8"), Duration::from_secs(30), |m| variants(m).len() == 3).await;
+    let uris: Vec<String> = variants(&master).into_iter().map(|(uri, _)| uri).collect();
+    assert_eq!(uris, ["source/index.m3u8", "360p/index.m3u8", "audio/index.m3u8"], "{master}");
+    let rung = variants(&master).into_iter().find(|(uri, _)| uri.starts_with("360p")).unwrap().1;
+    assert_eq!(attribute(&rung, "RESOLUTION").as_deref(), Some("640x360"), "{rung}");
+    let show = client.get(&format!("/api/v1/shows/{show_id}"), None).await.unwrap();
+    assert_eq!(show.body["viewers"], json!({"connected": 2, "watching": 2}), "{}", show.body);
+
+    let rung_url = format!("{hls}/360p/index.m3u8");
+    let text = until(&rung_url, Duration::from_secs(20), complete_segments(2)).await;
+    assert_ll_hls("360p", &MediaPlaylist::parse(&text).unwrap(), &["source", "audio"]);
+    let (video, _) = decode(&rung_url, 2).await.unwrap();
+    assert!(video >= 30, "decoded {video} frames of the 360p rung");
+    // Those already watching the source keep a continuous playlist.
+    let source_now = MediaPlaylist::parse(&fetch(&source).await.text()).unwrap();
+    assert_eq!(source_now.discontinuities, 0, "the ladder broke the source playlist");
+    assert_ll_hls("source", &source_now, &["audio", "360p"]);
+
+    // Stream health: recorded on the show every 10 s, and exported for Prometheus.
+    let store = deployment.event_store().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(25);
+    let health = loop {
+        let events = store.load("Show", &show_id).await.unwrap();
+        let reported: Vec<serde_json::Value> = events
+            .into_iter()
+            .filter(|e| e.event_type == "StreamHealthReported")
+            .map(|e| e.payload["health"].clone())
+            .collect();
+        if let Some(last) = reported.iter().rev().find(|h| h["encoder_lag_ms"].as_u64() > Some(0)) {
+            break last.clone();
+        }
+        assert!(Instant::now() < deadline, "no health report with the ladder running: {reported:?}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let fps = health["frames_per_second"].as_f64().unwrap();
+    assert!((25.0..=35.0).contains(&fps), "{health}");
+    assert!(health["input_bits_per_second"].as_u64().unwrap() > 50_000, "{health}");
+    let metrics = fetch(&format!("{}/metrics", deployment.media_url.as_deref().unwrap())).await.text();
+    for name in ["cartcast_media_input_bitrate_bps", "cartcast_media_input_fps", "cartcast_media_encoder_lag_seconds"] {
+        assert!(metrics.contains(&format!("{name}{{show_id=\"{show_id}\"}}")), "{name} missing");
+    }
+    assert!(metrics.contains("cartcast_media_part_latency_seconds"), "part latency missing");
+
+    publisher.stop().await.unwrap();
+    deployment.stop().await.expect("clean stop");
+}
+
+#[tokio::test]
+async fn a_clip_is_the_last_seconds_as_an_mp4_and_the_dvr_window_slides() {
+    let env = [("CARTCAST_DVR_WINDOW", "10s")];
+    let mut deployment = Deployment::start(Shape::Embedded, &env).await.unwrap();
+    let client = deployment.client();
+    let (show_id, key) = schedule(&client, "creator-1").await;
+    let viewer = client.token("ann", Role::Viewer);
+    let too_early =
+        client.post("/api/v1/clips", &viewer, None, json!({"show_id": show_id, "seconds": 30})).await.unwrap();
+    assert_eq!((too_early.status, too_early.code()), (409, Some("wrong_show_status")), "{}", too_early.body);
+
+    let publisher = Publisher::start(deployment.rtmp_url.as_deref().unwrap(), &key, "320x180").unwrap();
+    let hls = format!("{}/hls/{show_id}", deployment.media_url.as_deref().unwrap());
+    // 34 s of stream: 17 segments, of which a 10 s window lists the newest.
+    let text = until(&format!("{hls}/source/index.m3u8"), Duration::from_secs(60), |text| {
+        MediaPlaylist::parse(text).is_ok_and(|p| p.media_sequence + p.segments.len() as u64 >= 17)
+    })
+    .await;
+    let live = MediaPlaylist::parse(&text).unwrap();
+    let listed: f64 = live.segments.iter().map(|(_, d, _)| d).sum();
+    assert!(live.media_sequence >= 10, "the window did not slide: starts at {}", live.media_sequence);
+    assert!((8.0..=12.5).contains(&listed), "a 10 s window lists {listed} s");
+    assert!(text.contains("#EXT-X-PROGRAM-DATE-TIME:"), "seeking needs dates");
+    // The oldest listed segment is still served: a player can seek back to it.
+    let (_, _, oldest) = &live.segments[0];
+    assert_eq!(fetch(&format!("{hls}/source/{oldest}")).await.status, 200);
+
+    let short = client.post("/api/v1/clips", &viewer, None, json!({"show_id": show_id, "seconds": 20})).await.unwrap();
+    assert_eq!((short.status, short.code()), (422, Some("invalid_input")), "{}", short.body);
+    let asked = client.post("/api/v1/clips", &viewer, None, json!({"show_id": show_id, "seconds": 30})).await.unwrap();
+    assert_eq!(asked.status, 202, "{}", asked.body);
+    let clip_id = asked.body["clip_id"].as_str().unwrap().to_owned();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let clip = loop {
+        let clip = client.get(&format!("/api/v1/clips/{clip_id}"), None).await.unwrap();
+        if clip.body["status"] == "ready" {
+            break clip.body;
+        }
+        assert_ne!(clip.body["status"], "failed", "{}", clip.body);
+        assert!(Instant::now() < deadline, "the clip is not ready: {}", clip.body);
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    let url = format!("{}{}", deployment.media_url.as_deref().unwrap(), clip["url"].as_str().unwrap());
+    let mp4 = fetch(&url).await;
+    assert_eq!((mp4.status, mp4.content_type.as_str()), (200, "video/mp4"));
+    let probe = tokio::process::Command::new("ffprobe")
+        .args(["-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", &url])
+        .output()
+        .await
+        .unwrap();
+    let duration: f64 = String::from_utf8_lossy(&probe.stdout).trim().parse().unwrap();
+    assert!((duration - 30.0).abs() <= 1.0, "a 30 s clip lasts {duration} s");
+    let (video, audio) = decode(&url, 120).await.unwrap();
+    assert!((video as f64 - 900.0).abs() <= 30.0, "decoded {video} frames of a 30 s clip");
+    assert!(audio > 1000, "decoded {audio} audio frames");
+
     publisher.stop().await.unwrap();
     deployment.stop().await.expect("clean stop");
 }

@@ -98,6 +98,13 @@ impl RoleGate for Creator {
     const ROLES: &'static [Role] = &[Role::Creator];
 }
 
+/// Anyone taking part in shows: viewers, creators, moderators, admins.
+pub struct Member;
+
+impl RoleGate for Member {
+    const ROLES: &'static [Role] = &[Role::Viewer, Role::Creator, Role::Moderator, Role::Admin];
+}
+
 /// Viewers only: the buyers.
 pub struct Viewer;
 

@@ -1,7 +1,9 @@
 //! HTTP handlers, one module per resource.
 
 mod channels;
+mod clips;
 mod health;
+mod live;
 mod metrics;
 mod openapi;
 mod orders;
@@ -10,7 +12,9 @@ mod reservations;
 mod shows;
 
 pub use channels::*;
+pub use clips::*;
 pub use health::*;
+pub use live::*;
 pub use metrics::*;
 pub use openapi::*;
 pub use orders::*;

@@ -10,7 +10,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr};
 use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
 
-use super::{channels, health, metrics, orders, products, reservations, shows};
+use super::{channels, clips, health, live, metrics, orders, products, reservations, shows};
 use crate::error::{ErrorBody, ErrorDetail};
 
 #[derive(OpenApi)]
@@ -31,6 +31,9 @@ use crate::error::{ErrorBody, ErrorDetail};
         shows::create_show,
         shows::get_show,
         shows::pin_product,
+        live::live_socket,
+        clips::request_clip,
+        clips::get_clip,
         channels::regenerate_stream_key,
     ),
     components(schemas(ErrorBody, ErrorDetail, CommandAnswer)),

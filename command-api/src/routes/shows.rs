@@ -103,8 +103,7 @@ impl Show {
     fn new(view: ShowView, creator_view: bool, ingest_url: &str) -> Self {
         Self {
             manifest_url: format!("/hls/{}/master.m3u8", view.show_id),
-            // Live counts come from the interaction path, which is not wired yet.
-            viewers: Viewers { connected: 0, watching: 0 },
+            viewers: Viewers { connected: view.viewers_connected, watching: view.viewers_watching },
             stream_key: view.stream_key.filter(|_| creator_view),
             ingest_url: creator_view.then(|| ingest_url.to_owned()),
             show_id: view.show_id,

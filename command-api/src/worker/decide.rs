@@ -185,6 +185,41 @@ impl Aggregates {
                     Ok(events) => done(Outcome::ok(200, json!({"show_id": show_id, "status": status})), events),
                 }
             }
+            AppCommand::RequestClip { show_id, clip_id, seconds } => {
+                let command = ShowCommand::RequestClip { clip_id: clip_id.clone(), actor, seconds };
+                match self.shows.execute(&show_id, command, &meta, staged).await? {
+                    Err(e) => done(show_refusal(&e), vec![]),
+                    Ok(events) => {
+                        let body =
+                            json!({"clip_id": clip_id, "show_id": show_id, "seconds": seconds, "status": "processing"});
+                        done(Outcome::ok(202, body), events)
+                    }
+                }
+            }
+            AppCommand::FinishClip { show_id, clip_id, outcome } => {
+                let command = ShowCommand::FinishClip { clip_id: clip_id.clone(), outcome };
+                match self.shows.execute(&show_id, command, &meta, staged).await? {
+                    Err(e) => done(show_refusal(&e), vec![]),
+                    Ok(events) => done(Outcome::ok(200, json!({"clip_id": clip_id})), events),
+                }
+            }
+            AppCommand::ReportStreamHealth { show_id, health } => {
+                let command = ShowCommand::ReportStreamHealth { health };
+                match self.shows.execute(&show_id, command, &meta, staged).await? {
+                    Err(e) => done(show_refusal(&e), vec![]),
+                    Ok(events) => done(Outcome::ok(200, json!({"show_id": show_id})), events),
+                }
+            }
+            AppCommand::CountViewers { show_id, connected, watching } => {
+                let command = ShowCommand::CountViewers { connected, watching };
+                match self.shows.execute(&show_id, command, &meta, staged).await? {
+                    Err(e) => done(show_refusal(&e), vec![]),
+                    Ok(events) => done(
+                        Outcome::ok(200, json!({"show_id": show_id, "connected": connected, "watching": watching})),
+                        events,
+                    ),
+                }
+            }
             AppCommand::RegenerateStreamKey => {
                 let command = ChannelCommand::RegenerateKey { actor: actor.clone(), stream_key: new_stream_key() };
                 match self.channels.execute(&actor, command, &meta, staged).await? {

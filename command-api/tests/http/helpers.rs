@@ -100,6 +100,7 @@ pub async fn spawn_app_answering(
         signer: Arc::new(signer.clone()),
         settings: Settings::default(),
         ingest_url: INGEST_URL.to_owned(),
+        presence: Arc::default(),
         metrics: metrics_handle(),
     };
     TestApp { router: router(state), bus, signer, read_models, dir }

@@ -33,7 +33,14 @@ pub struct Show {
     pub status: ShowStatus,
     pub product_ids: Vec<String>,
     pub pinned: Option<String>,
+    /// The last audience count: (connected, watching).
+    pub viewers: (u64, u64),
+    /// Clips asked for and not made yet.
+    pub pending_clips: Vec<String>,
 }
+
+/// How long a clip may be, in seconds.
+pub const CLIP_SECONDS: std::ops::RangeInclusive<u32> = 30..=60;
 
 /// A show may list at most this many products.
 const MAX_PRODUCTS: usize = 100;
@@ -133,6 +140,48 @@ impl Show {
                 ShowStatus::Live => Ok(vec![ShowEvent::ShowEnded { at }]),
                 ShowStatus::Ended => Ok(vec![]),
             },
+            ShowCommand::RequestClip { clip_id, actor, seconds } => {
+                if !CLIP_SECONDS.contains(&seconds) {
+                    return Err(ShowError::Invalid { field: "seconds", reason: "a clip lasts 30 to 60 seconds" });
+                }
+                match self.status {
+                    ShowStatus::Live => Ok(vec![ShowEvent::ClipRequested { clip_id, requested_by: actor, seconds }]),
+                    ShowStatus::New => Err(ShowError::NotFound),
+                    ShowStatus::Scheduled => Err(ShowError::WrongStatus("scheduled")),
+                    ShowStatus::Ended => Err(ShowError::WrongStatus("ended")),
+                }
+            }
+            ShowCommand::FinishClip { clip_id, outcome } => {
+                if !self.pending_clips.contains(&clip_id) {
+                    // Already finished (a repeat), or never asked for: nothing to record.
+                    return Ok(vec![]);
+                }
+                Ok(vec![match outcome {
+                    Ok(url) => ShowEvent::ClipReady { clip_id, url },
+                    Err(reason) => ShowEvent::ClipFailed { clip_id, reason },
+                }])
+            }
+            ShowCommand::ReportStreamHealth { health } => match self.status {
+                ShowStatus::Live => Ok(vec![ShowEvent::StreamHealthReported { health }]),
+                ShowStatus::New => Err(ShowError::NotFound),
+                ShowStatus::Scheduled => Err(ShowError::WrongStatus("scheduled")),
+                ShowStatus::Ended => Err(ShowError::WrongStatus("ended")),
+            },
+            ShowCommand::CountViewers { connected, watching } => {
+                if self.status == ShowStatus::New {
+                    return Err(ShowError::NotFound);
+                }
+                if watching > connected {
+                    return Err(ShowError::Invalid { field: "watching", reason: "cannot pass connected" });
+                }
+                // Only a change is news; an ended show keeps its final count.
+                let unchanged = self.viewers == (connected, watching);
+                Ok(if unchanged || self.status == ShowStatus::Ended {
+                    vec![]
+                } else {
+                    vec![ShowEvent::ViewersCounted { connected, watching }]
+                })
+            }
         }
     }
 }
@@ -166,6 +215,12 @@ impl Aggregate for Show {
             ShowEvent::ProductPinned { product_id } => self.pinned = Some(product_id),
             ShowEvent::ShowWentLive { .. } => self.status = ShowStatus::Live,
             ShowEvent::ShowEnded { .. } => self.status = ShowStatus::Ended,
+            ShowEvent::ViewersCounted { connected, watching } => self.viewers = (connected, watching),
+            ShowEvent::StreamHealthReported { .. } => {}
+            ShowEvent::ClipRequested { clip_id, .. } => self.pending_clips.push(clip_id),
+            ShowEvent::ClipReady { clip_id, .. } | ShowEvent::ClipFailed { clip_id, .. } => {
+                self.pending_clips.retain(|pending| *pending != clip_id);
+            }
         }
     }
 }

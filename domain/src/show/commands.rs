@@ -2,6 +2,8 @@
 
 use chrono::{DateTime, Utc};
 
+use super::StreamHealth;
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum ShowCommand {
     Schedule {
@@ -24,5 +26,25 @@ pub enum ShowCommand {
     },
     End {
         at: DateTime<Utc>,
+    },
+    /// Cut the last `seconds` of the live stream into an MP4.
+    RequestClip {
+        clip_id: String,
+        actor: String,
+        seconds: u32,
+    },
+    /// The media worker made the clip (`Ok(url)`) or could not (`Err(reason)`).
+    FinishClip {
+        clip_id: String,
+        outcome: Result<String, String>,
+    },
+    /// The media worker's periodic measure of the incoming stream.
+    ReportStreamHealth {
+        health: StreamHealth,
+    },
+    /// The live audience as the interaction path counts it.
+    CountViewers {
+        connected: u64,
+        watching: u64,
     },
 }

@@ -3,6 +3,17 @@
 use chrono::{DateTime, Utc};
 use cqrs_es::DomainEvent;
 
+/// The incoming stream over one reporting period, as the media worker measured it.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct StreamHealth {
+    pub input_bits_per_second: u64,
+    pub frames_per_second: f64,
+    /// Frames that could not be used (before the first keyframe, unreadable).
+    pub dropped_frames: u64,
+    /// From a source frame's arrival to the ladder's output of it (0 without a ladder).
+    pub encoder_lag_ms: u64,
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "type", rename_all = "PascalCase")]
 pub enum ShowEvent {
@@ -25,6 +36,28 @@ pub enum ShowEvent {
     ShowEnded {
         at: DateTime<Utc>,
     },
+    ClipRequested {
+        clip_id: String,
+        requested_by: String,
+        seconds: u32,
+    },
+    ClipReady {
+        clip_id: String,
+        url: String,
+    },
+    ClipFailed {
+        clip_id: String,
+        reason: String,
+    },
+    /// How the incoming stream fared over the last reporting period.
+    StreamHealthReported {
+        health: StreamHealth,
+    },
+    /// The audience changed: open sockets, and players that report playing.
+    ViewersCounted {
+        connected: u64,
+        watching: u64,
+    },
 }
 
 impl DomainEvent for ShowEvent {
@@ -35,6 +68,11 @@ impl DomainEvent for ShowEvent {
             ShowEvent::ProductPinned { .. } => "ProductPinned",
             ShowEvent::ShowWentLive { .. } => "ShowWentLive",
             ShowEvent::ShowEnded { .. } => "ShowEnded",
+            ShowEvent::ViewersCounted { .. } => "ViewersCounted",
+            ShowEvent::StreamHealthReported { .. } => "StreamHealthReported",
+            ShowEvent::ClipRequested { .. } => "ClipRequested",
+            ShowEvent::ClipReady { .. } => "ClipReady",
+            ShowEvent::ClipFailed { .. } => "ClipFailed",
         }
         .to_owned()
     }

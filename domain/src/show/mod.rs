@@ -7,6 +7,6 @@ mod events;
 #[cfg(test)]
 mod tests;
 
-pub use aggregate::{Show, ShowError, ShowStatus};
+pub use aggregate::{CLIP_SECONDS, Show, ShowError, ShowStatus};
 pub use commands::ShowCommand;
-pub use events::ShowEvent;
+pub use events::{ShowEvent, StreamHealth};

@@ -226,6 +226,27 @@ impl Rendition {
         self.segments.iter().skip(self.segments.len() - skip)
     }
 
+    /// The closed segments, newest last, that make up at least the last
+    /// `seconds` and share the newest one's init segment: (init, numbers, their
+    /// total duration). `None` when there is not that much.
+    pub fn last_seconds(&self, seconds: f64) -> Option<(u32, Vec<u64>, f64)> {
+        let closed = self.segments.iter().rev().skip_while(|s| s.data.is_none() && !self.ended);
+        let mut init = None;
+        let (mut numbers, mut total) = (Vec::new(), 0.0);
+        for segment in closed {
+            if *init.get_or_insert(segment.init) != segment.init {
+                break;
+            }
+            numbers.push(segment.msn);
+            total += segment.duration;
+            if total >= seconds {
+                numbers.reverse();
+                return Some((segment.init, numbers, total));
+            }
+        }
+        None
+    }
+
     /// Measured peak bitrate of closed segments, bits per second.
     pub fn peak_bandwidth(&self) -> Option<u64> {
         (self.peak_bits_per_second > 0.0).then_some(self.peak_bits_per_second as u64)
@@ -310,15 +331,20 @@ impl Rendition {
             let _ = writeln!(out, "#EXT-X-DISCONTINUITY-SEQUENCE:{dropped_discontinuities}");
         }
         out.push_str("#EXT-X-INDEPENDENT-SEGMENTS\n");
-        let window_start = first.map(|s| s.started_at);
-        for pin in pins.iter().filter(|p| window_start.is_some_and(|start| p.at >= start)) {
-            let _ = writeln!(
-                out,
-                "#EXT-X-DATERANGE:ID=\"{}\",CLASS=\"com.cartcast.pin\",START-DATE=\"{}\",X-PRODUCT-ID=\"{}\"",
-                pin.id,
-                pin.at.to_rfc3339_opts(SecondsFormat::Millis, true),
-                pin.product_id
-            );
+        if let Some(start) = first.map(|s| s.started_at) {
+            // The product on screen when the window opens shows from its start;
+            // later pins at the moment they were made.
+            let on_screen = pins.iter().filter(|p| p.at < start).max_by_key(|p| p.at);
+            let later = pins.iter().filter(|p| p.at >= start);
+            for pin in on_screen.into_iter().chain(later) {
+                let _ = writeln!(
+                    out,
+                    "#EXT-X-DATERANGE:ID=\"{}\",CLASS=\"com.cartcast.pin\",START-DATE=\"{}\",X-PRODUCT-ID=\"{}\"",
+                    pin.id,
+                    pin.at.max(start).to_rfc3339_opts(SecondsFormat::Millis, true),
+                    pin.product_id
+                );
+            }
         }
         let mut map = None;
         let live_edge_from = segments.len().saturating_sub(LIVE_EDGE_SEGMENTS + 1);

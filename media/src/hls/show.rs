@@ -13,6 +13,7 @@ use tokio::sync::watch;
 use super::master::{Variant, master_playlist};
 use super::packager::Part;
 use super::rendition::{Pin, Rendition, Report, Timing};
+use crate::clip::TrackFiles;
 use crate::cmaf;
 use crate::track::Codec;
 
@@ -103,6 +104,11 @@ impl ShowMedia {
 
     pub fn show_id(&self) -> &str {
         &self.show_id
+    }
+
+    /// Where the show's files live.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -232,6 +238,29 @@ impl ShowMedia {
     /// The master playlist, once a video rendition has a complete segment.
     pub fn master(&self) -> Option<String> {
         Self::master_of(&self.lock())
+    }
+
+    /// The stored files holding at least the last `seconds` of `video`, and the
+    /// same segments of `audio` when it has them all.
+    pub fn clip_sources(&self, video: &str, audio: &str, seconds: f64) -> Option<(TrackFiles, Option<TrackFiles>)> {
+        let state = self.lock();
+        let slot = |name: &str| state.slots.iter().find(|s| s.name == name);
+        let (init, numbers, _) = slot(video)?.rendition.last_seconds(seconds)?;
+        let files = |name: &str, init: u32, numbers: &[u64]| TrackFiles {
+            init: self.dir.join(name).join(MediaFile::Init(init).file_name()),
+            segments: numbers.iter().map(|n| self.dir.join(name).join(MediaFile::Segment(*n).file_name())).collect(),
+        };
+        let video_files = files(video, init, &numbers);
+        let audio_files = slot(audio).and_then(|slot| {
+            let (init, audio_numbers, _) = slot.rendition.last_seconds(seconds + 4.0)?;
+            numbers.iter().all(|n| audio_numbers.contains(n)).then(|| files(audio, init, &numbers))
+        });
+        Some((video_files, audio_files))
+    }
+
+    /// Where a clip's MP4 is kept.
+    pub fn clip_path(&self, clip_id: &str) -> PathBuf {
+        self.dir.join("clips").join(format!("{clip_id}.mp4"))
     }
 
     /// Whether `name`'s playlist can answer for segment `msn` (part `part`):

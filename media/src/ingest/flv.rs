@@ -1,9 +1,9 @@
-//! FLV tag bodies as RTMP carries them: H.264 and AAC, their codec setup, and
-//! the few SPS fields a playlist needs (picture size).
+//! FLV tag bodies as RTMP carries them: H.264 and AAC and their codec setup.
 
 use bytes::Bytes;
 use thiserror::Error;
 
+use crate::h264::Sps;
 use crate::track::Codec;
 
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -85,7 +85,7 @@ fn avc_config(avcc: Bytes) -> Result<Codec, FlvError> {
     }
     let sps_len = usize::from(u16::from_be_bytes([avcc[6], avcc[7]]));
     let sps = avcc.get(8..8 + sps_len).ok_or(FlvError::BadConfig("SPS past the record's end"))?;
-    let (width, height) = sps_picture_size(sps).ok_or(FlvError::BadConfig("unreadable SPS"))?;
+    let Sps { width, height, .. } = Sps::parse(sps).ok_or(FlvError::BadConfig("unreadable SPS"))?;
     Ok(Codec::H264 { avcc, width, height })
 }
 
@@ -103,154 +103,10 @@ fn aac_config(asc: Bytes) -> Result<Codec, FlvError> {
     Ok(Codec::Aac { asc, sample_rate, channels })
 }
 
-/// Reads an SPS bit by bit (emulation-prevention bytes removed).
-struct Bits {
-    data: Vec<u8>,
-    at: usize,
-}
-
-impl Bits {
-    fn new(nal: &[u8]) -> Self {
-        let mut data = Vec::with_capacity(nal.len());
-        let mut zeros = 0;
-        for &b in nal {
-            if zeros >= 2 && b == 3 {
-                zeros = 0;
-                continue;
-            }
-            zeros = if b == 0 { zeros + 1 } else { 0 };
-            data.push(b);
-        }
-        Self { data, at: 0 }
-    }
-
-    fn bit(&mut self) -> Option<u32> {
-        let byte = self.data.get(self.at / 8)?;
-        let bit = (byte >> (7 - self.at % 8)) & 1;
-        self.at += 1;
-        Some(u32::from(bit))
-    }
-
-    fn bits(&mut self, n: u32) -> Option<u32> {
-        (0..n).try_fold(0, |acc, _| Some((acc << 1) | self.bit()?))
-    }
-
-    fn ue(&mut self) -> Option<u32> {
-        let mut zeros = 0;
-        while self.bit()? == 0 {
-            zeros += 1;
-            if zeros > 31 {
-                return None;
-            }
-        }
-        Some((1u32 << zeros) - 1 + self.bits(zeros)?)
-    }
-
-    fn se(&mut self) -> Option<i32> {
-        let v = self.ue()?;
-        let magnitude = i32::try_from(v.div_ceil(2)).ok()?;
-        Some(if v % 2 == 1 { magnitude } else { -magnitude })
-    }
-}
-
-/// The cropped picture size an H.264 SPS NAL unit (with its header byte) declares.
-pub fn sps_picture_size(sps: &[u8]) -> Option<(u16, u16)> {
-    let mut r = Bits::new(sps.get(1..)?);
-    let profile = r.bits(8)?;
-    r.bits(16)?; // constraint flags, level
-    r.ue()?; // seq_parameter_set_id
-    let mut chroma_format = 1;
-    if matches!(profile, 100 | 110 | 122 | 244 | 44 | 83 | 86 | 118 | 128 | 138 | 139 | 134 | 135) {
-        chroma_format = r.ue()?;
-        if chroma_format == 3 {
-            r.bit()?; // separate_colour_plane_flag
-        }
-        r.ue()?; // bit_depth_luma_minus8
-        r.ue()?; // bit_depth_chroma_minus8
-        r.bit()?; // qpprime_y_zero_transform_bypass_flag
-        if r.bit()? == 1 {
-            let lists = if chroma_format == 3 { 12 } else { 8 };
-            for i in 0..lists {
-                if r.bit()? == 1 {
-                    skip_scaling_list(&mut r, if i < 6 { 16 } else { 64 })?;
-                }
-            }
-        }
-    }
-    r.ue()?; // log2_max_frame_num_minus4
-    match r.ue()? {
-        0 => {
-            r.ue()?; // log2_max_pic_order_cnt_lsb_minus4
-        }
-        1 => {
-            r.bit()?;
-            r.se()?;
-            r.se()?;
-            for _ in 0..r.ue()? {
-                r.se()?;
-            }
-        }
-        _ => {}
-    }
-    r.ue()?; // max_num_ref_frames
-    r.bit()?; // gaps_in_frame_num_value_allowed_flag
-    let width_mbs = r.ue()? + 1;
-    let height_units = r.ue()? + 1;
-    let frame_mbs_only = r.bit()?;
-    if frame_mbs_only == 0 {
-        r.bit()?; // mb_adaptive_frame_field_flag
-    }
-    r.bit()?; // direct_8x8_inference_flag
-    let (mut crop_x, mut crop_y) = (0, 0);
-    if r.bit()? == 1 {
-        let (left, right, top, bottom) = (r.ue()?, r.ue()?, r.ue()?, r.ue()?);
-        let (unit_x, unit_y) = match chroma_format {
-            0 => (1, 2 - frame_mbs_only),
-            1 => (2, 2 * (2 - frame_mbs_only)),
-            2 => (2, 2 - frame_mbs_only),
-            _ => (1, 2 - frame_mbs_only),
-        };
-        crop_x = unit_x * (left + right);
-        crop_y = unit_y * (top + bottom);
-    }
-    let width = (width_mbs * 16).checked_sub(crop_x)?;
-    let height = (height_units * 16 * (2 - frame_mbs_only)).checked_sub(crop_y)?;
-    Some((u16::try_from(width).ok()?, u16::try_from(height).ok()?))
-}
-
-fn skip_scaling_list(r: &mut Bits, size: usize) -> Option<()> {
-    let (mut last, mut next) = (8i32, 8i32);
-    for _ in 0..size {
-        if next != 0 {
-            next = (last + r.se()? + 256) % 256;
-        }
-        if next != 0 {
-            last = next;
-        }
-    }
-    Some(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    // x264's SPS for 1280x720 (no cropping) and for 1920x1080 (1088 coded rows
-    // cropped by 8), made with `ffmpeg -f lavfi -i testsrc2=size=WxH -c:v libx264`.
-    const SPS_720: [u8; 26] = [
-        0x67, 0x64, 0x00, 0x1f, 0xac, 0xd9, 0x40, 0x50, 0x05, 0xbb, 0x01, 0x10, 0x00, 0x00, 0x03, 0x00, 0x10, 0x00,
-        0x00, 0x03, 0x03, 0xc0, 0xf1, 0x83, 0x19, 0x60,
-    ];
-    const SPS_1080: [u8; 27] = [
-        0x67, 0x64, 0x00, 0x28, 0xac, 0xd9, 0x40, 0x78, 0x02, 0x27, 0xe5, 0xc0, 0x44, 0x00, 0x00, 0x03, 0x00, 0x04,
-        0x00, 0x00, 0x03, 0x00, 0xf0, 0x3c, 0x60, 0xc6, 0x58,
-    ];
-
-    #[test]
-    fn reads_the_cropped_picture_size() {
-        assert_eq!(sps_picture_size(&SPS_720), Some((1280, 720)));
-        assert_eq!(sps_picture_size(&SPS_1080), Some((1920, 1080)));
-    }
+    use crate::h264::tests::SPS_720;
 
     fn avc_record(sps: &[u8]) -> Vec<u8> {
         let mut record = vec![1, sps[1], sps[2], sps[3], 0xff, 0xe1];

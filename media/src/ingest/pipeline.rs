@@ -3,16 +3,22 @@
 //! keyframes, parts packaged into the show's renditions.
 
 use std::collections::VecDeque;
-use std::sync::Arc;
-use std::time::Instant;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::sync_channel;
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
+use cartcast_domain::show::StreamHealth;
 use tokio::sync::mpsc;
 
 use super::flv::{self, Tag};
 use crate::hls::packager::{Packager, Part};
 use crate::hls::rendition::Timing;
-use crate::hls::show::ShowMedia;
+use crate::hls::show::{Kind, ShowMedia};
+use crate::ladder::{EncoderKind, LADDER, Ladder, LadderOutput};
+use crate::thumbnail::Thumbnails;
 use crate::track::{Codec, Sample, VIDEO_TIMESCALE};
 
 /// The source rendition's name (the publisher's video, not re-encoded).
@@ -20,10 +26,183 @@ pub const SOURCE: &str = "source";
 /// The audio rendition's name.
 pub const AUDIO: &str = "audio";
 
-/// An RTMP media message for the pipeline.
+/// What the pipeline takes: RTMP media messages, and tier changes.
 pub enum Input {
-    Video { timestamp_ms: u32, body: Bytes },
-    Audio { timestamp_ms: u32, body: Bytes },
+    Video {
+        timestamp_ms: u32,
+        body: Bytes,
+    },
+    Audio {
+        timestamp_ms: u32,
+        body: Bytes,
+    },
+    /// Start the ladder at the next segment.
+    StartLadder,
+}
+
+/// When recent source samples arrived, by decode and presentation time (the
+/// ladder's output is stamped with the latter), for ingest-to-part latency.
+#[derive(Clone, Default)]
+struct Arrivals(Arc<Mutex<VecDeque<Arrival>>>);
+
+struct Arrival {
+    dts: u64,
+    pts: u64,
+    at: Instant,
+}
+
+impl Arrivals {
+    /// Keeps about ten seconds of 30 fps video.
+    const KEEP: usize = 300;
+
+    fn record(&self, dts: u64, pts: u64) {
+        let mut arrivals = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if arrivals.len() == Self::KEEP {
+            arrivals.pop_front();
+        }
+        arrivals.push_back(Arrival { dts, pts, at: Instant::now() });
+    }
+
+    /// How long ago the sample matching `time` (or the first after it) arrived.
+    fn since(&self, time: u64, by_pts: bool) -> Option<Duration> {
+        let arrivals = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let key = |a: &Arrival| if by_pts { a.pts } else { a.dts };
+        arrivals.iter().find(|a| key(a) >= time).map(|a| a.at.elapsed())
+    }
+
+    /// Records the ingest-to-part latency of a part starting at `time` (the
+    /// source's decode time, or the ladder's presentation time).
+    fn observe(&self, time: u64, rendition: &'static str) {
+        if let Some(latency) = self.since(time, rendition != SOURCE) {
+            metrics::histogram!("cartcast_media_part_latency_seconds", "rendition" => rendition)
+                .record(latency.as_secs_f64());
+        }
+    }
+}
+
+/// Records a show's stream health (see [`crate::hub::ShowDirectory::stream_health`]).
+pub type HealthReport = Box<dyn Fn(StreamHealth) + Send>;
+
+/// How often stream health is measured and recorded.
+const HEALTH_EVERY: Duration = Duration::from_secs(10);
+
+/// What the current health period has seen.
+struct HealthWindow {
+    started: Instant,
+    bytes: u64,
+    frames: u64,
+    dropped: u64,
+    /// The ladder's last lag, milliseconds (set by its packaging thread).
+    encoder_lag_ms: Arc<AtomicU64>,
+    report: HealthReport,
+}
+
+impl HealthWindow {
+    fn new(report: HealthReport) -> Self {
+        Self { started: Instant::now(), bytes: 0, frames: 0, dropped: 0, encoder_lag_ms: Arc::default(), report }
+    }
+
+    /// Publishes the period's figures as gauges and a report once it is over.
+    fn tick(&mut self, show_id: &str) {
+        let elapsed = self.started.elapsed();
+        if elapsed < HEALTH_EVERY {
+            return;
+        }
+        let seconds = elapsed.as_secs_f64();
+        let health = StreamHealth {
+            input_bits_per_second: (self.bytes as f64 * 8.0 / seconds) as u64,
+            frames_per_second: (self.frames as f64 / seconds * 10.0).round() / 10.0,
+            dropped_frames: self.dropped,
+            encoder_lag_ms: self.encoder_lag_ms.load(Ordering::Relaxed),
+        };
+        let show = show_id.to_owned();
+        metrics::gauge!("cartcast_media_input_bitrate_bps", "show_id" => show.clone())
+            .set(health.input_bits_per_second as f64);
+        metrics::gauge!("cartcast_media_input_fps", "show_id" => show.clone()).set(health.frames_per_second);
+        metrics::counter!("cartcast_media_dropped_frames_total", "show_id" => show.clone()).increment(self.dropped);
+        metrics::gauge!("cartcast_media_encoder_lag_seconds", "show_id" => show)
+            .set(health.encoder_lag_ms as f64 / 1000.0);
+        (self.report)(health);
+        self.started = Instant::now();
+        (self.bytes, self.frames, self.dropped) = (0, 0, 0);
+    }
+}
+
+/// The ladder of a live show: its threads, and the one packaging their output.
+struct LadderRun {
+    ladder: Ladder,
+    packaging: JoinHandle<()>,
+}
+
+impl LadderRun {
+    /// Starts the rungs below the source's height; `None` when there are none.
+    fn start(
+        show: &Arc<ShowMedia>,
+        source: &Codec,
+        fps: f64,
+        part_target: u64,
+        arrivals: Arrivals,
+        lag_ms: Arc<AtomicU64>,
+    ) -> Option<Self> {
+        let Codec::H264 { height, .. } = source else { return None };
+        let rungs: Vec<_> = LADDER.iter().copied().filter(|r| r.height < u32::from(*height)).collect();
+        if rungs.is_empty() {
+            return None;
+        }
+        for rung in &rungs {
+            show.add_rendition(rung.name, Kind::Rung);
+        }
+        let (output, outputs) = sync_channel::<LadderOutput>(256);
+        let ladder = match Ladder::start(source, &rungs, EncoderKind::detect(), fps, output) {
+            Ok(ladder) => ladder,
+            Err(error) => {
+                tracing::error!(show_id = show.show_id(), %error, "the ladder did not start; source only");
+                return None;
+            }
+        };
+        let show = show.clone();
+        let packaging = std::thread::Builder::new().name("ladder-package".to_owned()).spawn(move || {
+            let mut packagers: Vec<Packager> = rungs.iter().map(|_| Packager::new(part_target)).collect();
+            let store = |name: &str, parts: Vec<Part>| {
+                for part in parts {
+                    arrivals.observe(part.start, "ladder");
+                    if let Err(error) = show.push(name, part) {
+                        tracing::warn!(show_id = show.show_id(), %error, "storing a ladder part");
+                    }
+                }
+            };
+            for out in outputs {
+                if let Some(lag) = arrivals.since(out.sample.dts, true) {
+                    lag_ms.store(lag.as_millis() as u64, Ordering::Relaxed);
+                }
+                let name = rungs[out.rung].name;
+                if let Some(codec) = out.codec
+                    && let Err(error) = show.set_codec(name, codec)
+                {
+                    tracing::warn!(show_id = show.show_id(), %error, "storing a rung's init segment");
+                }
+                let keyframe = out.sample.keyframe;
+                store(name, packagers[out.rung].push(out.sample, keyframe));
+            }
+            for (rung, packager) in rungs.iter().zip(&mut packagers) {
+                store(rung.name, packager.finish());
+            }
+        });
+        match packaging {
+            Ok(packaging) => Some(Self { ladder, packaging }),
+            Err(error) => {
+                tracing::error!(%error, "starting the ladder's packaging thread");
+                None
+            }
+        }
+    }
+
+    fn finish(self) {
+        if let Err(error) = self.ladder.finish() {
+            tracing::warn!(%error, "the ladder stopped with an error");
+        }
+        let _ = self.packaging.join();
+    }
 }
 
 /// Where a publish session's timeline starts, so a reconnect continues it.
@@ -54,13 +233,25 @@ struct Pipeline {
     /// The last video segment start the audio track has not cut at yet.
     audio_cut: Option<u64>,
     last_dts: u64,
-    /// When recent source samples arrived, for the ingest-to-part latency.
-    arrivals: VecDeque<(u64, Instant)>,
+    arrivals: Arrivals,
+    /// The ladder was asked for; it starts at the next segment.
+    ladder_wanted: bool,
+    ladder: Option<LadderRun>,
+    /// Frame duration seen on the source, 90 kHz (for the encoders' rate).
+    frame_ticks: Option<u64>,
+    health: HealthWindow,
+    thumbnails: Option<Thumbnails>,
 }
 
 /// Runs the pipeline until the session's sender closes; returns where the
 /// next session's timeline resumes.
-pub fn run(mut inputs: mpsc::Receiver<Input>, show: Arc<ShowMedia>, timing: Timing, resume: Resume) -> Resume {
+pub fn run(
+    mut inputs: mpsc::Receiver<Input>,
+    show: Arc<ShowMedia>,
+    timing: Timing,
+    resume: Resume,
+    report: HealthReport,
+) -> Resume {
     let part_target = (timing.part_target.as_secs_f64() * f64::from(VIDEO_TIMESCALE)) as u64;
     let mut pipeline = Pipeline {
         show,
@@ -74,17 +265,37 @@ pub fn run(mut inputs: mpsc::Receiver<Input>, show: Arc<ShowMedia>, timing: Timi
         force_cut: false,
         audio_cut: None,
         last_dts: resume.at,
-        arrivals: VecDeque::new(),
+        arrivals: Arrivals::default(),
+        ladder_wanted: false,
+        ladder: None,
+        frame_ticks: None,
+        health: HealthWindow::new(report),
+        thumbnails: None,
     };
+    match Thumbnails::start(pipeline.show.dir().join("thumbs")) {
+        Ok(thumbnails) => pipeline.thumbnails = Some(thumbnails),
+        Err(error) => tracing::warn!(%error, "no thumbnails for this session"),
+    }
     while let Some(input) = inputs.blocking_recv() {
+        if let Input::Video { body, .. } | Input::Audio { body, .. } = &input {
+            pipeline.health.bytes += body.len() as u64;
+        }
+        let video = matches!(input, Input::Video { .. });
         let result = match input {
             Input::Video { timestamp_ms, body } => pipeline.video(timestamp_ms, &body),
             Input::Audio { timestamp_ms, body } => pipeline.audio(timestamp_ms, &body),
+            Input::StartLadder => {
+                pipeline.ladder_wanted = true;
+                Ok(())
+            }
         };
         if let Err(error) = result {
             tracing::warn!(show_id = pipeline.show.show_id(), %error, "media message dropped");
-            metrics::counter!("cartcast_media_dropped_messages_total").increment(1);
+            if video {
+                pipeline.health.dropped += 1;
+            }
         }
+        pipeline.health.tick(pipeline.show.show_id());
     }
     pipeline.finish()
 }
@@ -113,7 +324,9 @@ impl Pipeline {
                 }
             }
             Tag::Frame { keyframe, cts_ms, data } => {
+                self.health.frames += 1;
                 if self.video_codec.is_none() || (self.segment_started.is_none() && !keyframe) {
+                    self.health.dropped += 1;
                     return Ok(());
                 }
                 let dts = self.dts(timestamp_ms);
@@ -126,10 +339,27 @@ impl Pipeline {
                     self.segment_started = Some(dts);
                     self.audio_cut = Some(dts);
                     self.force_cut = false;
+                    self.start_ladder_if_wanted();
+                }
+                if dts > self.last_dts && self.last_dts > self.resume.at {
+                    self.frame_ticks = Some(dts - self.last_dts);
                 }
                 self.last_dts = self.last_dts.max(dts);
-                self.arrivals.push_back((dts, Instant::now()));
+                self.arrivals.record(dts, dts.saturating_add_signed(i64::from(cts_ms) * 90));
                 let sample = Sample { dts, cts_offset: cts_ms * 90, duration: 0, keyframe, data };
+                if let (true, Some(thumbnails), Some(codec)) =
+                    (starts_segment, self.thumbnails.as_mut(), self.video_codec.as_ref())
+                {
+                    thumbnails.offer(codec, &sample);
+                }
+                if let Some(run) = self.ladder.as_mut()
+                    && let Err(error) = run.ladder.push(&sample, starts_segment)
+                {
+                    tracing::error!(show_id = self.show.show_id(), %error, "the ladder failed; source only from here");
+                    if let Some(run) = self.ladder.take() {
+                        run.finish();
+                    }
+                }
                 let parts = self.source.push(sample, starts_segment);
                 self.publish_source(parts)?;
             }
@@ -140,15 +370,23 @@ impl Pipeline {
 
     fn publish_source(&mut self, parts: Vec<Part>) -> Result<(), PipelineError> {
         for part in parts {
-            while self.arrivals.front().is_some_and(|(dts, _)| *dts < part.start) {
-                self.arrivals.pop_front();
-            }
-            if let Some((_, arrived)) = self.arrivals.front() {
-                metrics::histogram!("cartcast_media_part_latency_seconds").record(arrived.elapsed().as_secs_f64());
-            }
+            self.arrivals.observe(part.start, SOURCE);
             self.show.push(SOURCE, part)?;
         }
         Ok(())
+    }
+
+    /// At a segment start, the ladder asked for begins (its first frame is this IDR).
+    fn start_ladder_if_wanted(&mut self) {
+        if !self.ladder_wanted || self.ladder.is_some() {
+            return;
+        }
+        self.ladder_wanted = false;
+        let Some(source) = self.video_codec.as_ref() else { return };
+        let fps = self.frame_ticks.map_or(30.0, |ticks| f64::from(VIDEO_TIMESCALE) / ticks as f64);
+        let part_target = (self.timing.part_target.as_secs_f64() * f64::from(VIDEO_TIMESCALE)) as u64;
+        let lag = self.health.encoder_lag_ms.clone();
+        self.ladder = LadderRun::start(&self.show, source, fps, part_target, self.arrivals.clone(), lag);
     }
 
     fn audio(&mut self, timestamp_ms: u32, body: &Bytes) -> Result<(), PipelineError> {
@@ -193,6 +431,12 @@ impl Pipeline {
     }
 
     fn finish(mut self) -> Resume {
+        if let Some(run) = self.ladder.take() {
+            run.finish();
+        }
+        if let Some(thumbnails) = self.thumbnails.take() {
+            thumbnails.finish();
+        }
         let parts = self.source.finish();
         if let Err(error) = self.publish_source(parts) {
             tracing::warn!(show_id = self.show.show_id(), %error, "storing the last source part");

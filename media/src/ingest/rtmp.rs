@@ -213,9 +213,9 @@ impl Connection {
 
     async fn media(&mut self, input: Input) -> Result<Vec<ServerSessionResult>, ConnectionError> {
         let publishing = self.publishing.as_ref().ok_or(ConnectionError::MediaBeforePublish)?;
-        metrics::counter!("cartcast_media_ingest_bytes_total").increment(match &input {
-            Input::Video { body, .. } | Input::Audio { body, .. } => body.len() as u64,
-        });
+        if let Input::Video { body, .. } | Input::Audio { body, .. } = &input {
+            metrics::counter!("cartcast_media_ingest_bytes_total").increment(body.len() as u64);
+        }
         if publishing.inputs.send(input).await.is_err() {
             return Err(ConnectionError::Protocol("the media pipeline stopped".into()));
         }

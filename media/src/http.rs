@@ -152,7 +152,7 @@ async fn thumbnail(State(hub): State<Arc<MediaHub>>, Path((show_id, file)): Path
 }
 
 /// A media playlist; with `_HLS_msn` (and `_HLS_part`) it is held until that
-/// segment (part) is listed.
+/// segment (part) is listed; with `_HLS_skip=YES` it is a delta update.
 async fn playlist(hub: &MediaHub, media: &ShowMedia, rendition: &str, query: &HashMap<String, String>) -> Response {
     let number = |name: &str| query.get(name).map(|v| v.parse::<u64>());
     let (msn, part) = match (number("_HLS_msn"), number("_HLS_part")) {
@@ -162,6 +162,11 @@ async fn playlist(hub: &MediaHub, media: &ShowMedia, rendition: &str, query: &Ha
         (None, Some(_)) => return error(StatusCode::BAD_REQUEST, "bad_directive", "_HLS_part needs _HLS_msn"),
         (Some(Ok(msn)), part) => (Some(msn), part.and_then(Result::ok)),
         (None, None) => (None, None),
+    };
+    let skip = match query.get("_HLS_skip").map(String::as_str) {
+        None => false,
+        Some("YES") => true,
+        Some(_) => return error(StatusCode::BAD_REQUEST, "bad_directive", "_HLS_skip takes YES"),
     };
     let Some(next_msn) = media.next_msn(rendition) else { return not_found() };
     if let Some(msn) = msn {
@@ -183,7 +188,7 @@ async fn playlist(hub: &MediaHub, media: &ShowMedia, rendition: &str, query: &Ha
             }
         }
     }
-    let Some(text) = media.playlist(rendition) else { return not_found() };
+    let Some(text) = media.playlist(rendition, skip) else { return not_found() };
     // A delivery-directive URL names one state of the playlist: cacheable for longer.
     let cache = if media.ended() {
         IMMUTABLE

@@ -34,6 +34,7 @@ pub struct Thumbnails {
 
 impl Thumbnails {
     pub fn start(dir: PathBuf) -> std::io::Result<Self> {
+        crate::init_ffmpeg().map_err(std::io::Error::other)?;
         let (requests, incoming) = sync_channel(2);
         let worker = std::thread::Builder::new().name("thumbnails".to_owned()).spawn(move || run(&dir, incoming))?;
         Ok(Self { requests, worker, last_second: None })

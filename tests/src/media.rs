@@ -183,6 +183,8 @@ pub struct MediaPlaylist {
     pub discontinuities: usize,
     pub maps: Vec<String>,
     pub ended: bool,
+    /// `EXT-X-SKIP:SKIPPED-SEGMENTS` of a delta update.
+    pub skipped: u64,
 }
 
 impl MediaPlaylist {
@@ -224,6 +226,9 @@ impl MediaPlaylist {
                 playlist.discontinuities += 1;
             } else if line.starts_with("#EXT-X-MAP:") {
                 playlist.maps.push(attribute(line, "URI").context("map URI")?);
+            } else if line.starts_with("#EXT-X-SKIP:") {
+                playlist.skipped = attribute(line, "SKIPPED-SEGMENTS").context("SKIPPED-SEGMENTS")?.parse()?;
+                msn = Some(msn.context("EXT-X-SKIP before EXT-X-MEDIA-SEQUENCE")? + playlist.skipped);
             } else if line == "#EXT-X-ENDLIST" {
                 playlist.ended = true;
             } else if !line.starts_with('#') && !line.trim().is_empty() {

@@ -483,7 +483,7 @@ async fn enough_watchers_start_the_ladder_and_pins_become_dateranges() {
 
 #[tokio::test]
 async fn a_clip_is_the_last_seconds_as_an_mp4_and_the_dvr_window_slides() {
-    let env = [("CARTCAST_DVR_WINDOW", "10s")];
+    let env = [("CARTCAST_DVR_WINDOW", "20s")];
     let mut deployment = Deployment::start(Shape::Embedded, &env).await.unwrap();
     let client = deployment.client();
     let (show_id, key) = schedule(&client, "creator-1").await;
@@ -494,19 +494,34 @@ async fn a_clip_is_the_last_seconds_as_an_mp4_and_the_dvr_window_slides() {
 
     let publisher = Publisher::start(deployment.rtmp_url.as_deref().unwrap(), &key, "320x180").unwrap();
     let hls = format!("{}/hls/{show_id}", deployment.media_url.as_deref().unwrap());
-    // 34 s of stream: 17 segments, of which a 10 s window lists the newest.
-    let text = until(&format!("{hls}/source/index.m3u8"), Duration::from_secs(60), |text| {
+    let url = format!("{hls}/source/index.m3u8");
+    // 34 s of stream: 17 segments, of which a 20 s window lists the newest.
+    let text = until(&url, Duration::from_secs(60), |text| {
         MediaPlaylist::parse(text).is_ok_and(|p| p.media_sequence + p.segments.len() as u64 >= 17)
     })
     .await;
     let live = MediaPlaylist::parse(&text).unwrap();
     let listed: f64 = live.segments.iter().map(|(_, d, _)| d).sum();
-    assert!(live.media_sequence >= 10, "the window did not slide: starts at {}", live.media_sequence);
-    assert!((8.0..=12.5).contains(&listed), "a 10 s window lists {listed} s");
+    assert!(live.media_sequence >= 5, "the window did not slide: starts at {}", live.media_sequence);
+    assert!((18.0..=22.5).contains(&listed), "a 20 s window lists {listed} s");
     assert!(text.contains("#EXT-X-PROGRAM-DATE-TIME:"), "seeking needs dates");
     // The oldest listed segment is still served: a player can seek back to it.
     let (_, _, oldest) = &live.segments[0];
     assert_eq!(fetch(&format!("{hls}/source/{oldest}")).await.status, 200);
+
+    // A delta update counts what lies beyond the skip boundary instead of listing it.
+    let control = live.server_control.clone().unwrap();
+    let boundary: f64 = attribute(&control, "CAN-SKIP-UNTIL").expect("CAN-SKIP-UNTIL").parse().unwrap();
+    assert!(boundary >= 6.0 * live.target_duration.unwrap() as f64, "{control}");
+    let delta = MediaPlaylist::parse(&fetch(&format!("{url}?_HLS_skip=YES")).await.text()).unwrap();
+    let full = MediaPlaylist::parse(&fetch(&url).await.text()).unwrap();
+    assert!(delta.skipped > 0, "nothing skipped:\n{}", delta.text);
+    assert_eq!(delta.media_sequence, full.media_sequence);
+    let last = |p: &MediaPlaylist| p.segments.last().map(|(msn, ..)| *msn);
+    assert!(last(&delta) >= last(&full), "the delta update lost the edge");
+    let delta_listed: f64 = delta.segments.iter().map(|(_, d, _)| d).sum();
+    assert!(delta_listed >= boundary - 2.0, "a delta update keeps the last {boundary} s: {delta_listed}");
+    assert_eq!(fetch(&format!("{url}?_HLS_skip=maybe")).await.status, 400);
 
     let short = client.post("/api/v1/clips", &viewer, None, json!({"show_id": show_id, "seconds": 20})).await.unwrap();
     assert_eq!((short.status, short.code()), (422, Some("invalid_input")), "{}", short.body);

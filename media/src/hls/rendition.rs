@@ -77,6 +77,25 @@ pub struct Report {
     pub last_part: Option<u64>,
 }
 
+/// `CAN-SKIP-UNTIL`: six target durations, the least the draft allows.
+fn skip_boundary(target: u64) -> f64 {
+    6.0 * target as f64
+}
+
+/// How many segments from the start of `segments` end more than `boundary`
+/// seconds before the playlist's end (a delta update leaves them out).
+fn skippable(segments: &[&Segment], boundary: f64) -> usize {
+    let total: f64 = segments.iter().map(|s| s.duration).sum();
+    let mut elapsed = 0.0;
+    segments
+        .iter()
+        .take_while(|s| {
+            elapsed += s.duration;
+            elapsed <= total - boundary
+        })
+        .count()
+}
+
 /// How many closed segments keep their parts listed and in memory.
 const LIVE_EDGE_SEGMENTS: usize = 3;
 
@@ -300,8 +319,10 @@ impl Rendition {
         self.segments.iter().rev().find(|s| s.msn == msn).and_then(|s| s.data.clone())
     }
 
-    /// The media playlist: live (LL-HLS, DVR window) or, once ended, the VOD of the whole show.
-    pub fn playlist(&self, pins: &[Pin], reports: &[Report]) -> String {
+    /// The media playlist: live (LL-HLS, DVR window) or, once ended, the VOD
+    /// of the whole show. `skip` (a live player's `_HLS_skip=YES`) makes it a
+    /// delta update: segments older than the skip boundary are only counted.
+    pub fn playlist(&self, pins: &[Pin], reports: &[Report], skip: bool) -> String {
         let mut out = String::with_capacity(4096);
         let target = self.timing.target_duration(self.longest_segment);
         out.push_str("#EXTM3U\n#EXT-X-VERSION:9\n");
@@ -313,9 +334,10 @@ impl Rendition {
         } else {
             let _ = writeln!(
                 out,
-                "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK={:.3},HOLD-BACK={:.3}",
+                "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK={:.3},HOLD-BACK={:.3},CAN-SKIP-UNTIL={:.1}",
                 self.timing.part_hold_back(),
-                3.0 * target as f64
+                3.0 * target as f64,
+                skip_boundary(target)
             );
             let _ = writeln!(out, "#EXT-X-PART-INF:PART-TARGET={:.3}", self.timing.part_target.as_secs_f64());
         }
@@ -346,9 +368,13 @@ impl Rendition {
                 );
             }
         }
+        let skipped = if skip && !self.ended { skippable(&segments, skip_boundary(target)) } else { 0 };
+        if skipped > 0 {
+            let _ = writeln!(out, "#EXT-X-SKIP:SKIPPED-SEGMENTS={skipped}");
+        }
         let mut map = None;
         let live_edge_from = segments.len().saturating_sub(LIVE_EDGE_SEGMENTS + 1);
-        for (i, segment) in segments.iter().enumerate() {
+        for (i, segment) in segments.iter().enumerate().skip(skipped) {
             if segment.discontinuity {
                 out.push_str("#EXT-X-DISCONTINUITY\n");
             }
@@ -432,8 +458,11 @@ mod tests {
     #[test]
     fn live_playlist_carries_the_ll_hls_tags() {
         let rendition = rendition_with(3);
-        let playlist =
-            rendition.playlist(&[], &[Report { uri: "../audio/index.m3u8".into(), last_msn: 2, last_part: Some(4) }]);
+        let playlist = rendition.playlist(
+            &[],
+            &[Report { uri: "../audio/index.m3u8".into(), last_msn: 2, last_part: Some(4) }],
+            false,
+        );
         assert!(playlist.contains("#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=1.002"));
         assert!(playlist.contains("#EXT-X-PART-INF:PART-TARGET=0.334"));
         assert!(playlist.contains("#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"part-18.m4s\""));
@@ -457,7 +486,7 @@ mod tests {
     fn ending_closes_the_open_segment_and_lists_everything_for_vod() {
         let mut rendition = rendition_with(2);
         assert_eq!(rendition.end().map(|s| s.msn), Some(1));
-        let playlist = rendition.playlist(&[], &[]);
+        let playlist = rendition.playlist(&[], &[], false);
         assert!(playlist.ends_with("#EXT-X-ENDLIST\n"));
         assert!(playlist.contains("#EXT-X-PLAYLIST-TYPE:VOD"));
         assert_eq!(playlist.matches("#EXTINF").count(), 2);
@@ -469,16 +498,31 @@ mod tests {
         let mut rendition = rendition_with(1);
         rendition.mark_discontinuity();
         rendition.push(part(true), Utc::now());
-        let playlist = rendition.playlist(&[], &[]);
+        let playlist = rendition.playlist(&[], &[], false);
         let discontinuity = playlist.find("#EXT-X-DISCONTINUITY\n").expect("a discontinuity");
         assert!(discontinuity > playlist.find("seg-0.m4s").unwrap());
+    }
+
+    #[test]
+    fn a_delta_update_counts_the_old_segments_instead_of_listing_them() {
+        let rendition = rendition_with(10);
+        // 2 s segments, target 2: the skip boundary is 12 s; of the nine complete
+        // segments (18 s), the first three end more than 12 s before the end.
+        let delta = rendition.playlist(&[], &[], true);
+        assert!(delta.contains("CAN-SKIP-UNTIL=12.0"));
+        assert!(delta.contains("#EXT-X-MEDIA-SEQUENCE:0\n"));
+        assert!(delta.contains("#EXT-X-SKIP:SKIPPED-SEGMENTS=3\n"));
+        assert!(!delta.contains("seg-2.m4s") && delta.contains("seg-3.m4s"));
+        assert!(delta.contains("#EXT-X-MAP:URI=\"init-0.mp4\""));
+        let full = rendition.playlist(&[], &[], false);
+        assert!(full.contains("seg-0.m4s") && !full.contains("#EXT-X-SKIP"));
     }
 
     #[test]
     fn pins_become_dateranges_inside_the_window() {
         let rendition = rendition_with(1);
         let pin = Pin { id: "pin-1".into(), product_id: "p-1".into(), at: Utc::now() };
-        let playlist = rendition.playlist(&[pin], &[]);
+        let playlist = rendition.playlist(&[pin], &[], false);
         assert!(playlist.contains("#EXT-X-DATERANGE:ID=\"pin-1\",CLASS=\"com.cartcast.pin\""));
         assert!(playlist.contains("X-PRODUCT-ID=\"p-1\""));
     }

@@ -44,6 +44,9 @@ pub struct ShowMedia {
     show_id: String,
     dir: PathBuf,
     timing: Timing,
+    /// The first segment number no stored file has: a worker that restarts
+    /// mid-show numbers on from there instead of overwriting what it stored.
+    first_free_msn: u64,
     state: Mutex<State>,
     /// Bumped on every change; blocking requests wait on it.
     changed: watch::Sender<u64>,
@@ -93,8 +96,10 @@ pub fn is_safe_name(name: &str) -> bool {
 
 impl ShowMedia {
     pub fn new(show_id: &str, dir: PathBuf, timing: Timing) -> Self {
+        let first_free_msn = first_free_msn(&dir);
         Self {
             show_id: show_id.to_owned(),
+            first_free_msn,
             dir,
             timing,
             state: Mutex::new(State { slots: Vec::new(), pins: Vec::new(), ended: false }),
@@ -130,7 +135,7 @@ impl ShowMedia {
         if state.slots.iter().any(|s| s.name == name) {
             return;
         }
-        let first_msn = state.slots.iter().map(|s| s.rendition.next_msn()).max().unwrap_or(0);
+        let first_msn = state.slots.iter().map(|s| s.rendition.next_msn()).max().unwrap_or(0).max(self.first_free_msn);
         state.slots.push(Slot { name: name.to_owned(), kind, rendition: Rendition::new(self.timing, first_msn) });
     }
 
@@ -199,7 +204,7 @@ impl ShowMedia {
         let (playlists, master) = {
             let state = self.lock();
             let playlists: Vec<(String, String)> =
-                state.slots.iter().map(|s| (s.name.clone(), s.rendition.playlist(&state.pins, &[]))).collect();
+                state.slots.iter().map(|s| (s.name.clone(), s.rendition.playlist(&state.pins, &[], false))).collect();
             (playlists, Self::master_of(&state))
         };
         for (name, playlist) in playlists {
@@ -275,8 +280,9 @@ impl ShowMedia {
         self.lock().slots.iter().find(|s| s.name == name).map(|s| s.rendition.next_msn())
     }
 
-    /// `name`'s media playlist with reports on every other rendition.
-    pub fn playlist(&self, name: &str) -> Option<String> {
+    /// `name`'s media playlist with reports on every other rendition; a delta
+    /// update when `skip`.
+    pub fn playlist(&self, name: &str, skip: bool) -> Option<String> {
         let state = self.lock();
         let slot = state.slots.iter().find(|s| s.name == name)?;
         let reports: Vec<Report> = state
@@ -288,7 +294,7 @@ impl ShowMedia {
                 Some(Report { uri: format!("../{}/index.m3u8", s.name), last_msn, last_part })
             })
             .collect();
-        Some(slot.rendition.playlist(&state.pins, &reports))
+        Some(slot.rendition.playlist(&state.pins, &reports, skip))
     }
 
     /// A media file of `name`: parts and recent segments from memory, the rest from disk.
@@ -313,6 +319,21 @@ impl ShowMedia {
     }
 }
 
+/// One past the highest segment number stored under `show_dir` (0 for none).
+fn first_free_msn(show_dir: &Path) -> u64 {
+    let Ok(renditions) = std::fs::read_dir(show_dir) else { return 0 };
+    renditions
+        .flatten()
+        .filter_map(|rendition| std::fs::read_dir(rendition.path()).ok())
+        .flat_map(|files| files.flatten())
+        .filter_map(|file| match MediaFile::parse(file.file_name().to_str()?) {
+            Some(MediaFile::Segment(msn)) => Some(msn + 1),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0)
+}
+
 /// A media file of an ended show, from disk.
 pub async fn read_file(show_dir: &Path, name: &str, file: MediaFile) -> Fetched {
     match tokio::fs::read(show_dir.join(name).join(file.file_name())).await {
@@ -324,6 +345,23 @@ pub async fn read_file(show_dir: &Path, name: &str, file: MediaFile) -> Fetched 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_restarted_worker_numbers_on_after_the_stored_segments() {
+        let dir = std::env::temp_dir().join(format!("cartcast-show-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("source")).unwrap();
+        std::fs::write(dir.join("source").join("seg-41.m4s"), b"").unwrap();
+        std::fs::write(dir.join("source").join("init-0.mp4"), b"").unwrap();
+        let timing = Timing {
+            segment_target: std::time::Duration::from_secs(2),
+            part_target: std::time::Duration::from_millis(334),
+            dvr_window: std::time::Duration::from_secs(60),
+        };
+        let media = ShowMedia::new("s-1", dir.clone(), timing);
+        media.add_rendition("source", Kind::Source);
+        assert_eq!(media.next_msn("source"), Some(42));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 
     #[test]
     fn only_well_formed_names_reach_the_disk() {

@@ -20,15 +20,20 @@ pub enum EncoderKind {
 
 impl EncoderKind {
     /// NVENC when libavcodec has `h264_nvenc` *and* it can open and encode a
-    /// tiny frame here (a driver and a GPU are present); else x264.
+    /// tiny frame here (a driver and a GPU are present); else x264. Probed
+    /// once per process.
     pub fn detect() -> Self {
-        match probe_nvenc() {
-            Ok(()) => EncoderKind::Nvenc,
+        static DETECTED: std::sync::OnceLock<EncoderKind> = std::sync::OnceLock::new();
+        *DETECTED.get_or_init(|| match probe_nvenc() {
+            Ok(()) => {
+                tracing::info!("h264_nvenc works here: the ladder encodes on the GPU");
+                EncoderKind::Nvenc
+            }
             Err(error) => {
-                tracing::debug!(%error, "h264_nvenc unusable, the ladder encodes with x264");
+                tracing::info!(%error, "h264_nvenc unusable: the ladder encodes with x264");
                 EncoderKind::X264
             }
-        }
+        })
     }
 
     fn codec_name(self) -> &'static str {

@@ -198,6 +198,7 @@ async fn start_media(
     let bound = listener.local_addr()?;
     println!("listening rtmp://{bound}");
     let hub = MediaHub::new(config, Arc::new(directory));
+    hub.recover();
     tasks.spawn(rtmp::serve(listener, hub.clone(), stop.clone()));
     tasks.spawn(follow_shows(feed, hub.clone(), stop.clone()));
     Ok((hls_router(hub), bound))

@@ -212,6 +212,38 @@ impl MediaHub {
         })
     }
 
+    /// Takes back the shows this worker was publishing when it stopped (those
+    /// whose media are stored but whose VOD was never written): their
+    /// playlists are listed again from the journals, their publishers may
+    /// reconnect within the grace period, and those that do not end as usual.
+    pub fn recover(self: &Arc<Self>) {
+        let Ok(entries) = std::fs::read_dir(&self.config.dir) else { return };
+        for entry in entries.flatten() {
+            let show_id = entry.file_name().to_string_lossy().into_owned();
+            if !is_safe_name(&show_id) || entry.path().join("master.m3u8").exists() {
+                continue;
+            }
+            let Some(media) = ShowMedia::recover(&show_id, entry.path(), self.config.timing) else { continue };
+            let resume = Resume { at: media.source_end().unwrap_or(0) };
+            let (gone, _) = mpsc::channel(1);
+            let live = LiveShow {
+                media: Arc::new(media),
+                publisher: CancellationToken::new(),
+                generation: 0,
+                resume,
+                inputs: gone.downgrade(),
+                ladder: self.config.ladder_watchers == 0,
+            };
+            self.shows().insert(show_id.clone(), live);
+            tracing::info!(%show_id, "recovered a show that was live; waiting for its publisher");
+            let hub = self.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(hub.config.end_grace).await;
+                hub.end_if_still_gone(&show_id, 0).await;
+            });
+        }
+    }
+
     /// A product was pinned on `show_id` (from the event feed).
     pub fn pin(&self, show_id: &str, pin: Pin) {
         match self.show(show_id) {

@@ -7,7 +7,8 @@ use bytes::Bytes;
 pub const VIDEO_TIMESCALE: u32 = 90_000;
 
 /// How a track's samples are coded, with what a decoder needs to start.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Codec {
     /// H.264 in AVCC form (length-prefixed NAL units); `avcc` is the
     /// AVCDecoderConfigurationRecord (SPS and PPS).

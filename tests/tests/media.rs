@@ -555,3 +555,37 @@ async fn a_clip_is_the_last_seconds_as_an_mp4_and_the_dvr_window_slides() {
     publisher.stop().await.unwrap();
     deployment.stop().await.expect("clean stop");
 }
+
+#[tokio::test]
+async fn a_live_show_outlives_a_media_worker_crash() {
+    let mut deployment = Deployment::start(Shape::Embedded, &[("CARTCAST_MEDIA_END_GRACE", "8s")]).await.unwrap();
+    let client = deployment.client();
+    let (show_id, key) = schedule(&client, "creator-1").await;
+    let first = Publisher::start(deployment.rtmp_url.as_deref().unwrap(), &key, "320x180").unwrap();
+    let url = |d: &Deployment| format!("{}/hls/{show_id}/source/index.m3u8", d.media_url.as_deref().unwrap());
+    let before =
+        MediaPlaylist::parse(&until(&url(&deployment), Duration::from_secs(20), complete_segments(3)).await).unwrap();
+
+    deployment.crash_and_restart().await.expect("kill -9 and start again");
+    let _ = first.exited_within(Duration::from_secs(10)).await;
+    let second = Publisher::start(deployment.rtmp_url.as_deref().unwrap(), &key, "320x180").unwrap();
+    let text = until(&url(&deployment), Duration::from_secs(20), |text| {
+        text.find("#EXT-X-DISCONTINUITY\n").is_some_and(|at| text[at..].matches("#EXTINF").count() >= 2)
+    })
+    .await;
+    let after = MediaPlaylist::parse(&text).unwrap();
+    for (msn, _, uri) in &before.segments {
+        assert!(after.segments.iter().any(|(m, _, u)| m == msn && u == uri), "segment {msn} lost in the crash");
+    }
+    let numbers: Vec<u64> = after.segments.iter().map(|(msn, ..)| *msn).collect();
+    assert_eq!(numbers, (0..numbers.len() as u64).collect::<Vec<_>>(), "numbers run on across the crash");
+    let base = format!("{}/hls/{show_id}", deployment.media_url.as_deref().unwrap());
+    assert_eq!(fetch(&format!("{base}/source/{}", before.segments[0].2)).await.status, 200);
+    assert!(decode(&url(&deployment), 2).await.unwrap().0 >= 30, "the show plays after the crash");
+
+    second.stop().await.unwrap();
+    until_status(&deployment.client(), &show_id, "ended").await;
+    let vod = MediaPlaylist::parse(&fetch(&url(&deployment)).await.text()).unwrap();
+    assert!(vod.ended && vod.media_sequence == 0 && vod.discontinuities == 1, "{}", vod.text);
+    deployment.stop().await.expect("clean stop");
+}

@@ -46,11 +46,14 @@ struct PartEntry {
 #[derive(Debug, Clone)]
 struct Segment {
     msn: u64,
+    /// Decode time of its first sample, in the track's timescale.
+    start: u64,
     started_at: DateTime<Utc>,
     duration: f64,
     discontinuity: bool,
     init: u32,
     parts: Vec<PartEntry>,
+    closed: bool,
     /// Kept in memory near the live edge; on disk always, once closed.
     data: Option<Bytes>,
 }
@@ -63,9 +66,25 @@ pub struct Pin {
     pub at: DateTime<Utc>,
 }
 
+/// A closed segment as the rendition's journal keeps it: enough to list it
+/// again after the worker restarts.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct SegmentRecord {
+    pub msn: u64,
+    /// Decode time of its first sample, in the track's timescale.
+    pub start: u64,
+    pub duration: f64,
+    pub started_at: DateTime<Utc>,
+    pub init: u32,
+    pub discontinuity: bool,
+    pub bytes: u64,
+    /// The rendition's next part number after this segment.
+    pub next_part: u64,
+}
+
 /// A segment just closed, for whoever stores it.
 pub struct ClosedSegment {
-    pub msn: u64,
+    pub record: SegmentRecord,
     pub data: Bytes,
 }
 
@@ -103,7 +122,8 @@ pub struct Rendition {
     timing: Timing,
     /// The timescale of the parts pushed in.
     timescale: u32,
-    codec: Option<Codec>,
+    /// Every codec the rendition has had, by init segment version.
+    codecs: Vec<Codec>,
     init: u32,
     segments: VecDeque<Segment>,
     next_msn: u64,
@@ -122,7 +142,7 @@ impl Rendition {
         Self {
             timing,
             timescale: 1,
-            codec: None,
+            codecs: Vec::new(),
             init: 0,
             segments: VecDeque::new(),
             next_msn: first_msn,
@@ -137,20 +157,64 @@ impl Rendition {
     /// Sets the codec; a change after media has flowed starts a new init
     /// segment behind a discontinuity. Returns the init version to store when new.
     pub fn set_codec(&mut self, codec: Codec) -> Option<u32> {
-        if self.codec.as_ref() == Some(&codec) {
+        if self.codecs.last() == Some(&codec) {
             return None;
         }
         self.timescale = codec.timescale();
-        self.codec = Some(codec);
-        if !self.segments.is_empty() {
+        if self.segments.iter().any(|s| s.init == self.init) {
             self.init += 1;
             self.discontinuity_pending = true;
         }
+        self.codecs.truncate(self.init as usize);
+        self.codecs.push(codec);
         Some(self.init)
     }
 
     pub fn codec(&self) -> Option<&Codec> {
-        self.codec.as_ref()
+        self.codecs.last()
+    }
+
+    /// Every codec so far, by init segment version (for the journal).
+    pub fn codecs(&self) -> &[Codec] {
+        &self.codecs
+    }
+
+    /// A rendition rebuilt from its journal after a restart: its closed
+    /// segments listed again (their bytes are on disk), numbering going on.
+    pub fn recovered(timing: Timing, codecs: Vec<Codec>, records: Vec<SegmentRecord>) -> Option<Self> {
+        let codec = codecs.last()?;
+        let mut rendition = Self::new(timing, 0);
+        rendition.timescale = codec.timescale();
+        rendition.init = u32::try_from(codecs.len() - 1).ok()?;
+        rendition.codecs = codecs;
+        for record in records {
+            rendition.longest_segment = rendition.longest_segment.max(record.duration);
+            if record.duration > 0.0 {
+                let rate = record.bytes as f64 * 8.0 / record.duration;
+                rendition.peak_bits_per_second = rendition.peak_bits_per_second.max(rate);
+            }
+            rendition.next_msn = record.msn + 1;
+            rendition.next_part = record.next_part;
+            rendition.segments.push_back(Segment {
+                msn: record.msn,
+                start: record.start,
+                started_at: record.started_at,
+                duration: record.duration,
+                discontinuity: record.discontinuity,
+                init: record.init,
+                parts: Vec::new(),
+                closed: true,
+                data: None,
+            });
+        }
+        rendition.mark_discontinuity();
+        Some(rendition)
+    }
+
+    /// Where the last closed segment ends, in the track's timescale.
+    pub fn end_time(&self) -> Option<u64> {
+        let last = self.segments.iter().rev().find(|s| s.closed)?;
+        Some(last.start + (last.duration * f64::from(self.timescale)).round() as u64)
     }
 
     pub fn init_version(&self) -> u32 {
@@ -171,11 +235,13 @@ impl Rendition {
             closed = self.close_open_segment();
             self.segments.push_back(Segment {
                 msn: self.next_msn,
+                start: part.start,
                 started_at: now,
                 duration: 0.0,
                 discontinuity: std::mem::take(&mut self.discontinuity_pending),
                 init: self.init,
                 parts: Vec::new(),
+                closed: false,
                 data: None,
             });
             self.next_msn += 1;
@@ -205,9 +271,10 @@ impl Rendition {
 
     fn close_open_segment(&mut self) -> Option<ClosedSegment> {
         let segment = self.segments.back_mut()?;
-        if segment.data.is_some() || segment.parts.is_empty() {
+        if segment.closed || segment.parts.is_empty() {
             return None;
         }
+        segment.closed = true;
         let size: usize = segment.parts.iter().filter_map(|p| p.data.as_ref()).map(Bytes::len).sum();
         let mut data = Vec::with_capacity(size);
         segment.parts.iter().filter_map(|p| p.data.as_ref()).for_each(|d| data.extend_from_slice(d));
@@ -217,14 +284,23 @@ impl Rendition {
         if segment.duration > 0.0 {
             self.peak_bits_per_second = self.peak_bits_per_second.max(data.len() as f64 * 8.0 / segment.duration);
         }
-        let msn = segment.msn;
+        let record = SegmentRecord {
+            msn: segment.msn,
+            start: segment.start,
+            duration: segment.duration,
+            started_at: segment.started_at,
+            init: segment.init,
+            discontinuity: segment.discontinuity,
+            bytes: data.len() as u64,
+            next_part: self.next_part,
+        };
         // Far from the live edge, parts and segment bytes live on disk only.
         let keep = self.segments.len().saturating_sub(LIVE_EDGE_SEGMENTS + 1);
         for old in self.segments.iter_mut().take(keep) {
             old.data = None;
             old.parts.iter_mut().for_each(|p| p.data = None);
         }
-        Some(ClosedSegment { msn, data })
+        Some(ClosedSegment { record, data })
     }
 
     /// Segments a live player may seek in: those within the DVR window of the
@@ -249,7 +325,7 @@ impl Rendition {
     /// `seconds` and share the newest one's init segment: (init, numbers, their
     /// total duration). `None` when there is not that much.
     pub fn last_seconds(&self, seconds: f64) -> Option<(u32, Vec<u64>, f64)> {
-        let closed = self.segments.iter().rev().skip_while(|s| s.data.is_none() && !self.ended);
+        let closed = self.segments.iter().rev().filter(|s| s.closed);
         let mut init = None;
         let (mut numbers, mut total) = (Vec::new(), 0.0);
         for segment in closed {
@@ -273,7 +349,7 @@ impl Rendition {
 
     /// Whether a player may begin: at least one segment is complete.
     pub fn has_complete_segment(&self) -> bool {
-        self.segments.iter().any(|s| s.data.is_some() || self.ended)
+        self.segments.iter().any(|s| s.closed)
     }
 
     /// The live edge: last segment number and its last part.
@@ -393,7 +469,7 @@ impl Rendition {
                     out.push_str(if part.independent { ",INDEPENDENT=YES\n" } else { "\n" });
                 }
             }
-            let complete = segment.data.is_some() || self.ended || i + 1 < segments.len();
+            let complete = segment.closed || i + 1 < segments.len();
             if complete {
                 let _ = writeln!(out, "#EXTINF:{:.5},\nseg-{}.m4s", segment.duration, segment.msn);
             }
@@ -485,7 +561,7 @@ mod tests {
     #[test]
     fn ending_closes_the_open_segment_and_lists_everything_for_vod() {
         let mut rendition = rendition_with(2);
-        assert_eq!(rendition.end().map(|s| s.msn), Some(1));
+        assert_eq!(rendition.end().map(|s| s.record.msn), Some(1));
         let playlist = rendition.playlist(&[], &[], false);
         assert!(playlist.ends_with("#EXT-X-ENDLIST\n"));
         assert!(playlist.contains("#EXT-X-PLAYLIST-TYPE:VOD"));
@@ -516,6 +592,23 @@ mod tests {
         assert!(delta.contains("#EXT-X-MAP:URI=\"init-0.mp4\""));
         let full = rendition.playlist(&[], &[], false);
         assert!(full.contains("seg-0.m4s") && !full.contains("#EXT-X-SKIP"));
+    }
+
+    #[test]
+    fn a_recovered_rendition_lists_its_segments_and_numbers_on() {
+        let mut rendition = rendition_with(3);
+        let records: Vec<SegmentRecord> =
+            (0..3).map(|_| rendition.push(part(true), Utc::now()).expect("a segment closes").record).collect();
+        let codecs = rendition.codecs().to_vec();
+        let mut recovered = Rendition::recovered(timing(), codecs, records.clone()).unwrap();
+        assert_eq!(recovered.next_msn(), records[2].msn + 1);
+        recovered.push(part(true), Utc::now());
+        let playlist = recovered.playlist(&[], &[], false);
+        for record in &records {
+            assert!(playlist.contains(&format!("seg-{}.m4s", record.msn)), "{playlist}");
+        }
+        assert!(playlist.contains("#EXT-X-DISCONTINUITY\n"), "the restart is a discontinuity");
+        assert!(playlist.contains(&format!("part-{}.m4s", records[2].next_part)), "part numbers go on");
     }
 
     #[test]

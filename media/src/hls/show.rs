@@ -1,6 +1,9 @@
 //! One show's renditions as the HTTP layer sees them: parts and playlists in
 //! memory near the live edge, segments, init segments and (once the show
-//! ends) the VOD playlists on disk under the show's directory.
+//! ends) the VOD playlists on disk under the show's directory. Each
+//! rendition keeps a journal beside its segments (`rendition.json`: kind and
+//! codecs; `segments.jsonl`: one line per closed segment) from which a
+//! restarted worker lists them again.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -12,13 +15,14 @@ use tokio::sync::watch;
 
 use super::master::{Variant, master_playlist};
 use super::packager::Part;
-use super::rendition::{Pin, Rendition, Report, Timing};
+use super::rendition::{ClosedSegment, Pin, Rendition, Report, SegmentRecord, Timing};
 use crate::clip::TrackFiles;
 use crate::cmaf;
 use crate::track::Codec;
 
 /// What a rendition carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// The publisher's own video, not re-encoded.
     Source,
@@ -51,6 +55,17 @@ pub struct ShowMedia {
     /// Bumped on every change; blocking requests wait on it.
     changed: watch::Sender<u64>,
 }
+
+/// `rendition.json`: what a restarted worker needs besides the segment lines.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct RenditionMeta {
+    kind: Kind,
+    /// By init segment version.
+    codecs: Vec<Codec>,
+}
+
+const META: &str = "rendition.json";
+const JOURNAL: &str = "segments.jsonl";
 
 /// A rendition file name, parsed: nothing else is ever read from disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,15 +163,17 @@ impl ShowMedia {
 
     /// Sets a rendition's codec, storing its init segment when it is new.
     pub fn set_codec(&self, name: &str, codec: Codec) -> io::Result<()> {
-        let init = {
+        let changed = {
             let mut state = self.lock();
             let Some(slot) = state.slots.iter_mut().find(|s| s.name == name) else { return Ok(()) };
-            slot.rendition.set_codec(codec.clone())
+            let version = slot.rendition.set_codec(codec.clone());
+            version.map(|v| (v, RenditionMeta { kind: slot.kind, codecs: slot.rendition.codecs().to_vec() }))
         };
-        if let Some(version) = init {
+        if let Some((version, meta)) = changed {
             let dir = self.dir.join(name);
             std::fs::create_dir_all(&dir)?;
             std::fs::write(dir.join(MediaFile::Init(version).file_name()), cmaf::init_segment(&codec))?;
+            std::fs::write(dir.join(META), serde_json::to_vec(&meta)?)?;
         }
         Ok(())
     }
@@ -170,15 +187,49 @@ impl ShowMedia {
         };
         self.notify();
         if let Some(segment) = closed {
-            self.store_segment(name, segment.msn, &segment.data)?;
+            self.store_segment(name, &segment)?;
         }
         Ok(())
     }
 
-    fn store_segment(&self, name: &str, msn: u64, data: &[u8]) -> io::Result<()> {
+    /// Writes the segment, then its journal line (a line names only stored media).
+    fn store_segment(&self, name: &str, segment: &ClosedSegment) -> io::Result<()> {
+        use std::io::Write as _;
         let dir = self.dir.join(name);
         std::fs::create_dir_all(&dir)?;
-        std::fs::write(dir.join(MediaFile::Segment(msn).file_name()), data)
+        std::fs::write(dir.join(MediaFile::Segment(segment.record.msn).file_name()), &segment.data)?;
+        let mut line = serde_json::to_vec(&segment.record)?;
+        line.push(b'\n');
+        std::fs::OpenOptions::new().create(true).append(true).open(dir.join(JOURNAL))?.write_all(&line)
+    }
+
+    /// A show this worker was publishing when it stopped, rebuilt from the
+    /// renditions' journals; `None` when there is nothing to rebuild.
+    pub fn recover(show_id: &str, dir: PathBuf, timing: Timing) -> Option<Self> {
+        let media = Self::new(show_id, dir, timing);
+        let mut slots = Vec::new();
+        for entry in std::fs::read_dir(&media.dir).ok()?.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Ok(meta) = std::fs::read(entry.path().join(META)) else { continue };
+            let Ok(meta) = serde_json::from_slice::<RenditionMeta>(&meta) else { continue };
+            let journal = std::fs::read_to_string(entry.path().join(JOURNAL)).unwrap_or_default();
+            // A line cut short by a crash is the last one: what came before stands.
+            let records: Vec<SegmentRecord> = journal.lines().map_while(|l| serde_json::from_str(l).ok()).collect();
+            if let Some(rendition) = Rendition::recovered(timing, meta.codecs, records) {
+                slots.push(Slot { name, kind: meta.kind, rendition });
+            }
+        }
+        if slots.iter().all(|s| s.kind != Kind::Source) {
+            return None;
+        }
+        slots.sort_by_key(|s| (s.kind != Kind::Source, s.name.clone()));
+        media.lock().slots = slots;
+        Some(media)
+    }
+
+    /// Where the source's timeline stands, in 90 kHz ticks.
+    pub fn source_end(&self) -> Option<u64> {
+        self.lock().slots.iter().find(|s| s.kind == Kind::Source).and_then(|s| s.rendition.end_time())
     }
 
     /// Records a product pin for the DATERANGE of every playlist.
@@ -193,13 +244,13 @@ impl ShowMedia {
 
     /// The show ended: open segments close and the VOD playlists are written.
     pub fn end(&self) -> io::Result<()> {
-        let closed: Vec<(String, u64, Bytes)> = {
+        let closed: Vec<(String, ClosedSegment)> = {
             let mut state = self.lock();
             state.ended = true;
-            state.slots.iter_mut().filter_map(|s| s.rendition.end().map(|c| (s.name.clone(), c.msn, c.data))).collect()
+            state.slots.iter_mut().filter_map(|s| s.rendition.end().map(|c| (s.name.clone(), c))).collect()
         };
-        for (name, msn, data) in closed {
-            self.store_segment(&name, msn, &data)?;
+        for (name, segment) in closed {
+            self.store_segment(&name, &segment)?;
         }
         let (playlists, master) = {
             let state = self.lock();

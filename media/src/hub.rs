@@ -69,7 +69,10 @@ struct LiveShow {
     /// Cancels the current publisher when a new one takes over.
     publisher: CancellationToken,
     generation: u64,
-    resume: Resume,
+    /// Held by the running pipeline, which leaves its timeline's end in it: a
+    /// new publisher's pipeline starts only after the old one has flushed, and
+    /// the show ends only after its pipeline has.
+    pipeline: Arc<tokio::sync::Mutex<Resume>>,
     /// The current publisher's pipeline, for tier changes; weak, so the
     /// pipeline ends when its publisher leaves.
     inputs: mpsc::WeakSender<Input>,
@@ -91,7 +94,6 @@ pub struct Publishing {
     pub show_id: String,
     pub inputs: mpsc::Sender<Input>,
     pub taken_over: CancellationToken,
-    done: std::thread::JoinHandle<Resume>,
     generation: u64,
 }
 
@@ -108,7 +110,8 @@ impl MediaHub {
         self.shows.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// The store of a show this worker has published, live or ended.
+    /// The store of a show this worker publishes, or waits for its publisher
+    /// to come back to (an ended show is its files on disk).
     pub fn show(&self, show_id: &str) -> Option<Arc<ShowMedia>> {
         self.shows().get(show_id).map(|s| s.media.clone())
     }
@@ -124,7 +127,7 @@ impl MediaHub {
         let dir = self.show_dir(&show_id).ok_or(Refusal::NoShow)?;
         let (inputs, receiver) = mpsc::channel(1024);
         let taken_over = CancellationToken::new();
-        let (media, resume, generation, ladder) = {
+        let (media, pipeline_slot, generation, ladder) = {
             let mut shows = self.shows();
             match shows.get_mut(&show_id) {
                 Some(live) if live.media.ended() => return Err(Refusal::NoShow),
@@ -134,26 +137,28 @@ impl MediaHub {
                     live.generation += 1;
                     live.inputs = inputs.downgrade();
                     live.media.reconnected();
-                    (live.media.clone(), live.resume, live.generation, live.ladder)
+                    (live.media.clone(), live.pipeline.clone(), live.generation, live.ladder)
                 }
+                // An ended show's VOD is final.
+                None if dir.join("master.m3u8").exists() => return Err(Refusal::NoShow),
                 None => {
                     let media = Arc::new(ShowMedia::new(&show_id, dir, self.config.timing));
                     media.add_rendition(SOURCE, Kind::Source);
                     media.add_rendition(AUDIO, Kind::Audio);
                     let early = self.early_pins.lock().unwrap_or_else(|p| p.into_inner()).remove(&show_id);
                     early.into_iter().flatten().for_each(|pin| media.pin(pin));
-                    // A threshold of zero gives every show its ladder from the start.
-                    let ladder = self.config.ladder_watchers == 0;
+                    let ladder = self.ladder_from_start();
+                    let pipeline = Arc::new(tokio::sync::Mutex::new(Resume::default()));
                     let live = LiveShow {
                         media: media.clone(),
                         publisher: taken_over.clone(),
                         generation: 1,
-                        resume: Resume::default(),
+                        pipeline: pipeline.clone(),
                         inputs: inputs.downgrade(),
                         ladder,
                     };
                     shows.insert(show_id.clone(), live);
-                    (media, Resume::default(), 1, ladder)
+                    (media, pipeline, 1, ladder)
                 }
             }
         };
@@ -166,35 +171,29 @@ impl MediaHub {
         }
         let timing = self.config.timing;
         let report = self.health_reporter(&show_id);
-        let done = std::thread::Builder::new()
+        // A publisher taking over waits here for the one before to flush.
+        let mut slot = pipeline_slot.lock_owned().await;
+        if media.ended() {
+            // The grace period ran out while this publisher waited.
+            return Err(Refusal::NoShow);
+        }
+        let resume = *slot;
+        std::thread::Builder::new()
             .name(format!("media-{}", &show_id[..show_id.len().min(8)]))
-            .spawn(move || pipeline::run(receiver, media, timing, resume, report))
+            .spawn(move || *slot = pipeline::run(receiver, media, timing, resume, report))
             .map_err(|e| Refusal::Unavailable(e.to_string()))?;
         tracing::info!(%show_id, generation, "publishing");
-        Ok(Publishing { show_id, inputs, taken_over, done, generation })
+        Ok(Publishing { show_id, inputs, taken_over, generation })
     }
 
-    /// The publisher of `publishing` left: flush its pipeline, and end the show
-    /// unless a publisher comes back within the grace period.
-    pub async fn end_publish(self: &Arc<Self>, publishing: Publishing) {
-        let Publishing { show_id, inputs, done, generation, .. } = publishing;
+    /// The publisher of `publishing` left: its pipeline flushes, and the show
+    /// ends unless a publisher comes back within the grace period.
+    pub fn end_publish(self: &Arc<Self>, publishing: Publishing) {
+        let Publishing { show_id, inputs, generation, .. } = publishing;
         // Closing the sender lets the pipeline flush its last parts and stop.
         drop(inputs);
-        let resume = match tokio::task::spawn_blocking(move || done.join()).await {
-            Ok(Ok(resume)) => Some(resume),
-            _ => None,
-        };
-        if let (Some(resume), Some(live)) = (resume, self.shows().get_mut(&show_id))
-            && live.generation == generation
-        {
-            live.resume = resume;
-        }
         tracing::info!(%show_id, generation, "publisher left");
-        let hub = self.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(hub.config.end_grace).await;
-            hub.end_if_still_gone(&show_id, generation).await;
-        });
+        self.end_after_grace(show_id, generation);
     }
 
     /// Records a show's stream health through the directory, from the pipeline's thread.
@@ -230,18 +229,29 @@ impl MediaHub {
                 media: Arc::new(media),
                 publisher: CancellationToken::new(),
                 generation: 0,
-                resume,
+                pipeline: Arc::new(tokio::sync::Mutex::new(resume)),
                 inputs: gone.downgrade(),
-                ladder: self.config.ladder_watchers == 0,
+                ladder: self.ladder_from_start(),
             };
             self.shows().insert(show_id.clone(), live);
             tracing::info!(%show_id, "recovered a show that was live; waiting for its publisher");
-            let hub = self.clone();
-            tokio::spawn(async move {
-                tokio::time::sleep(hub.config.end_grace).await;
-                hub.end_if_still_gone(&show_id, 0).await;
-            });
+            self.end_after_grace(show_id, 0);
         }
+    }
+
+    /// A threshold of zero gives every show its ladder from the start.
+    fn ladder_from_start(&self) -> bool {
+        self.config.ladder_watchers == 0
+    }
+
+    /// Ends `show_id` after the grace period unless a publisher took it since
+    /// (its generation moved on).
+    fn end_after_grace(self: &Arc<Self>, show_id: String, generation: u64) {
+        let hub = self.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(hub.config.end_grace).await;
+            hub.end_if_still_gone(&show_id, generation).await;
+        });
     }
 
     /// A product was pinned on `show_id` (from the event feed).
@@ -310,13 +320,24 @@ impl MediaHub {
     }
 
     async fn end_if_still_gone(&self, show_id: &str, generation: u64) {
-        let media = match self.shows().get(show_id) {
-            Some(live) if live.generation == generation && !live.media.ended() => live.media.clone(),
+        let (media, pipeline) = match self.shows().get(show_id) {
+            Some(live) if live.generation == generation && !live.media.ended() => {
+                (live.media.clone(), live.pipeline.clone())
+            }
             _ => return,
         };
+        // The last parts are in once the pipeline has let go.
+        let _flushed = pipeline.lock().await;
+        if self.shows().get(show_id).is_none_or(|live| live.generation != generation) {
+            return;
+        }
         let ended = tokio::task::spawn_blocking(move || media.end()).await;
         match ended {
-            Ok(Ok(())) => tracing::info!(%show_id, "show ended; VOD written"),
+            Ok(Ok(())) => {
+                // From now on the show is its files: memory goes, HTTP reads the VOD from disk.
+                self.shows().remove(show_id);
+                tracing::info!(%show_id, "show ended; VOD written");
+            }
             Ok(Err(error)) => tracing::error!(%show_id, %error, "writing the VOD"),
             Err(error) => tracing::error!(%show_id, %error, "writing the VOD"),
         }

@@ -17,6 +17,9 @@ pub mod track;
 /// a GPU is not news.
 pub(crate) fn init_ffmpeg() -> Result<(), ffmpeg_next::Error> {
     ffmpeg_next::init()?;
-    ffmpeg_next::log::set_level(ffmpeg_next::log::Level::Error);
+    ffmpeg_next::log::set_level(FFMPEG_LOG_LEVEL);
     Ok(())
 }
+
+/// What FFmpeg itself may log.
+pub(crate) const FFMPEG_LOG_LEVEL: ffmpeg_next::log::Level = ffmpeg_next::log::Level::Error;

@@ -272,7 +272,22 @@ async fn a_publisher_that_reconnects_continues_the_show_behind_a_discontinuity()
     assert!(video >= 30, "decoded {video} frames after the reconnect");
     until_status(&client, &show_id, "live").await;
 
-    second.stop().await.unwrap();
+    // OBS reconnecting before the server noticed the old connection died: the
+    // newcomer takes the show over, the old connection is closed.
+    let third = Publisher::start(&rtmp, &key, "320x180").unwrap();
+    let (code, _) = second.exited_within(Duration::from_secs(15)).await.unwrap();
+    assert_ne!(code, 0, "the publisher taken over was not dropped");
+    let text = until(&url, Duration::from_secs(20), |text| {
+        MediaPlaylist::parse(text).is_ok_and(|p| p.discontinuities == 2)
+            && text.rfind("#EXT-X-DISCONTINUITY\n").is_some_and(|at| text[at..].matches("#EXTINF").count() >= 2)
+    })
+    .await;
+    let playlist = MediaPlaylist::parse(&text).unwrap();
+    let numbers: Vec<u64> = playlist.segments.iter().map(|(msn, ..)| *msn).collect();
+    assert_eq!(numbers, (numbers[0]..numbers[0] + numbers.len() as u64).collect::<Vec<_>>());
+    assert_ll_hls("source", &playlist, &["audio"]);
+
+    third.stop().await.unwrap();
     deployment.stop().await.expect("clean stop");
 }
 

@@ -321,6 +321,12 @@ impl Pipeline {
                     self.force_cut = self.video_codec.is_some();
                     self.show.set_codec(SOURCE, codec.clone())?;
                     self.video_codec = Some(codec);
+                    // The ladder's decoder knows the old parameter sets: start it
+                    // again on the new ones at the cut.
+                    if let Some(run) = self.ladder.take() {
+                        run.finish();
+                        self.ladder_wanted = true;
+                    }
                 }
             }
             Tag::Frame { keyframe, cts_ms, data } => {
@@ -401,10 +407,11 @@ impl Pipeline {
             }
             Tag::Frame { data, .. } => {
                 // Audio starts with the first video segment, so segments line up.
-                let (Some(track), Some(_)) = (self.audio.as_mut(), self.segment_started) else { return Ok(()) };
-                let base = *self.base_ms.get_or_insert(timestamp_ms);
-                let video_time =
-                    self.resume.at + u64::from(timestamp_ms.wrapping_sub(base)) * u64::from(VIDEO_TIMESCALE / 1000);
+                if self.audio.is_none() || self.segment_started.is_none() {
+                    return Ok(());
+                }
+                let video_time = self.dts(timestamp_ms);
+                let track = self.audio.as_mut().expect("checked above");
                 let rate = u64::from(track.sample_rate);
                 let from_timestamp = video_time * rate / u64::from(VIDEO_TIMESCALE);
                 // AAC frames are 1024 samples: count them, resyncing only on a real jump.

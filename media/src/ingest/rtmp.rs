@@ -69,7 +69,7 @@ pub async fn serve(listener: TcpListener, hub: Arc<MediaHub>, stop: Cancellation
                 tracing::info!(%peer, %error, "rtmp connection closed");
             }
             if let Some(publishing) = connection.publishing.take() {
-                hub.end_publish(publishing).await;
+                hub.end_publish(publishing);
             }
             metrics::gauge!("cartcast_rtmp_connections").decrement(1);
         });
@@ -200,7 +200,7 @@ impl Connection {
             }
             ServerSessionEvent::PublishStreamFinished { .. } => {
                 if let Some(publishing) = self.publishing.take() {
-                    self.hub.end_publish(publishing).await;
+                    self.hub.end_publish(publishing);
                 }
                 Ok(Vec::new())
             }

@@ -24,14 +24,25 @@ impl EncoderKind {
     /// once per process.
     pub fn detect() -> Self {
         static DETECTED: std::sync::OnceLock<EncoderKind> = std::sync::OnceLock::new();
-        *DETECTED.get_or_init(|| match probe_nvenc() {
-            Ok(()) => {
-                tracing::info!("h264_nvenc works here: the ladder encodes on the GPU");
-                EncoderKind::Nvenc
-            }
-            Err(error) => {
-                tracing::info!(%error, "h264_nvenc unusable: the ladder encodes with x264");
-                EncoderKind::X264
+        *DETECTED.get_or_init(|| {
+            // No GPU is the common case, not an error worth FFmpeg's log.
+            let probed = crate::init_ffmpeg()
+                .map_err(|source| LadderError::Ffmpeg { during: "initialising FFmpeg", source })
+                .and_then(|()| {
+                    ffmpeg_next::log::set_level(ffmpeg_next::log::Level::Quiet);
+                    let probed = probe_nvenc();
+                    ffmpeg_next::log::set_level(crate::FFMPEG_LOG_LEVEL);
+                    probed
+                });
+            match probed {
+                Ok(()) => {
+                    tracing::info!("h264_nvenc works here: the ladder encodes on the GPU");
+                    EncoderKind::Nvenc
+                }
+                Err(error) => {
+                    tracing::info!(%error, "h264_nvenc unusable: the ladder encodes with x264");
+                    EncoderKind::X264
+                }
             }
         })
     }
@@ -125,7 +136,6 @@ fn open_strict(mut video: encoder::video::Video, options: Dictionary) -> Result<
 
 /// Opens NVENC on a small frame and encodes it.
 fn probe_nvenc() -> Result<(), LadderError> {
-    crate::init_ffmpeg().map_err(|source| LadderError::Ffmpeg { during: "initialising FFmpeg", source })?;
     let settings =
         EncoderSettings { width: 256, height: 144, bitrate: 200_000, fps: Rational::new(30, 1), gop: 30, threads: 0 };
     let mut encoder = open(EncoderKind::Nvenc, &settings)?;

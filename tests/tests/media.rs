@@ -604,3 +604,49 @@ async fn a_live_show_outlives_a_media_worker_crash() {
     assert!(vod.ended && vod.media_sequence == 0 && vod.discontinuities == 1, "{}", vod.text);
     deployment.stop().await.expect("clean stop");
 }
+
+#[tokio::test]
+async fn every_rung_of_the_ladder_is_aligned_and_decodes() {
+    let mut deployment = Deployment::start(Shape::Embedded, &[("CARTCAST_LADDER_WATCHERS", "0")]).await.unwrap();
+    let client = deployment.client();
+    let (show_id, key) = schedule(&client, "creator-1").await;
+    let publisher = Publisher::start(deployment.rtmp_url.as_deref().unwrap(), &key, "1280x720").unwrap();
+    let hls = format!("{}/hls/{show_id}", deployment.media_url.as_deref().unwrap());
+    let master = until(&format!("{hls}/master.m3u8"), Duration::from_secs(30), |m| variants(m).len() == 4).await;
+    let listed: Vec<(String, Option<String>)> =
+        variants(&master).into_iter().map(|(uri, line)| (uri, attribute(&line, "RESOLUTION"))).collect();
+    let expected = [
+        ("source/index.m3u8", Some("1280x720")),
+        ("480p/index.m3u8", Some("854x480")),
+        ("360p/index.m3u8", Some("640x360")),
+        ("audio/index.m3u8", None),
+    ];
+    let expected: Vec<(String, Option<String>)> =
+        expected.iter().map(|(uri, res)| ((*uri).to_owned(), res.map(str::to_owned))).collect();
+    assert_eq!(listed, expected, "{master}");
+
+    let names = ["source", "480p", "360p", "audio"];
+    let mut timelines = Vec::new();
+    for name in names {
+        let url = format!("{hls}/{name}/index.m3u8");
+        let playlist = MediaPlaylist::parse(&until(&url, Duration::from_secs(30), complete_segments(3)).await).unwrap();
+        let others: Vec<&str> = names.iter().copied().filter(|n| *n != name).collect();
+        assert_ll_hls(name, &playlist, &others);
+        timelines.push((name, playlist.segments));
+        let (video, audio) = decode(&url, 2).await.unwrap();
+        assert!(video >= 30 || (name == "audio" && audio >= 40), "{name}: decoded {video} video, {audio} audio");
+    }
+    // Closed GOPs on the same source frames: every video rendition cuts its
+    // segments at the same numbers and lengths.
+    let (_, source) = &timelines[0];
+    for (name, segments) in &timelines[1..3] {
+        for (msn, duration, _) in segments {
+            let Some((_, expected, _)) = source.iter().find(|(m, ..)| m == msn) else { continue };
+            assert!((duration - expected).abs() < 0.04, "{name} segment {msn}: {duration} s vs source {expected} s");
+        }
+        assert!(segments.iter().filter(|(m, ..)| source.iter().any(|(s, ..)| s == m)).count() >= 2, "{name}");
+    }
+
+    publisher.stop().await.unwrap();
+    deployment.stop().await.expect("clean stop");
+}

@@ -52,6 +52,26 @@ fn body(content_type: &'static str, cache: &'static str, data: impl Into<axum::b
     response
 }
 
+/// A stored file as is, or 404.
+async fn stored(path: std::path::PathBuf, content_type: &'static str, cache: &'static str) -> Response {
+    match tokio::fs::read(path).await {
+        Ok(data) => body(content_type, cache, data),
+        Err(_) => not_found(),
+    }
+}
+
+/// How long a blocking request may be held: three segment targets, as the
+/// draft suggests, then 503.
+fn hold_until(hub: &MediaHub) -> Instant {
+    Instant::now() + 3 * hub.config().timing.segment_target
+}
+
+/// Waits for the show's next change (`changed` is taken before the check it
+/// follows, so nothing slips between); false once `deadline` passes.
+async fn next_change(mut changed: tokio::sync::watch::Receiver<u64>, deadline: Instant) -> bool {
+    tokio::time::timeout_at(deadline, changed.changed()).await.is_ok_and(|changed| changed.is_ok())
+}
+
 /// A show this worker holds in memory, or the directory of one it ended earlier.
 enum Found {
     Live(Arc<ShowMedia>),
@@ -71,10 +91,7 @@ async fn master(State(hub): State<Arc<MediaHub>>, Path(show_id): Path<String>) -
             Some(master) => body(PLAYLIST, if media.ended() { IMMUTABLE } else { "public, max-age=2" }, master),
             None => error(StatusCode::NOT_FOUND, "stream_starting", "the stream has no complete segment yet"),
         },
-        Some(Found::OnDisk(dir)) => match tokio::fs::read(dir.join("master.m3u8")).await {
-            Ok(master) => body(PLAYLIST, IMMUTABLE, master),
-            Err(_) => not_found(),
-        },
+        Some(Found::OnDisk(dir)) => stored(dir.join("master.m3u8"), PLAYLIST, IMMUTABLE).await,
         None => error(StatusCode::NOT_FOUND, "not_streamed", "this show has not streamed here"),
     }
 }
@@ -92,23 +109,20 @@ async fn media(
     if file == "index.m3u8" {
         return match found {
             Found::Live(media) => playlist(&hub, &media, &rendition, &query).await,
-            Found::OnDisk(dir) => match tokio::fs::read(dir.join(&rendition).join("index.m3u8")).await {
-                Ok(playlist) => body(PLAYLIST, IMMUTABLE, playlist),
-                Err(_) => not_found(),
-            },
+            Found::OnDisk(dir) => stored(dir.join(&rendition).join("index.m3u8"), PLAYLIST, IMMUTABLE).await,
         };
     }
     let Some(file) = MediaFile::parse(&file) else { return not_found() };
     match found {
         Found::Live(media) => {
-            let deadline = Instant::now() + 3 * hub.config().timing.segment_target;
+            let deadline = hold_until(&hub);
             loop {
-                let mut changed = media.subscribe();
+                let changed = media.subscribe();
                 match media.file(&rendition, file).await {
                     Fetched::Ready(data) => return body(content_type, IMMUTABLE, data),
                     Fetched::Missing => return not_found(),
                     Fetched::Soon => {
-                        if tokio::time::timeout_at(deadline, changed.changed()).await.is_err() {
+                        if !next_change(changed, deadline).await {
                             return error(
                                 StatusCode::SERVICE_UNAVAILABLE,
                                 "part_late",
@@ -130,10 +144,7 @@ async fn media(
 async fn clip(State(hub): State<Arc<MediaHub>>, Path((show_id, file)): Path<(String, String)>) -> Response {
     let Some(clip_id) = file.strip_suffix(".mp4").filter(|id| is_safe_name(id)) else { return not_found() };
     let Some(dir) = hub.show_dir(&show_id) else { return not_found() };
-    match tokio::fs::read(dir.join("clips").join(format!("{clip_id}.mp4"))).await {
-        Ok(data) => body("video/mp4", IMMUTABLE, data),
-        Err(_) => not_found(),
-    }
+    stored(dir.join("clips").join(format!("{clip_id}.mp4")), "video/mp4", IMMUTABLE).await
 }
 
 /// A thumbnail: `<second>.jpg` (immutable) or `latest.jpg` (changes every few seconds).
@@ -145,10 +156,7 @@ async fn thumbnail(State(hub): State<Arc<MediaHub>>, Path((show_id, file)): Path
         _ => return not_found(),
     };
     let Some(dir) = hub.show_dir(&show_id) else { return not_found() };
-    match tokio::fs::read(dir.join("thumbs").join(&file)).await {
-        Ok(data) => body("image/jpeg", cache, data),
-        Err(_) => not_found(),
-    }
+    stored(dir.join("thumbs").join(&file), "image/jpeg", cache).await
 }
 
 /// A media playlist; with `_HLS_msn` (and `_HLS_part`) it is held until that
@@ -173,13 +181,13 @@ async fn playlist(hub: &MediaHub, media: &ShowMedia, rendition: &str, query: &Ha
         if msn > next_msn + 2 {
             return error(StatusCode::BAD_REQUEST, "msn_too_far", "_HLS_msn is more than two segments ahead");
         }
-        let deadline = Instant::now() + 3 * hub.config().timing.segment_target;
+        let deadline = hold_until(hub);
         loop {
-            let mut changed = media.subscribe();
+            let changed = media.subscribe();
             if media.has(rendition, msn, part) == Some(true) {
                 break;
             }
-            if tokio::time::timeout_at(deadline, changed.changed()).await.is_err() {
+            if !next_change(changed, deadline).await {
                 return error(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "playlist_late",

@@ -485,9 +485,17 @@ async fn enough_watchers_start_the_ladder_and_pins_become_dateranges() {
     };
     let fps = health["frames_per_second"].as_f64().unwrap();
     assert!((25.0..=35.0).contains(&fps), "{health}");
+    // The publisher sends a keyframe every 60 frames: 2 s.
+    assert!((1900..=2100).contains(&health["keyframe_interval_ms"].as_u64().unwrap()), "{health}");
     assert!(health["input_bits_per_second"].as_u64().unwrap() > 50_000, "{health}");
     let metrics = fetch(&format!("{}/metrics", deployment.media_url.as_deref().unwrap())).await.text();
-    for name in ["cartcast_media_input_bitrate_bps", "cartcast_media_input_fps", "cartcast_media_encoder_lag_seconds"] {
+    let gauges = [
+        "cartcast_media_input_bitrate_bps",
+        "cartcast_media_input_fps",
+        "cartcast_media_encoder_lag_seconds",
+        "cartcast_media_keyframe_interval_seconds",
+    ];
+    for name in gauges {
         assert!(metrics.contains(&format!("{name}{{show_id=\"{show_id}\"}}")), "{name} missing");
     }
     assert!(metrics.contains("cartcast_media_part_latency_seconds"), "part latency missing");

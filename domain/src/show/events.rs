@@ -12,6 +12,10 @@ pub struct StreamHealth {
     pub dropped_frames: u64,
     /// From a source frame's arrival to the ladder's output of it (0 without a ladder).
     pub encoder_lag_ms: u64,
+    /// The publisher's last keyframe interval: segments cannot be shorter, so
+    /// above 2 s latency grows (OBS: set "Keyframe Interval" to 2). 0 when unseen.
+    #[serde(default)]
+    pub keyframe_interval_ms: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]

@@ -361,7 +361,13 @@ fn test_count_viewers_of_an_ended_show_changes_nothing() {
 }
 
 fn health() -> StreamHealth {
-    StreamHealth { input_bits_per_second: 2_500_000, frames_per_second: 30.0, dropped_frames: 0, encoder_lag_ms: 40 }
+    StreamHealth {
+        input_bits_per_second: 2_500_000,
+        frames_per_second: 30.0,
+        dropped_frames: 0,
+        encoder_lag_ms: 40,
+        keyframe_interval_ms: 2000,
+    }
 }
 
 #[test]
@@ -411,4 +417,15 @@ fn test_clips_last_30_to_60_seconds_of_a_live_show() {
         .given(vec![a_show()])
         .when(clip_request(30))
         .then_expect_error(ShowError::WrongStatus("scheduled"));
+}
+
+#[test]
+fn test_health_recorded_before_keyframe_intervals_were_measured_still_reads() {
+    let stored = serde_json::json!({"type": "StreamHealthReported", "health": {
+        "input_bits_per_second": 1, "frames_per_second": 30.0, "dropped_frames": 0, "encoder_lag_ms": 0}});
+    let ShowEvent::StreamHealthReported { health } = serde_json::from_value(stored).expect("an older event reads")
+    else {
+        panic!("not a health report")
+    };
+    assert_eq!(health.keyframe_interval_ms, 0);
 }

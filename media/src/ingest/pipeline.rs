@@ -94,12 +94,22 @@ struct HealthWindow {
     dropped: u64,
     /// The ladder's last lag, milliseconds (set by its packaging thread).
     encoder_lag_ms: Arc<AtomicU64>,
+    /// The source's last keyframe interval, 90 kHz ticks.
+    keyframe_interval: u64,
     report: HealthReport,
 }
 
 impl HealthWindow {
     fn new(report: HealthReport) -> Self {
-        Self { started: Instant::now(), bytes: 0, frames: 0, dropped: 0, encoder_lag_ms: Arc::default(), report }
+        Self {
+            started: Instant::now(),
+            bytes: 0,
+            frames: 0,
+            dropped: 0,
+            encoder_lag_ms: Arc::default(),
+            keyframe_interval: 0,
+            report,
+        }
     }
 
     /// Publishes the period's figures as gauges and a report once it is over.
@@ -114,14 +124,17 @@ impl HealthWindow {
             frames_per_second: (self.frames as f64 / seconds * 10.0).round() / 10.0,
             dropped_frames: self.dropped,
             encoder_lag_ms: self.encoder_lag_ms.load(Ordering::Relaxed),
+            keyframe_interval_ms: self.keyframe_interval / u64::from(VIDEO_TIMESCALE / 1000),
         };
         let show = show_id.to_owned();
         metrics::gauge!("cartcast_media_input_bitrate_bps", "show_id" => show.clone())
             .set(health.input_bits_per_second as f64);
         metrics::gauge!("cartcast_media_input_fps", "show_id" => show.clone()).set(health.frames_per_second);
         metrics::counter!("cartcast_media_dropped_frames_total", "show_id" => show.clone()).increment(self.dropped);
-        metrics::gauge!("cartcast_media_encoder_lag_seconds", "show_id" => show)
+        metrics::gauge!("cartcast_media_encoder_lag_seconds", "show_id" => show.clone())
             .set(health.encoder_lag_ms as f64 / 1000.0);
+        metrics::gauge!("cartcast_media_keyframe_interval_seconds", "show_id" => show)
+            .set(health.keyframe_interval_ms as f64 / 1000.0);
         (self.report)(health);
         self.started = Instant::now();
         (self.bytes, self.frames, self.dropped) = (0, 0, 0);
@@ -239,6 +252,7 @@ struct Pipeline {
     ladder: Option<LadderRun>,
     /// Frame duration seen on the source, 90 kHz (for the encoders' rate).
     frame_ticks: Option<u64>,
+    last_keyframe: Option<u64>,
     health: HealthWindow,
     thumbnails: Option<Thumbnails>,
 }
@@ -269,6 +283,7 @@ pub fn run(
         ladder_wanted: false,
         ladder: None,
         frame_ticks: None,
+        last_keyframe: None,
         health: HealthWindow::new(report),
         thumbnails: None,
     };
@@ -336,6 +351,9 @@ impl Pipeline {
                     return Ok(());
                 }
                 let dts = self.dts(timestamp_ms);
+                if keyframe && let Some(previous) = self.last_keyframe.replace(dts) {
+                    self.health.keyframe_interval = dts.saturating_sub(previous);
+                }
                 let age = self.segment_started.map(|start| dts.saturating_sub(start));
                 let target = self.timing.segment_target.as_secs_f64() * f64::from(VIDEO_TIMESCALE);
                 let starts_segment = keyframe

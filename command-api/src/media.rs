@@ -84,27 +84,40 @@ impl ShowDirectory for BusShowDirectory {
 }
 
 /// Feeds `hub` the show events it acts on — pins (written as DATERANGEs at
-/// the moment they were made) and audience counts (tiering) — from the start
-/// of the feed, until `stop`; reconnects when the feed breaks.
+/// the moment they were made), audience counts (tiering) and clip requests —
+/// from where it last read, until `stop`; reconnects when the feed breaks.
 pub async fn follow_shows(feed: Arc<dyn EventFeed>, hub: Arc<MediaHub>, stop: CancellationToken) {
-    let mut after = 0;
+    /// How often, at most, the read position is saved.
+    const SAVE_EVERY: Duration = Duration::from_secs(1);
+    let mut after = hub.feed_position();
+    let mut saved = (after, tokio::time::Instant::now());
     while !stop.is_cancelled() {
         let mut events = match feed.subscribe(after).await {
             Ok(events) => events,
             Err(error) => {
                 tracing::warn!(%error, "media: event feed not reachable; retrying");
                 tokio::select! {
-                    () = stop.cancelled() => return,
+                    () = stop.cancelled() => break,
                     () = tokio::time::sleep(Duration::from_secs(1)) => continue,
                 }
             }
         };
         loop {
             let next = tokio::select! {
-                () = stop.cancelled() => return,
-                next = events.next() => next,
+                () = stop.cancelled() => break,
+                next = tokio::time::timeout(SAVE_EVERY, events.next()) => next,
             };
-            let Some(Ok(fed)) = next else { break };
+            if after != saved.0 && saved.1.elapsed() >= SAVE_EVERY {
+                match hub.save_feed_position(after) {
+                    Ok(()) => saved = (after, tokio::time::Instant::now()),
+                    Err(error) => tracing::warn!(%error, "media: saving the feed position"),
+                }
+            }
+            let fed = match next {
+                Err(_) => continue,
+                Ok(Some(Ok(fed))) => fed,
+                Ok(_) => break,
+            };
             after = fed.position;
             let event = fed.event;
             if event.aggregate_type != "Show" {
@@ -117,11 +130,13 @@ pub async fn follow_shows(feed: Arc<dyn EventFeed>, hub: Arc<MediaHub>, stop: Ca
                     hub.pin(show_id, pin);
                 }
                 Ok(ShowEvent::ViewersCounted { watching, .. }) => hub.watchers(show_id, watching),
-                Ok(ShowEvent::ShowEnded { .. }) => hub.forget(show_id),
                 Ok(ShowEvent::ClipRequested { clip_id, seconds, .. }) => hub.clip(show_id, &clip_id, seconds),
                 Ok(_) => {}
                 Err(error) => tracing::warn!(%show_id, %error, "media: unreadable show event"),
             }
         }
+    }
+    if let Err(error) = hub.save_feed_position(after) {
+        tracing::warn!(%error, "media: saving the feed position");
     }
 }

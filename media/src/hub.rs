@@ -13,7 +13,10 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::hls::rendition::{Pin, Timing};
-use crate::hls::show::{Kind, ShowMedia, is_safe_name};
+use crate::hls::show::{Kind, ShowMedia, is_safe_name, store_pin};
+
+/// Where the event feed's read position is kept, in the media directory.
+const FEED_POSITION: &str = "feed-position";
 use crate::ingest::pipeline::{self, AUDIO, Input, Resume, SOURCE};
 
 /// Why a stream key may not publish.
@@ -84,8 +87,6 @@ pub struct MediaHub {
     config: MediaConfig,
     directory: Arc<dyn ShowDirectory>,
     shows: Mutex<HashMap<String, LiveShow>>,
-    /// Pins of shows not publishing here yet, applied when they start.
-    early_pins: Mutex<HashMap<String, Vec<Pin>>>,
 }
 
 /// A publisher's hold on its show: media goes in through `inputs`; the
@@ -99,7 +100,7 @@ pub struct Publishing {
 
 impl MediaHub {
     pub fn new(config: MediaConfig, directory: Arc<dyn ShowDirectory>) -> Arc<Self> {
-        Arc::new(Self { config, directory, shows: Mutex::new(HashMap::new()), early_pins: Mutex::default() })
+        Arc::new(Self { config, directory, shows: Mutex::new(HashMap::new()) })
     }
 
     pub fn config(&self) -> &MediaConfig {
@@ -145,8 +146,6 @@ impl MediaHub {
                     let media = Arc::new(ShowMedia::new(&show_id, dir, self.config.timing));
                     media.add_rendition(SOURCE, Kind::Source);
                     media.add_rendition(AUDIO, Kind::Audio);
-                    let early = self.early_pins.lock().unwrap_or_else(|p| p.into_inner()).remove(&show_id);
-                    early.into_iter().flatten().for_each(|pin| media.pin(pin));
                     let ladder = self.ladder_from_start();
                     let pipeline = Arc::new(tokio::sync::Mutex::new(Resume::default()));
                     let live = LiveShow {
@@ -254,17 +253,16 @@ impl MediaHub {
         });
     }
 
-    /// A product was pinned on `show_id` (from the event feed).
+    /// A product was pinned on `show_id` (from the event feed): stored with
+    /// the show, so it is there when the show goes live here or comes back
+    /// after a restart, and added to its playlists if it streams now.
     pub fn pin(&self, show_id: &str, pin: Pin) {
-        match self.show(show_id) {
-            Some(media) => media.pin(pin),
-            None => self
-                .early_pins
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .entry(show_id.to_owned())
-                .or_default()
-                .push(pin),
+        let Some(dir) = self.show_dir(show_id) else { return };
+        if let Err(error) = store_pin(&dir, &pin) {
+            tracing::warn!(%show_id, %error, "storing a pin");
+        }
+        if let Some(media) = self.show(show_id) {
+            media.pin(pin);
         }
     }
 
@@ -299,9 +297,20 @@ impl MediaHub {
         });
     }
 
-    /// The show ended elsewhere (its record says so): forget early pins.
-    pub fn forget(&self, show_id: &str) {
-        self.early_pins.lock().unwrap_or_else(|p| p.into_inner()).remove(show_id);
+    /// How far this worker has read the event feed (`<media dir>/feed-position`).
+    pub fn feed_position(&self) -> u64 {
+        std::fs::read_to_string(self.config.dir.join(FEED_POSITION))
+            .ok()
+            .and_then(|text| text.trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// Records how far the event feed has been read; what follows it is read
+    /// again after a restart (every reaction to it is idempotent).
+    pub fn save_feed_position(&self, position: u64) -> std::io::Result<()> {
+        let partial = self.config.dir.join(format!("{FEED_POSITION}.partial"));
+        std::fs::write(&partial, position.to_string())?;
+        std::fs::rename(partial, self.config.dir.join(FEED_POSITION))
     }
 
     /// `show_id`'s audience was counted (from the event feed): enough players

@@ -588,6 +588,12 @@ async fn a_live_show_outlives_a_media_worker_crash() {
     let url = |d: &Deployment| format!("{}/hls/{show_id}/source/index.m3u8", d.media_url.as_deref().unwrap());
     let before =
         MediaPlaylist::parse(&until(&url(&deployment), Duration::from_secs(20), complete_segments(3)).await).unwrap();
+    let product_id = client.create_product("creator-1", 5).await.unwrap();
+    let creator = client.token("creator-1", Role::Creator);
+    let path = format!("/api/v1/shows/{show_id}/pin");
+    let pinned = client.post(&path, &creator, None, json!({"product_id": product_id})).await.unwrap();
+    assert_eq!(pinned.status, 200, "{}", pinned.body);
+    until(&url(&deployment), Duration::from_secs(10), |text| text.contains("#EXT-X-DATERANGE")).await;
 
     deployment.crash_and_restart().await.expect("kill -9 and start again");
     let _ = first.exited_within(Duration::from_secs(10)).await;
@@ -597,6 +603,7 @@ async fn a_live_show_outlives_a_media_worker_crash() {
     })
     .await;
     let after = MediaPlaylist::parse(&text).unwrap();
+    assert!(after.dateranges.iter().any(|d| d.contains(&product_id)), "the pin was lost in the crash");
     for (msn, _, uri) in &before.segments {
         assert!(after.segments.iter().any(|(m, _, u)| m == msn && u == uri), "segment {msn} lost in the crash");
     }

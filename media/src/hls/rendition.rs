@@ -59,7 +59,7 @@ struct Segment {
 }
 
 /// A product shown from `at` on, written as `EXT-X-DATERANGE`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Pin {
     pub id: String,
     pub product_id: String,

@@ -66,6 +66,29 @@ struct RenditionMeta {
 
 const META: &str = "rendition.json";
 const JOURNAL: &str = "segments.jsonl";
+/// A show's product pins, one per line, kept from before it goes live.
+const PINS: &str = "pins.jsonl";
+
+/// Keeps a pin of the show stored under `show_dir` (whether or not it streams yet).
+pub fn store_pin(show_dir: &Path, pin: &Pin) -> io::Result<()> {
+    use std::io::Write as _;
+    std::fs::create_dir_all(show_dir)?;
+    let mut line = serde_json::to_vec(pin)?;
+    line.push(b'\n');
+    std::fs::OpenOptions::new().create(true).append(true).open(show_dir.join(PINS))?.write_all(&line)
+}
+
+/// The pins stored under `show_dir`, each once.
+fn stored_pins(show_dir: &Path) -> Vec<Pin> {
+    let lines = std::fs::read_to_string(show_dir.join(PINS)).unwrap_or_default();
+    let mut pins: Vec<Pin> = Vec::new();
+    for pin in lines.lines().filter_map(|line| serde_json::from_str::<Pin>(line).ok()) {
+        if !pins.iter().any(|p| p.id == pin.id) {
+            pins.push(pin);
+        }
+    }
+    pins
+}
 
 /// A rendition file name, parsed: nothing else is ever read from disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,12 +135,13 @@ pub fn is_safe_name(name: &str) -> bool {
 impl ShowMedia {
     pub fn new(show_id: &str, dir: PathBuf, timing: Timing) -> Self {
         let first_free_msn = first_free_msn(&dir);
+        let pins = stored_pins(&dir);
         Self {
             show_id: show_id.to_owned(),
             first_free_msn,
             dir,
             timing,
-            state: Mutex::new(State { slots: Vec::new(), pins: Vec::new(), ended: false }),
+            state: Mutex::new(State { slots: Vec::new(), pins, ended: false }),
             changed: watch::channel(0).0,
         }
     }
@@ -232,7 +256,7 @@ impl ShowMedia {
         self.lock().slots.iter().find(|s| s.kind == Kind::Source).and_then(|s| s.rendition.end_time())
     }
 
-    /// Records a product pin for the DATERANGE of every playlist.
+    /// Adds a (stored) product pin to the DATERANGEs of every playlist.
     pub fn pin(&self, pin: Pin) {
         let mut state = self.lock();
         if !state.pins.iter().any(|p| p.id == pin.id) {
@@ -411,6 +435,22 @@ mod tests {
         let media = ShowMedia::new("s-1", dir.clone(), timing);
         media.add_rendition("source", Kind::Source);
         assert_eq!(media.next_msn("source"), Some(42));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn pins_stored_before_a_show_streams_are_in_its_playlists() {
+        let dir = std::env::temp_dir().join(format!("cartcast-pins-{}", std::process::id()));
+        let pin = Pin { id: "pin-3".into(), product_id: "p-1".into(), at: Utc::now() };
+        store_pin(&dir, &pin).unwrap();
+        store_pin(&dir, &pin).unwrap(); // the feed read again after a restart
+        let timing = Timing {
+            segment_target: std::time::Duration::from_secs(2),
+            part_target: std::time::Duration::from_millis(334),
+            dvr_window: std::time::Duration::from_secs(60),
+        };
+        let media = ShowMedia::new("s-1", dir.clone(), timing);
+        assert_eq!(media.lock().pins, vec![pin]);
         std::fs::remove_dir_all(dir).unwrap();
     }
 

@@ -8,16 +8,13 @@ use std::time::Duration;
 
 use anyhow::Context;
 use async_trait::async_trait;
-use chrono::Utc;
-use uuid::Uuid;
 
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
-use cartcast_domain::Role;
 use cartcast_domain::show::{ShowEvent, StreamHealth};
 use cartcast_infra::bus::{CommandBus, EventFeed};
-use cartcast_infra::envelope::{Actor, AppCommand, CommandEnvelope};
+use cartcast_infra::envelope::{AppCommand, CommandEnvelope};
 use cartcast_media::hls::rendition::Pin;
 use cartcast_media::hub::{MediaHub, Refusal, ShowDirectory};
 use cartcast_projections::ReadModels;
@@ -33,21 +30,10 @@ impl BusShowDirectory {
         Self { bus, read_models, timeout }
     }
 
-    fn actor() -> Actor {
-        Actor { sub: "media".to_owned(), role: Role::Admin }
-    }
-
-    /// Sends `command`; its id is derived from `key`, so a repeat (a publisher
-    /// reconnecting) is answered from the first outcome.
-    async fn send(&self, key: &str, command: AppCommand) -> anyhow::Result<()> {
-        let actor = Self::actor();
-        let envelope = CommandEnvelope {
-            command_id: CommandEnvelope::command_id_for_key(&actor, key),
-            actor,
-            correlation_id: Uuid::now_v7(),
-            received_at: Utc::now(),
-            command,
-        };
+    /// Sends `command`; with a `key` its id is derived from it, so a repeat
+    /// (a publisher reconnecting) is answered from the first outcome.
+    async fn send(&self, key: Option<&str>, command: AppCommand) -> anyhow::Result<()> {
+        let envelope = CommandEnvelope::from_system("media", key, command);
         let name = envelope.command.name();
         let outcome = self.bus.dispatch(envelope, self.timeout).await.with_context(|| format!("sending {name}"))?;
         anyhow::ensure!(outcome.status < 300, "{name} refused: {}", outcome.body);
@@ -65,21 +51,20 @@ impl ShowDirectory for BusShowDirectory {
     }
 
     async fn went_live(&self, show_id: &str) -> anyhow::Result<()> {
-        self.send(&format!("go-live/{show_id}"), AppCommand::GoLive { show_id: show_id.to_owned() }).await
+        self.send(Some(&format!("go-live/{show_id}")), AppCommand::GoLive { show_id: show_id.to_owned() }).await
     }
 
     async fn ended(&self, show_id: &str) -> anyhow::Result<()> {
-        self.send(&format!("end/{show_id}"), AppCommand::EndShow { show_id: show_id.to_owned() }).await
+        self.send(Some(&format!("end/{show_id}")), AppCommand::EndShow { show_id: show_id.to_owned() }).await
     }
 
     async fn clip_finished(&self, show_id: &str, clip_id: &str, outcome: Result<String, String>) -> anyhow::Result<()> {
         let command = AppCommand::FinishClip { show_id: show_id.to_owned(), clip_id: clip_id.to_owned(), outcome };
-        self.send(&format!("clip/{clip_id}"), command).await
+        self.send(Some(&format!("clip/{clip_id}")), command).await
     }
 
     async fn stream_health(&self, show_id: &str, health: StreamHealth) -> anyhow::Result<()> {
-        let key = Uuid::now_v7().to_string();
-        self.send(&key, AppCommand::ReportStreamHealth { show_id: show_id.to_owned(), health }).await
+        self.send(None, AppCommand::ReportStreamHealth { show_id: show_id.to_owned(), health }).await
     }
 }
 

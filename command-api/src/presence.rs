@@ -8,13 +8,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::Utc;
 use tokio::sync::watch;
-use uuid::Uuid;
 
-use cartcast_domain::Role;
 use cartcast_infra::bus::CommandBus;
-use cartcast_infra::envelope::{Actor, AppCommand, CommandEnvelope};
+use cartcast_infra::envelope::{AppCommand, CommandEnvelope};
 
 /// How often, at most, a show's audience is recorded.
 pub const REPORT_EVERY: Duration = Duration::from_secs(2);
@@ -121,22 +118,13 @@ async fn report(
     bus: Arc<dyn CommandBus>,
     timeout: Duration,
 ) {
-    let actor = Actor { sub: "presence".to_owned(), role: Role::Admin };
     let mut recorded = Audience::default();
     loop {
         let now = *audience.borrow_and_update();
         if now != recorded {
-            let envelope = CommandEnvelope {
-                command_id: Uuid::now_v7(),
-                actor: actor.clone(),
-                correlation_id: Uuid::now_v7(),
-                received_at: Utc::now(),
-                command: AppCommand::CountViewers {
-                    show_id: show_id.clone(),
-                    connected: now.connected,
-                    watching: now.watching,
-                },
-            };
+            let command =
+                AppCommand::CountViewers { show_id: show_id.clone(), connected: now.connected, watching: now.watching };
+            let envelope = CommandEnvelope::from_system("presence", None, command);
             match bus.dispatch(envelope, timeout).await {
                 Ok(_) => recorded = now,
                 Err(error) => tracing::warn!(%show_id, %error, "recording the audience"),

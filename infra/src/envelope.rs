@@ -37,6 +37,15 @@ impl CommandEnvelope {
         Uuid::new_v5(&IDEMPOTENCY_NAMESPACE, format!("{}\u{0}{}", actor.sub, key).as_bytes())
     }
 
+    /// A command Cartcast sends itself (the media worker, the live sockets'
+    /// presence): `system` is its actor, an admin; `key`, when given, makes
+    /// the id idempotent like a caller's `Idempotency-Key`.
+    pub fn from_system(system: &str, key: Option<&str>, command: AppCommand) -> Self {
+        let actor = Actor { sub: system.to_owned(), role: Role::Admin };
+        let command_id = key.map_or_else(Uuid::now_v7, |key| Self::command_id_for_key(&actor, key));
+        Self { command_id, actor, correlation_id: Uuid::now_v7(), received_at: Utc::now(), command }
+    }
+
     /// A deterministic child id (order ids, internal commands) of this command.
     pub fn derived_id(&self, purpose: &str) -> Uuid {
         derived_id(self.command_id, purpose)

@@ -166,59 +166,38 @@ impl Aggregates {
                 }
             }
             AppCommand::PinProduct { show_id, product_id } => {
-                let command = ShowCommand::Pin { actor, product_id: product_id.clone() };
-                match self.shows.execute(&show_id, command, &meta, staged).await? {
-                    Err(e) => done(show_refusal(&e), vec![]),
-                    Ok(events) => {
-                        done(Outcome::ok(200, json!({"show_id": show_id, "pinned_product_id": product_id})), events)
-                    }
-                }
+                let body = json!({"show_id": show_id, "pinned_product_id": product_id});
+                let command = ShowCommand::Pin { actor, product_id };
+                self.show_command(&show_id, command, &meta, staged, 200, body).await
             }
-            AppCommand::GoLive { show_id } | AppCommand::EndShow { show_id } => {
-                let at = envelope.received_at;
-                let (command, status) = match envelope.command {
-                    AppCommand::GoLive { .. } => (ShowCommand::GoLive { at }, "live"),
-                    _ => (ShowCommand::End { at }, "ended"),
-                };
-                match self.shows.execute(&show_id, command, &meta, staged).await? {
-                    Err(e) => done(show_refusal(&e), vec![]),
-                    Ok(events) => done(Outcome::ok(200, json!({"show_id": show_id, "status": status})), events),
-                }
+            AppCommand::GoLive { show_id } => {
+                let body = json!({"show_id": show_id, "status": "live"});
+                self.show_command(&show_id, ShowCommand::GoLive { at: envelope.received_at }, &meta, staged, 200, body)
+                    .await
+            }
+            AppCommand::EndShow { show_id } => {
+                let body = json!({"show_id": show_id, "status": "ended"});
+                self.show_command(&show_id, ShowCommand::End { at: envelope.received_at }, &meta, staged, 200, body)
+                    .await
             }
             AppCommand::RequestClip { show_id, clip_id, seconds } => {
-                let command = ShowCommand::RequestClip { clip_id: clip_id.clone(), actor, seconds };
-                match self.shows.execute(&show_id, command, &meta, staged).await? {
-                    Err(e) => done(show_refusal(&e), vec![]),
-                    Ok(events) => {
-                        let body =
-                            json!({"clip_id": clip_id, "show_id": show_id, "seconds": seconds, "status": "processing"});
-                        done(Outcome::ok(202, body), events)
-                    }
-                }
+                let body = json!({"clip_id": clip_id, "show_id": show_id, "seconds": seconds, "status": "processing"});
+                let command = ShowCommand::RequestClip { clip_id, actor, seconds };
+                self.show_command(&show_id, command, &meta, staged, 202, body).await
             }
             AppCommand::FinishClip { show_id, clip_id, outcome } => {
-                let command = ShowCommand::FinishClip { clip_id: clip_id.clone(), outcome };
-                match self.shows.execute(&show_id, command, &meta, staged).await? {
-                    Err(e) => done(show_refusal(&e), vec![]),
-                    Ok(events) => done(Outcome::ok(200, json!({"clip_id": clip_id})), events),
-                }
+                let body = json!({"clip_id": clip_id});
+                let command = ShowCommand::FinishClip { clip_id, outcome };
+                self.show_command(&show_id, command, &meta, staged, 200, body).await
             }
             AppCommand::ReportStreamHealth { show_id, health } => {
-                let command = ShowCommand::ReportStreamHealth { health };
-                match self.shows.execute(&show_id, command, &meta, staged).await? {
-                    Err(e) => done(show_refusal(&e), vec![]),
-                    Ok(events) => done(Outcome::ok(200, json!({"show_id": show_id})), events),
-                }
+                let body = json!({"show_id": show_id});
+                self.show_command(&show_id, ShowCommand::ReportStreamHealth { health }, &meta, staged, 200, body).await
             }
             AppCommand::CountViewers { show_id, connected, watching } => {
+                let body = json!({"show_id": show_id, "connected": connected, "watching": watching});
                 let command = ShowCommand::CountViewers { connected, watching };
-                match self.shows.execute(&show_id, command, &meta, staged).await? {
-                    Err(e) => done(show_refusal(&e), vec![]),
-                    Ok(events) => done(
-                        Outcome::ok(200, json!({"show_id": show_id, "connected": connected, "watching": watching})),
-                        events,
-                    ),
-                }
+                self.show_command(&show_id, command, &meta, staged, 200, body).await
             }
             AppCommand::RegenerateStreamKey => {
                 let command = ChannelCommand::RegenerateKey { actor: actor.clone(), stream_key: new_stream_key() };
@@ -231,6 +210,24 @@ impl Aggregates {
                 }
             }
         }
+    }
+
+    /// A show command whose answer does not depend on the show after it:
+    /// `status` and `body` when decided, the show's refusal when not.
+    async fn show_command(
+        &mut self,
+        show_id: &str,
+        command: ShowCommand,
+        meta: &EventMetadata,
+        staged: &mut Vec<StoredEvent>,
+        status: u16,
+        body: serde_json::Value,
+    ) -> Result<Decision, StoreError> {
+        let (outcome, events) = match self.shows.execute(show_id, command, meta, staged).await? {
+            Err(e) => (show_refusal(&e), vec![]),
+            Ok(events) => (Outcome::ok(status, body), events),
+        };
+        Ok(Decision::Done { outcome, events })
     }
 
     /// Checkout phase 1: the hold must be live and the buyer's; the order is

@@ -27,6 +27,11 @@ impl Timing {
         (self.segment_target.as_secs_f64().max(longest)).ceil() as u64
     }
 
+    /// The part target counted in a track's `timescale` ticks.
+    pub fn part_target_ticks(&self, timescale: u32) -> u64 {
+        (self.part_target.as_secs_f64() * f64::from(timescale)) as u64
+    }
+
     /// `PART-HOLD-BACK`: three part targets, as the draft recommends.
     pub fn part_hold_back(&self) -> f64 {
         3.0 * self.part_target.as_secs_f64()

@@ -266,7 +266,7 @@ pub fn run(
     resume: Resume,
     report: HealthReport,
 ) -> Resume {
-    let part_target = (timing.part_target.as_secs_f64() * f64::from(VIDEO_TIMESCALE)) as u64;
+    let part_target = timing.part_target_ticks(VIDEO_TIMESCALE);
     let mut pipeline = Pipeline {
         show,
         timing,
@@ -408,7 +408,7 @@ impl Pipeline {
         self.ladder_wanted = false;
         let Some(source) = self.video_codec.as_ref() else { return };
         let fps = self.frame_ticks.map_or(30.0, |ticks| f64::from(VIDEO_TIMESCALE) / ticks as f64);
-        let part_target = (self.timing.part_target.as_secs_f64() * f64::from(VIDEO_TIMESCALE)) as u64;
+        let part_target = self.timing.part_target_ticks(VIDEO_TIMESCALE);
         let lag = self.health.encoder_lag_ms.clone();
         self.ladder = LadderRun::start(&self.show, source, fps, part_target, self.arrivals.clone(), lag);
     }
@@ -418,7 +418,7 @@ impl Pipeline {
             Tag::Config(codec) => {
                 let Codec::Aac { sample_rate, .. } = codec else { return Ok(()) };
                 if self.audio.as_ref().is_none_or(|a| a.sample_rate != sample_rate) {
-                    let part_target = (self.timing.part_target.as_secs_f64() * f64::from(sample_rate)) as u64;
+                    let part_target = self.timing.part_target_ticks(sample_rate);
                     self.audio = Some(AudioTrack { packager: Packager::new(part_target), sample_rate, next_dts: None });
                 }
                 self.show.set_codec(AUDIO, codec)?;

@@ -32,7 +32,7 @@ async fn test_postgres_es_reads_the_events_we_commit() {
     let store = PostgresStore::connect(&db.url).await.unwrap();
     let command_id = Uuid::new_v4();
     let events = vec![event("Product", "p1", 1, command_id), event("Product", "p1", 2, command_id)];
-    store.commit(&CommitBatch { events: events.clone(), commands: vec![] }).await.unwrap();
+    store.commit(&CommitBatch { events: events.clone(), commands: vec![], ..Default::default() }).await.unwrap();
     let pool = PgPool::connect(&db.url).await.unwrap();
 
     let read = PostgresEventRepository::new(pool.clone()).get_events::<Product>("p1").await.unwrap();

@@ -7,6 +7,8 @@
 //! - [`catalog`]: the projection that turns events into those rows.
 //! - [`replay`]: the analyst export — every stored event in global order.
 //! - [`audit`]: an order's full history rebuilt from the event store.
+//! - [`sequences`]: the last applied sequence of each aggregate, so a view
+//!   never moves backwards.
 //! - [`runner`]: feeds a projection from the `EVENTS` feed, storing its
 //!   position in the same transaction as its rows (exactly once), one
 //!   [`runner::ProjectionRunner::try_process_next`] at a time.
@@ -16,5 +18,6 @@ pub mod catalog;
 pub mod read_models;
 pub mod replay;
 pub mod runner;
+pub mod sequences;
 
 pub use read_models::{ClipView, HistoryEntry, OrderView, ProductView, ReadModels, ShowView, StockView};

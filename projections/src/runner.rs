@@ -1,6 +1,8 @@
 //! Feeds a projection from the event feed. Each step applies what is ready
 //! (up to a page) and moves the projection's checkpoint in the SAME
-//! transaction, so a crash replays nothing twice and skips nothing.
+//! transaction, so a crash replays nothing twice and skips nothing; an event
+//! the projection already applied under another feed position is skipped
+//! per aggregate ([`sequences`](crate::sequences)).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,8 +14,8 @@ use tracing::warn;
 
 use cartcast_infra::bus::{BusError, EventFeed, FeedEvent};
 
-use crate::catalog;
 use crate::read_models::{ReadError, ReadModels};
+use crate::{catalog, sequences};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectionError {
@@ -85,9 +87,19 @@ impl ProjectionRunner {
             if feed_event.position <= position {
                 continue;
             }
-            catalog::apply(&mut tx, feed_event.position, &feed_event.event).await?;
+            let event = &feed_event.event;
+            if sequences::advance(&mut tx, catalog::CATALOG, event).await? {
+                catalog::apply(&mut tx, feed_event.position, event).await?;
+                applied += 1;
+            } else {
+                warn!(
+                    position = feed_event.position,
+                    event = %event.msg_id(),
+                    "catalog already applied this or a later event of the aggregate; skipped"
+                );
+                metrics::counter!("projection_events_skipped_total", "projection" => catalog::CATALOG).increment(1);
+            }
             position = feed_event.position;
-            applied += 1;
         }
         sqlx::query(
             "INSERT INTO projection_checkpoints (projection, position) VALUES ($1, $2) \

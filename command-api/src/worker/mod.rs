@@ -6,6 +6,11 @@
 //! row, its recorded events are republished (the feed de-duplicates) and it
 //! gets the same answer: exactly once.
 //!
+//! Before it decides anything, the worker puts on the feed every batch its
+//! partition committed that is not there yet (`outbox`): a new owner first
+//! publishes what a dead owner committed, so the feed keeps each aggregate's
+//! order.
+//!
 //! Reservation holds expire on timers kept here and rebuilt from the store
 //! when the partition is (re)acquired. Checkouts pay outside the loop: phase 1
 //! places the order, the payment runs as a task, phase 2 records its result.
@@ -13,6 +18,7 @@
 mod checkout;
 mod decide;
 mod hot;
+mod outbox;
 mod timers;
 
 use std::collections::{HashMap, HashSet};
@@ -31,10 +37,13 @@ use cartcast_infra::bus::{BusError, CommandSource, Delivery, DeliveryHandle, Eve
 use cartcast_infra::config::Settings;
 use cartcast_infra::envelope::{Outcome, RouteKind, partition_of};
 use cartcast_infra::payment::{Charge, PaymentGateway};
-use cartcast_infra::store::{CommandRecord, CommitBatch, EventKey, EventMetadata, EventStore, StoreError, StoredEvent};
+use cartcast_infra::store::{
+    CommandRecord, CommitBatch, EventKey, EventMetadata, EventStore, OutboxEntry, StoreError, StoredEvent,
+};
 
 use checkout::Paying;
 use decide::{Aggregates, Decision, metadata};
+use outbox::FeedOutbox;
 use timers::HoldTimers;
 
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +79,8 @@ pub struct PartitionWorker {
     payments: JoinSet<(Uuid, PaymentResult)>,
     /// Payment results whose phase-2 commit failed, to be tried again.
     unsettled: Vec<(Uuid, PaymentResult)>,
+    /// Committed batches not yet on the feed.
+    outbox: FeedOutbox,
 }
 
 impl PartitionWorker {
@@ -82,6 +93,7 @@ impl PartitionWorker {
             paying: HashMap::new(),
             payments: JoinSet::new(),
             unsettled: Vec::new(),
+            outbox: FeedOutbox::new(partition),
         }
     }
 
@@ -130,6 +142,12 @@ impl PartitionWorker {
     async fn step(&mut self, deliveries: Vec<Delivery>) {
         let started = Instant::now();
         let count = deliveries.len();
+        if let Err(e) = self.outbox.catch_up(self.deps.store.as_ref(), self.deps.feed.as_ref()).await {
+            warn!(partition = self.partition, error = %e, "committed events are not on the feed yet; deciding nothing");
+            retry_all(deliveries.into_iter().map(|d| d.handle).collect()).await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            return;
+        }
         while let Some(done) = self.payments.try_join_next() {
             match done {
                 Ok(result) => self.unsettled.push(result),
@@ -138,11 +156,15 @@ impl PartitionWorker {
         }
         let payments = std::mem::take(&mut self.unsettled);
         if deliveries.is_empty() && payments.is_empty() && !self.timers.any_due(Utc::now()) {
+            if self.outbox.has_published() {
+                self.forget_published().await;
+            }
             return;
         }
         if let Err(e) = self.try_step(deliveries, payments).await {
             warn!(partition = self.partition, error = %e, "batch not committed; commands will be retried");
             self.aggregates.clear();
+            self.outbox.mark_stale();
             if let Err(e) = self.rebuild_timers().await {
                 warn!(partition = self.partition, error = %e, "hold timers not rebuilt");
             }
@@ -227,11 +249,16 @@ impl PartitionWorker {
 
         self.expire_due_holds(now, &mut staged).await?;
 
-        let batch = CommitBatch { events: staged, commands: answers.iter().map(|a| a.record.clone()).collect() };
+        let mut batch = CommitBatch {
+            events: staged,
+            commands: answers.iter().map(|a| a.record.clone()).collect(),
+            outbox: self.outbox.take_update(),
+        };
         let commit_started = Instant::now();
         let store_positions = match self.deps.store.commit(&batch).await {
             Ok(positions) => positions,
             Err(e) => {
+                self.outbox.restore(std::mem::take(&mut batch.outbox));
                 retry_answers(answers).await;
                 for id in to_pay {
                     if let Some(paying) = self.paying.remove(&id) {
@@ -259,24 +286,20 @@ impl PartitionWorker {
             settle(answer, &HashMap::new()).await;
         }
 
-        let mut to_publish = batch.events;
-        let mut positions_in = store_positions;
-        for replay in &replays {
-            for (position, event) in self.deps.store.events(&replay.record.events).await? {
-                positions_in.push(position);
-                to_publish.push(event);
-            }
+        if let Some(entry) = OutboxEntry::of_commit(store_positions, batch.events) {
+            self.outbox.committed(entry);
+            crash_point(&self.deps.settings);
         }
-        let feed_positions = match self.deps.feed.publish(&to_publish, &positions_in).await {
-            Ok(positions) => positions,
+        let position_of = match self.publish_committed(&replays).await {
+            Ok(position_of) => position_of,
             Err(e) => {
-                // Committed but not yet on the feed: redelivery republishes.
+                // Committed but not yet on the feed: the next step publishes it
+                // before anything else, and redelivery answers the same.
                 retry_answers(answers).await;
                 retry_answers(replays).await;
-                return Err(e.into());
+                return Err(e);
             }
         };
-        let position_of: HashMap<EventKey, u64> = to_publish.iter().map(StoredEvent::key).zip(feed_positions).collect();
 
         for answer in answers.into_iter().chain(replays) {
             settle(answer, &position_of).await;
@@ -285,6 +308,35 @@ impl PartitionWorker {
             self.start_payment(id);
         }
         Ok(())
+    }
+
+    /// Put the batch just committed on the feed, then look up the feed
+    /// positions of the replayed commands' events (their earlier publish is
+    /// de-duplicated). Returns the feed position of every event answered.
+    async fn publish_committed(&mut self, replays: &[Answer]) -> Result<HashMap<EventKey, u64>, WorkerError> {
+        let mut position_of = HashMap::new();
+        if let Some(entry) = self.outbox.last() {
+            let positions = self.deps.feed.publish(&entry.events, &entry.positions).await?;
+            position_of.extend(entry.events.iter().map(StoredEvent::key).zip(positions));
+            self.outbox.published_last();
+        }
+        let keys: Vec<EventKey> = replays.iter().flat_map(|r| r.record.events.iter().cloned()).collect();
+        if !keys.is_empty() {
+            let (positions, events): (Vec<u64>, Vec<StoredEvent>) =
+                self.deps.store.events(&keys).await?.into_iter().unzip();
+            let feed_positions = self.deps.feed.publish(&events, &positions).await?;
+            position_of.extend(keys.into_iter().zip(feed_positions));
+        }
+        Ok(position_of)
+    }
+
+    /// An idle writer tells the store which outbox entries are on the feed.
+    async fn forget_published(&mut self) {
+        let mut batch = CommitBatch { outbox: self.outbox.take_update(), ..Default::default() };
+        if let Err(e) = self.deps.store.commit(&batch).await {
+            warn!(partition = self.partition, error = %e, "published outbox entries not forgotten; trying again");
+            self.outbox.restore(std::mem::take(&mut batch.outbox));
+        }
     }
 
     /// Release the units of holds past their deadline. A product with a
@@ -345,6 +397,19 @@ impl PartitionWorker {
             };
             (id, gateway.charge(charge).await)
         });
+    }
+}
+
+/// Batches of events this process has committed, for the crash tests' strike point.
+static COMMITS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Abort the process between commit and publish when the crash tests ask
+/// for it (`CARTCAST_CRASH_AFTER_COMMITS`): no answer, no publish, no clean-up.
+fn crash_point(settings: &Settings) {
+    let Some(after) = settings.crash_after_commits else { return };
+    if COMMITS.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1 == after {
+        warn!(after, "CARTCAST_CRASH_AFTER_COMMITS: aborting between commit and publish");
+        std::process::abort();
     }
 }
 

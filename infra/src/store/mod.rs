@@ -72,12 +72,71 @@ pub struct CommandRecord {
 pub struct CommitBatch {
     pub events: Vec<StoredEvent>,
     pub commands: Vec<CommandRecord>,
+    /// The batch's side of the feed outbox.
+    pub outbox: OutboxUpdate,
 }
 
 impl CommitBatch {
     pub fn is_empty(&self) -> bool {
-        self.events.is_empty() && self.commands.is_empty()
+        self.events.is_empty() && self.commands.is_empty() && self.outbox.published.is_empty()
     }
+}
+
+/// The feed outbox (ARCHITECTURE.md "Command path", 6): every committed batch
+/// of events is listed as not yet on the feed, under the partition that wrote
+/// it, until its writer says it was published. A worker that acquires a
+/// partition publishes what is still listed before it decides anything new,
+/// so a dead owner's last batch reaches the feed before its successor's.
+#[derive(Debug, Default, Clone)]
+pub struct OutboxUpdate {
+    /// The partition whose writer commits the batch; its events, if any,
+    /// become an outbox entry of this partition.
+    pub partition: u32,
+    /// Entries of this partition (by [`OutboxEntry::id`]) now on the feed:
+    /// forgotten in the same transaction.
+    pub published: Vec<u64>,
+}
+
+/// One committed batch's events that may not be on the feed yet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxEntry {
+    /// The lowest store position of the batch's events.
+    pub id: u64,
+    /// The events' store positions, ascending.
+    pub positions: Vec<u64>,
+    /// The events, in the same order.
+    pub events: Vec<StoredEvent>,
+}
+
+impl OutboxEntry {
+    /// The entry a commit of `events` at `positions` (batch order) lists, if any.
+    pub fn of_commit(positions: Vec<u64>, events: Vec<StoredEvent>) -> Option<Self> {
+        let mut pairs: Vec<(u64, StoredEvent)> = positions.into_iter().zip(events).collect();
+        pairs.sort_by_key(|(position, _)| *position);
+        let id = pairs.first()?.0;
+        let (positions, events) = pairs.into_iter().unzip();
+        Some(Self { id, positions, events })
+    }
+}
+
+/// The outbox entry `id` listing `positions` (ascending), its events taken
+/// out of `events`; each adapter reads its outbox this way.
+fn outbox_entry(
+    id: u64,
+    positions: Vec<u64>,
+    events: &mut std::collections::HashMap<u64, StoredEvent>,
+) -> Result<OutboxEntry, StoreError> {
+    let events = positions
+        .iter()
+        .map(|position| {
+            events.remove(position).ok_or_else(|| {
+                StoreError::Corrupt(serde::de::Error::custom(format!(
+                    "the feed outbox names position {position}, which holds no event"
+                )))
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(OutboxEntry { id, positions, events })
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -97,9 +156,14 @@ pub trait EventStore: Send + Sync + 'static {
     /// All events of one aggregate, in sequence order.
     async fn load(&self, aggregate_type: &str, aggregate_id: &str) -> Result<Vec<StoredEvent>, StoreError>;
 
-    /// Append the batch's events and command records in one transaction.
+    /// Append the batch's events and command records in one transaction,
+    /// list the events as an outbox entry of `batch.outbox.partition` (its id
+    /// is the lowest of their positions) and forget `batch.outbox.published`.
     /// Returns the store's global position of each event, in batch order.
     async fn commit(&self, batch: &CommitBatch) -> Result<Vec<u64>, StoreError>;
+
+    /// The outbox entries of `partition` not yet said to be published, oldest first.
+    async fn unpublished(&self, partition: u32) -> Result<Vec<OutboxEntry>, StoreError>;
 
     /// The records of those `command_ids` that were already decided.
     async fn recorded(&self, command_ids: &[Uuid]) -> Result<Vec<CommandRecord>, StoreError>;

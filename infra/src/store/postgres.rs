@@ -17,6 +17,7 @@
 //! Every write is one multi-row `INSERT … SELECT FROM UNNEST(…)` per table,
 //! so a batch of a thousand events costs the same round trips as one.
 
+use std::collections::HashMap;
 use std::str::FromStr;
 
 use async_trait::async_trait;
@@ -24,7 +25,10 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
-use super::{CommandRecord, CommitBatch, EventKey, EventMetadata, EventStore, StoreError, StoredEvent};
+use super::{
+    CommandRecord, CommitBatch, EventKey, EventMetadata, EventStore, OutboxEntry, OutboxUpdate, StoreError,
+    StoredEvent, outbox_entry,
+};
 use crate::envelope::Outcome;
 
 /// Every migration of the distributed shape: the event store and the read models.
@@ -54,6 +58,17 @@ const INSERT_COMMANDS: &str = "
 INSERT INTO command_log (command_id, outcome, events)
 SELECT command_id, outcome::jsonb, events::jsonb
   FROM UNNEST($1::uuid[], $2::text[], $3::text[]) AS t(command_id, outcome, events)";
+
+/// Lists the batch's positions as an outbox entry (none for a batch without
+/// events) and forgets the entries its writer has published since.
+const UPDATE_OUTBOX: &str = "
+WITH forgotten AS (
+    DELETE FROM feed_outbox WHERE partition_id = $1 AND entry = ANY($2::bigint[])
+)
+INSERT INTO feed_outbox (partition_id, entry, positions)
+SELECT $1, min(p), array_agg(p ORDER BY p)
+  FROM UNNEST($3::bigint[]) AS t(p)
+HAVING count(*) > 0";
 
 const EVENT_COLUMNS: &str =
     "e.aggregate_type, e.aggregate_id, e.sequence, e.event_type, e.event_version, e.payload, e.metadata, e.position";
@@ -104,8 +119,33 @@ impl EventStore for PostgresStore {
         let mut tx = self.pool.begin().await?;
         let positions = insert_events(&mut tx, events).await?;
         insert_commands(&mut tx, commands).await?;
+        update_outbox(&mut tx, &batch.outbox, &positions).await?;
         tx.commit().await.map_err(conflict_or_unavailable)?;
         positions.into_iter().map(unsigned_from_db).collect()
+    }
+
+    async fn unpublished(&self, partition: u32) -> Result<Vec<OutboxEntry>, StoreError> {
+        let entries: Vec<(i64, Vec<i64>)> =
+            sqlx::query_as("SELECT entry, positions FROM feed_outbox WHERE partition_id = $1 ORDER BY entry")
+                .bind(partition_to_db(partition)?)
+                .fetch_all(&self.pool)
+                .await?;
+        let positions: Vec<i64> = entries.iter().flat_map(|(_, positions)| positions.iter().copied()).collect();
+        let rows: Vec<EventRow> = sqlx::query_as(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events e WHERE e.position = ANY($1::bigint[]) ORDER BY e.position"
+        ))
+        .bind(&positions)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut events: HashMap<u64, StoredEvent> =
+            rows.into_iter().map(EventRow::into_event).collect::<Result<_, _>>()?;
+        entries
+            .into_iter()
+            .map(|(entry, positions)| {
+                let positions = positions.into_iter().map(unsigned_from_db).collect::<Result<Vec<_>, _>>()?;
+                outbox_entry(unsigned_from_db(entry)?, positions, &mut events)
+            })
+            .collect()
     }
 
     async fn recorded(&self, command_ids: &[Uuid]) -> Result<Vec<CommandRecord>, StoreError> {
@@ -273,6 +313,25 @@ async fn insert_commands(tx: &mut Transaction<'_, Postgres>, columns: CommandCol
     Ok(())
 }
 
+async fn update_outbox(
+    tx: &mut Transaction<'_, Postgres>,
+    outbox: &OutboxUpdate,
+    positions: &[i64],
+) -> Result<(), StoreError> {
+    if positions.is_empty() && outbox.published.is_empty() {
+        return Ok(());
+    }
+    let published = outbox.published.iter().map(|&id| i64::try_from(id)).collect::<Result<Vec<_>, _>>();
+    sqlx::query(UPDATE_OUTBOX)
+        .bind(partition_to_db(outbox.partition)?)
+        .bind(published.map_err(|_| corrupt("outbox entry exceeds bigint".to_owned()))?)
+        .bind(positions)
+        .execute(&mut **tx)
+        .await
+        .map_err(conflict_or_unavailable)?;
+    Ok(())
+}
+
 /// A unique violation means another writer got there first: an event
 /// sequence already taken, or a command already recorded.
 fn conflict_or_unavailable(error: sqlx::Error) -> StoreError {
@@ -288,6 +347,10 @@ fn conflict_or_unavailable(error: sqlx::Error) -> StoreError {
 
 fn sequence_to_db(sequence: u64) -> Result<i64, StoreError> {
     i64::try_from(sequence).map_err(|_| corrupt(format!("sequence {sequence} exceeds bigint")))
+}
+
+fn partition_to_db(partition: u32) -> Result<i32, StoreError> {
+    i32::try_from(partition).map_err(|_| corrupt(format!("partition {partition} exceeds integer")))
 }
 
 fn unsigned_from_db(value: i64) -> Result<u64, StoreError> {

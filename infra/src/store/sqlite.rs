@@ -14,7 +14,10 @@ use uuid::Uuid;
 
 use crate::envelope::Outcome;
 
-use super::{CommandRecord, CommitBatch, EventKey, EventMetadata, EventStore, StoreError, StoredEvent};
+use super::{
+    CommandRecord, CommitBatch, EventKey, EventMetadata, EventStore, OutboxEntry, OutboxUpdate, StoreError,
+    StoredEvent, outbox_entry,
+};
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -63,6 +66,35 @@ fn conflict_or(error: sqlx::Error, what: impl FnOnce() -> String) -> StoreError 
         sqlx::Error::Database(e) if e.is_unique_violation() => StoreError::Conflict(what()),
         e => e.into(),
     }
+}
+
+/// Lists the batch's positions as an outbox entry and forgets the entries
+/// its writer has published since.
+async fn update_outbox(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    outbox: &OutboxUpdate,
+    positions: &[u64],
+) -> Result<(), StoreError> {
+    for chunk in outbox.published.chunks(ROWS_PER_STATEMENT) {
+        let placeholders = vec!["?"; chunk.len()].join(",");
+        let sql = format!("DELETE FROM feed_outbox WHERE partition_id = ? AND entry IN ({placeholders})");
+        let mut query = sqlx::query(&sql).bind(i64::from(outbox.partition));
+        for &entry in chunk {
+            query = query.bind(entry as i64);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    let mut sorted = positions.to_vec();
+    sorted.sort_unstable();
+    if let Some(&entry) = sorted.first() {
+        sqlx::query("INSERT INTO feed_outbox (partition_id, entry, positions) VALUES (?, ?, ?)")
+            .bind(i64::from(outbox.partition))
+            .bind(entry as i64)
+            .bind(serde_json::to_string(&sorted)?)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
 }
 
 const EVENT_COLUMNS: &str =
@@ -128,8 +160,36 @@ impl EventStore for SqliteStore {
             }
             query.execute(&mut *tx).await.map_err(|e| conflict_or(e, || "a command record".to_owned()))?;
         }
+        let positions: Vec<u64> = batch.events.iter().map(|e| position_of[&e.key()]).collect();
+        update_outbox(&mut tx, &batch.outbox, &positions).await?;
         tx.commit().await?;
-        Ok(batch.events.iter().map(|e| position_of[&e.key()]).collect())
+        Ok(positions)
+    }
+
+    async fn unpublished(&self, partition: u32) -> Result<Vec<OutboxEntry>, StoreError> {
+        let rows = sqlx::query("SELECT entry, positions FROM feed_outbox WHERE partition_id = ? ORDER BY entry")
+            .bind(i64::from(partition))
+            .fetch_all(&self.pool)
+            .await?;
+        let mut entries = Vec::with_capacity(rows.len());
+        for row in rows {
+            let positions: Vec<u64> = serde_json::from_str(&row.get::<String, _>(1))?;
+            let mut events = HashMap::with_capacity(positions.len());
+            for chunk in positions.chunks(ROWS_PER_STATEMENT) {
+                let placeholders = vec!["?"; chunk.len()].join(",");
+                let sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE position IN ({placeholders})");
+                let mut query = sqlx::query(&sql);
+                for &position in chunk {
+                    query = query.bind(position as i64);
+                }
+                for row in query.fetch_all(&self.pool).await? {
+                    let (position, event) = to_event(&row)?;
+                    events.insert(position, event);
+                }
+            }
+            entries.push(outbox_entry(row.get::<i64, _>(0) as u64, positions, &mut events)?);
+        }
+        Ok(entries)
     }
 
     async fn recorded(&self, command_ids: &[Uuid]) -> Result<Vec<CommandRecord>, StoreError> {

@@ -2,7 +2,9 @@
 //! adapter (SQLite and PostgreSQL), each on a fresh store.
 
 use cartcast_infra::envelope::Outcome;
-use cartcast_infra::store::{CommandRecord, CommitBatch, EventKey, EventMetadata, EventStore, StoreError, StoredEvent};
+use cartcast_infra::store::{
+    CommandRecord, CommitBatch, EventKey, EventMetadata, EventStore, OutboxEntry, OutboxUpdate, StoreError, StoredEvent,
+};
 use chrono::{TimeZone, Utc};
 use serde_json::json;
 use uuid::Uuid;
@@ -43,7 +45,11 @@ pub async fn commit_then_load_round_trips_events_with_metadata(store: &dyn Event
     ];
 
     let positions = store
-        .commit(&CommitBatch { events: events.clone(), commands: vec![record(command_id, &events)] })
+        .commit(&CommitBatch {
+            events: events.clone(),
+            commands: vec![record(command_id, &events)],
+            ..Default::default()
+        })
         .await
         .unwrap();
 
@@ -56,12 +62,17 @@ pub async fn commit_then_load_round_trips_events_with_metadata(store: &dyn Event
 
 pub async fn commit_conflicting_append_writes_nothing_of_the_batch(store: &dyn EventStore) {
     let first = event("Product", "p1", 1, Uuid::new_v4());
-    store.commit(&CommitBatch { events: vec![first.clone()], commands: vec![] }).await.unwrap();
+    store.commit(&CommitBatch { events: vec![first.clone()], commands: vec![], ..Default::default() }).await.unwrap();
 
     let command_id = Uuid::new_v4();
     let events = vec![event("Product", "p2", 1, command_id), event("Product", "p1", 1, command_id)];
-    let result =
-        store.commit(&CommitBatch { events: events.clone(), commands: vec![record(command_id, &events)] }).await;
+    let result = store
+        .commit(&CommitBatch {
+            events: events.clone(),
+            commands: vec![record(command_id, &events)],
+            ..Default::default()
+        })
+        .await;
 
     assert!(matches!(result, Err(StoreError::Conflict(_))), "got {result:?}");
     assert!(store.load("Product", "p2").await.unwrap().is_empty());
@@ -72,10 +83,19 @@ pub async fn commit_conflicting_append_writes_nothing_of_the_batch(store: &dyn E
 
 pub async fn commit_recording_a_command_twice_conflicts(store: &dyn EventStore) {
     let command_id = Uuid::new_v4();
-    store.commit(&CommitBatch { events: vec![], commands: vec![record(command_id, &[])] }).await.unwrap();
+    store
+        .commit(&CommitBatch { events: vec![], commands: vec![record(command_id, &[])], ..Default::default() })
+        .await
+        .unwrap();
 
     let again = vec![event("Product", "p1", 1, command_id)];
-    let result = store.commit(&CommitBatch { events: again.clone(), commands: vec![record(command_id, &again)] }).await;
+    let result = store
+        .commit(&CommitBatch {
+            events: again.clone(),
+            commands: vec![record(command_id, &again)],
+            ..Default::default()
+        })
+        .await;
 
     assert!(matches!(result, Err(StoreError::Conflict(_))), "got {result:?}");
     assert!(store.load("Product", "p1").await.unwrap().is_empty());
@@ -86,7 +106,11 @@ pub async fn recorded_returns_the_outcome_and_event_keys_without_the_feed_positi
     let events = vec![event("Product", "p1", 1, decided), event("Product", "p1", 2, decided)];
     let mut answered = record(decided, &events);
     answered.outcome.position = Some(42);
-    let batch = CommitBatch { events: events.clone(), commands: vec![answered.clone(), record(other, &[])] };
+    let batch = CommitBatch {
+        events: events.clone(),
+        commands: vec![answered.clone(), record(other, &[])],
+        ..Default::default()
+    };
     store.commit(&batch).await.unwrap();
 
     let recorded = store.recorded(&[undecided, other, decided]).await.unwrap();
@@ -109,7 +133,8 @@ pub async fn events_returns_the_named_events_in_the_order_given(store: &dyn Even
         event("Product", "p2", 1, command_id),
         event("Product", "p1", 2, command_id),
     ];
-    let positions = store.commit(&CommitBatch { events: events.clone(), commands: vec![] }).await.unwrap();
+    let positions =
+        store.commit(&CommitBatch { events: events.clone(), commands: vec![], ..Default::default() }).await.unwrap();
 
     let keys = vec![events[2].key(), events[0].key(), events[1].key()];
     let found = store.events(&keys).await.unwrap();
@@ -128,8 +153,11 @@ pub async fn read_all_pages_every_event_in_global_order(store: &dyn EventStore) 
         event("Product", "p2", 2, command_id),
         event("Product", "p1", 2, command_id),
     ];
-    let mut positions = store.commit(&CommitBatch { events: first.clone(), commands: vec![] }).await.unwrap();
-    positions.extend(store.commit(&CommitBatch { events: second.clone(), commands: vec![] }).await.unwrap());
+    let mut positions =
+        store.commit(&CommitBatch { events: first.clone(), commands: vec![], ..Default::default() }).await.unwrap();
+    positions.extend(
+        store.commit(&CommitBatch { events: second.clone(), commands: vec![], ..Default::default() }).await.unwrap(),
+    );
     let committed: Vec<(u64, StoredEvent)> = positions.into_iter().zip(first.into_iter().chain(second)).collect();
 
     let mut paged = Vec::new();
@@ -154,11 +182,62 @@ pub async fn aggregate_ids_lists_each_aggregate_of_a_type_once(store: &dyn Event
         event("Product", "p2", 2, command_id),
         event("Show", "s1", 1, command_id),
     ];
-    store.commit(&CommitBatch { events, commands: vec![] }).await.unwrap();
+    store.commit(&CommitBatch { events, commands: vec![], ..Default::default() }).await.unwrap();
 
     assert_eq!(store.aggregate_ids("Product").await.unwrap(), vec!["p1".to_owned(), "p2".to_owned()]);
     assert_eq!(store.aggregate_ids("Show").await.unwrap(), vec!["s1".to_owned()]);
     assert!(store.aggregate_ids("Order").await.unwrap().is_empty());
+}
+
+pub async fn a_committed_batch_stays_unpublished_until_its_writer_says_so(store: &dyn EventStore) {
+    let batch = |events: Vec<StoredEvent>, published: Vec<u64>| CommitBatch {
+        events,
+        commands: vec![],
+        outbox: OutboxUpdate { partition: 3, published },
+    };
+    let first = vec![event("Product", "p1", 1, Uuid::new_v4()), event("Order", "o1", 1, Uuid::new_v4())];
+    let second = vec![event("Product", "p1", 2, Uuid::new_v4())];
+    let first_positions = store.commit(&batch(first.clone(), vec![])).await.unwrap();
+    let second_positions = store.commit(&batch(second.clone(), vec![])).await.unwrap();
+    store
+        .commit(&CommitBatch { events: vec![event("Show", "s1", 1, Uuid::new_v4())], ..Default::default() })
+        .await
+        .unwrap();
+
+    let unpublished = store.unpublished(3).await.unwrap();
+    assert_eq!(
+        unpublished,
+        vec![
+            OutboxEntry { id: first_positions[0], positions: first_positions.clone(), events: first },
+            OutboxEntry { id: second_positions[0], positions: second_positions.clone(), events: second },
+        ],
+        "each batch of partition 3 is one entry, oldest first, its events in position order"
+    );
+    assert_eq!(store.unpublished(4).await.unwrap(), vec![], "another partition's outbox is its own");
+
+    store.commit(&batch(vec![], vec![first_positions[0]])).await.unwrap();
+    let left: Vec<u64> = store.unpublished(3).await.unwrap().iter().map(|e| e.id).collect();
+    assert_eq!(left, vec![second_positions[0]], "a commit with nothing but published entries forgets them");
+
+    let third = vec![event("Product", "p1", 3, Uuid::new_v4())];
+    let third_positions = store.commit(&batch(third, vec![second_positions[0]])).await.unwrap();
+    let left: Vec<u64> = store.unpublished(3).await.unwrap().iter().map(|e| e.id).collect();
+    assert_eq!(left, vec![third_positions[0]], "the next batch forgets what was published before it");
+}
+
+pub async fn a_conflicting_batch_leaves_the_outbox_as_it_was(store: &dyn EventStore) {
+    let outbox = |published: Vec<u64>| OutboxUpdate { partition: 1, published };
+    let first = vec![event("Product", "p1", 1, Uuid::new_v4())];
+    let positions =
+        store.commit(&CommitBatch { events: first, commands: vec![], outbox: outbox(vec![]) }).await.unwrap();
+
+    let clash = vec![event("Product", "p2", 1, Uuid::new_v4()), event("Product", "p1", 1, Uuid::new_v4())];
+    let result =
+        store.commit(&CommitBatch { events: clash, commands: vec![], outbox: outbox(vec![positions[0]]) }).await;
+
+    assert!(matches!(result, Err(StoreError::Conflict(_))), "{result:?}");
+    let left: Vec<u64> = store.unpublished(1).await.unwrap().iter().map(|e| e.id).collect();
+    assert_eq!(left, vec![positions[0]], "neither listed nor forgotten");
 }
 
 /// One `#[tokio::test]` per contract behaviour; `$open` is an async fn
@@ -199,6 +278,18 @@ macro_rules! event_store_contract {
         async fn test_read_all_pages_every_event_in_global_order() {
             let (store, cleanup) = $open().await;
             contract::read_all_pages_every_event_in_global_order(store.as_ref()).await;
+            cleanup.await;
+        }
+        #[tokio::test]
+        async fn test_a_committed_batch_stays_unpublished_until_its_writer_says_so() {
+            let (store, cleanup) = $open().await;
+            contract::a_committed_batch_stays_unpublished_until_its_writer_says_so(store.as_ref()).await;
+            cleanup.await;
+        }
+        #[tokio::test]
+        async fn test_a_conflicting_batch_leaves_the_outbox_as_it_was() {
+            let (store, cleanup) = $open().await;
+            contract::a_conflicting_batch_leaves_the_outbox_as_it_was(store.as_ref()).await;
             cleanup.await;
         }
         #[tokio::test]

@@ -1,0 +1,1 @@
+../shared/projection_sequences.sql

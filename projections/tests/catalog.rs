@@ -1,0 +1,223 @@
+//! The catalog projection fed through its runner, on a fresh SQLite read
+//! model each: a redelivered event changes nothing, a late event never moves
+//! a view backwards, and a restarted runner resumes from its checkpoint.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{TimeZone, Utc};
+use cqrs_es::DomainEvent;
+use futures::stream::{self, BoxStream, StreamExt};
+use serde::Serialize;
+use uuid::Uuid;
+
+use cartcast_domain::ids::ReservationId;
+use cartcast_domain::money::Currency;
+use cartcast_domain::order::OrderEvent;
+use cartcast_domain::product::{ProductEvent, Stock};
+use cartcast_infra::bus::{BusError, EventFeed, FeedEvent};
+use cartcast_infra::store::{EventMetadata, StoredEvent};
+use cartcast_projections::runner::{ProjectionRunner, Step};
+use cartcast_projections::{ProductView, ReadModels, StockView};
+
+/// A feed that delivers a fixed list of events at the positions given, as
+/// JetStream would after a redelivery; it takes no publishes.
+struct ScriptedFeed(Vec<FeedEvent>);
+
+#[async_trait]
+impl EventFeed for ScriptedFeed {
+    async fn publish(&self, _events: &[StoredEvent], _positions: &[u64]) -> Result<Vec<u64>, BusError> {
+        Err(BusError::Unavailable("a scripted feed takes no publishes".into()))
+    }
+
+    async fn subscribe(&self, after: u64) -> Result<BoxStream<'static, Result<FeedEvent, BusError>>, BusError> {
+        let events: Vec<_> = self.0.iter().filter(|e| e.position > after).cloned().map(Ok).collect();
+        Ok(stream::iter(events).chain(stream::pending()).boxed())
+    }
+}
+
+fn stored<E: DomainEvent + Serialize>(
+    aggregate_type: &str,
+    aggregate_id: &str,
+    sequence: u64,
+    event: E,
+) -> StoredEvent {
+    let command_id = Uuid::new_v4();
+    StoredEvent {
+        aggregate_type: aggregate_type.to_owned(),
+        aggregate_id: aggregate_id.to_owned(),
+        sequence,
+        event_type: event.event_type(),
+        event_version: event.event_version(),
+        payload: serde_json::to_value(&event).unwrap(),
+        metadata: EventMetadata {
+            event_id: Uuid::now_v7(),
+            command_id,
+            correlation_id: command_id,
+            causation_id: command_id,
+            actor: "buyer-1".to_owned(),
+            occurred_at: Utc.with_ymd_and_hms(2026, 11, 29, 12, 0, sequence as u32).unwrap(),
+        },
+    }
+}
+
+fn stock(total: u64, available: u64, reserved: u64, sold: u64) -> Stock {
+    Stock { total, available, reserved, sold }
+}
+
+/// A product of 10 units: two holds, one released, the other sold through a
+/// confirmed order. Product events 1–5, order events 1–3.
+fn a_sale() -> Vec<StoredEvent> {
+    let (r1, r2) = (ReservationId::new("p1", 1), ReservationId::new("p1", 2));
+    let expires_at = Utc.with_ymd_and_hms(2026, 11, 29, 12, 5, 0).unwrap();
+    let currency = Currency::parse("EUR").unwrap();
+    let product = |sequence, event| stored("Product", "p1", sequence, event);
+    let order = |sequence, event| stored("Order", "o1", sequence, event);
+    vec![
+        product(
+            1,
+            ProductEvent::ProductCreated {
+                product_id: "p1".into(),
+                seller: "seller-1".into(),
+                sku: "SKU-1".into(),
+                title: "Glow serum".into(),
+                price_minor: 1999,
+                currency: currency.clone(),
+                stock: stock(10, 10, 0, 0),
+            },
+        ),
+        product(
+            2,
+            ProductEvent::UnitsReserved {
+                reservation_id: r1.clone(),
+                buyer: "buyer-1".into(),
+                quantity: 1,
+                expires_at,
+                stock: stock(10, 9, 1, 0),
+            },
+        ),
+        product(
+            3,
+            ProductEvent::UnitsReserved {
+                reservation_id: r2.clone(),
+                buyer: "buyer-2".into(),
+                quantity: 1,
+                expires_at,
+                stock: stock(10, 8, 2, 0),
+            },
+        ),
+        product(4, ProductEvent::ReservationReleased { reservation_id: r1, quantity: 1, stock: stock(10, 9, 1, 0) }),
+        order(
+            1,
+            OrderEvent::OrderPlaced {
+                order_id: "o1".into(),
+                reservation_id: r2.clone(),
+                product_id: "p1".into(),
+                buyer: "buyer-2".into(),
+                seller: "seller-1".into(),
+                quantity: 1,
+                amount_minor: 1999,
+                currency,
+            },
+        ),
+        order(2, OrderEvent::PaymentCaptured { capture_id: "cap-1".into(), amount_minor: 1999 }),
+        order(3, OrderEvent::OrderConfirmed),
+        product(
+            5,
+            ProductEvent::UnitsSold {
+                reservation_id: r2,
+                order_id: "o1".into(),
+                quantity: 1,
+                stock: stock(10, 9, 0, 1),
+            },
+        ),
+    ]
+}
+
+/// `events` at feed positions 1, 2, 3, …
+fn at_positions(events: impl IntoIterator<Item = StoredEvent>) -> Vec<FeedEvent> {
+    events.into_iter().zip(1..).map(|(event, position)| FeedEvent { position, event }).collect()
+}
+
+async fn fresh_read_models() -> ReadModels {
+    let dir = std::env::temp_dir().join(format!("cartcast-projection-{}", Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    ReadModels::connect(&format!("sqlite://{}", dir.join("read.sqlite").display())).await.unwrap()
+}
+
+/// Run a fresh runner over `feed` until it is idle; returns the checkpoint.
+async fn project(read_models: &ReadModels, feed: Vec<FeedEvent>) -> u64 {
+    let mut runner = ProjectionRunner::new(read_models.clone(), Arc::new(ScriptedFeed(feed)));
+    while let Step::Applied { .. } = runner.try_process_next(Duration::from_millis(100)).await.unwrap() {}
+    read_models.checkpoint("catalog").await.unwrap()
+}
+
+/// What a buyer, a seller and an auditor read of the sale.
+async fn views(read_models: &ReadModels) -> (ProductView, serde_json::Value, Vec<String>) {
+    let product = read_models.product("p1").await.unwrap().expect("product p1");
+    let order = read_models.order("o1").await.unwrap().expect("order o1");
+    let history = read_models.order_history(&order).await.unwrap();
+    let history = history.iter().map(|h| format!("{}:{}#{}", h.event_type, h.aggregate_id, h.sequence)).collect();
+    (product, serde_json::to_value(order).unwrap(), history)
+}
+
+#[tokio::test]
+async fn test_a_sale_projects_its_stock_order_and_history() {
+    let read_models = fresh_read_models().await;
+
+    assert_eq!(project(&read_models, at_positions(a_sale())).await, 8);
+
+    let (product, order, history) = views(&read_models).await;
+    assert_eq!(product.stock, StockView { total: 10, available: 9, reserved: 0, sold: 1 });
+    assert_eq!((order["status"].as_str(), order["capture_id"].as_str()), (Some("confirmed"), Some("cap-1")));
+    assert_eq!(
+        history,
+        ["UnitsReserved:p1#3", "OrderPlaced:o1#1", "PaymentCaptured:o1#2", "OrderConfirmed:o1#3", "UnitsSold:p1#5"]
+    );
+}
+
+#[tokio::test]
+async fn test_every_event_delivered_twice_changes_nothing() {
+    let once = fresh_read_models().await;
+    project(&once, at_positions(a_sale())).await;
+    let twice = fresh_read_models().await;
+
+    // The whole sale again at new positions: a republish after the feed's
+    // de-duplication window.
+    let checkpoint = project(&twice, at_positions(a_sale().into_iter().chain(a_sale()))).await;
+
+    assert_eq!(checkpoint, 16, "the checkpoint passes the duplicates");
+    assert_eq!(views(&twice).await, views(&once).await);
+}
+
+#[tokio::test]
+async fn test_a_late_event_never_moves_a_view_backwards() {
+    let read_models = fresh_read_models().await;
+    let sale = a_sale();
+    // The product's hold of sequence 3 arrives after everything else, as a
+    // dead owner's last batch did when it reached the feed after its successor's.
+    let late = sale[2].clone();
+    let mut feed: Vec<StoredEvent> = sale.iter().enumerate().filter(|(i, _)| *i != 2).map(|(_, e)| e.clone()).collect();
+    feed.push(late);
+
+    project(&read_models, at_positions(feed)).await;
+
+    let product = read_models.product("p1").await.unwrap().unwrap();
+    assert_eq!(product.stock, StockView { total: 10, available: 9, reserved: 0, sold: 1 }, "sequence 5's stock stays");
+}
+
+#[tokio::test]
+async fn test_a_restarted_runner_resumes_after_its_checkpoint() {
+    let read_models = fresh_read_models().await;
+    let sale = at_positions(a_sale());
+    project(&read_models, sale[..4].to_vec()).await;
+
+    // A crash after the first transaction: the feed redelivers from the start.
+    let checkpoint = project(&read_models, sale).await;
+
+    assert_eq!(checkpoint, 8);
+    let once = fresh_read_models().await;
+    project(&once, at_positions(a_sale())).await;
+    assert_eq!(views(&read_models).await, views(&once).await);
+}

@@ -13,6 +13,7 @@ use cartcast_domain::product::{Product, Stock};
 use cartcast_infra::store::EventStore;
 use cartcast_infra::store::postgres::PostgresStore;
 use cartcast_infra::store::sqlite::SqliteStore;
+use cartcast_projections::ReadModels;
 
 use crate::{Client, Process, Services};
 
@@ -30,6 +31,9 @@ pub struct Deployment {
     /// Where `/hls` is served: the API's URL embedded, the media role's distributed.
     pub media_url: Option<String>,
     pub data_dir: PathBuf,
+    /// Where the API listens (`HOST:PORT`) once started: a restart binds the
+    /// same address, so clients carry on against the same URL.
+    http_addr: Option<String>,
     /// The deployment's own database (distributed shape).
     pub postgres_url: Option<String>,
     secret: String,
@@ -65,6 +69,7 @@ impl Deployment {
             rtmp_url: None,
             media_url: None,
             data_dir,
+            http_addr: None,
             postgres_url,
             secret,
             env,
@@ -79,10 +84,10 @@ impl Deployment {
 
     async fn start_processes(&mut self) -> anyhow::Result<()> {
         let data_dir = self.data_dir.display().to_string();
+        let http = self.http_addr.clone().unwrap_or_else(|| "127.0.0.1:0".to_owned());
         match self.shape {
             Shape::Embedded => {
-                let args =
-                    ["up", "--data-dir", &data_dir, "--http", "127.0.0.1:0", "--rtmp", "127.0.0.1:0"].map(String::from);
+                let args = ["up", "--data-dir", &data_dir, "--http", &http, "--rtmp", "127.0.0.1:0"].map(String::from);
                 let up = Process::start("cartcast up", &args, &self.env, true).await?;
                 self.url = up.url.clone().context("url")?;
                 self.rtmp_url = up.rtmp.clone();
@@ -91,25 +96,54 @@ impl Deployment {
             }
             Shape::Distributed => {
                 self.add_worker().await?;
-                let args = ["projector", "--http", "127.0.0.1:0"].map(String::from);
-                let projector = Process::start("projector", &args, &self.env, true).await?;
-                self.projector = Some(projector);
-                let api =
-                    Process::start("api", &["api", "--http", "127.0.0.1:0"].map(String::from), &self.env, true).await?;
+                self.start_projector().await?;
+                let api = Process::start("api", &["api", "--http", &http].map(String::from), &self.env, true).await?;
                 self.url = api.url.clone().context("url")?;
                 self.api.push(api);
             }
         }
+        self.http_addr = Some(self.url.trim_start_matches("http://").to_owned());
         self.wait_healthy().await
+    }
+
+    /// Start `cartcast projector` (distributed shape); a new one resumes
+    /// from the read models' checkpoint.
+    pub async fn start_projector(&mut self) -> anyhow::Result<()> {
+        let args = ["projector", "--http", "127.0.0.1:0"].map(String::from);
+        self.projector = Some(Process::start("projector", &args, &self.env, true).await?);
+        Ok(())
+    }
+
+    /// `kill -9` the projector (distributed shape).
+    pub async fn kill_projector(&mut self) -> anyhow::Result<()> {
+        self.projector.take().context("no projector")?.kill9().await
     }
 
     /// Start one more `cartcast worker` (distributed shape).
     pub async fn add_worker(&mut self) -> anyhow::Result<()> {
+        self.add_worker_with(&[]).await
+    }
+
+    /// Start one more `cartcast worker` with extra environment
+    /// (`CARTCAST_CRASH_AFTER_COMMITS`, …) for it alone.
+    pub async fn add_worker_with(&mut self, extra_env: &[(&str, &str)]) -> anyhow::Result<()> {
         let n = self.workers.len();
         let args = ["worker", "--http", "127.0.0.1:0"].map(String::from);
-        let worker = Process::start(&format!("worker-{n}"), &args, &self.env, true).await?;
+        let mut env = self.env.clone();
+        env.extend(extra_env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        let worker = Process::start(&format!("worker-{n}"), &args, &env, true).await?;
         self.workers.push(worker);
         Ok(())
+    }
+
+    /// Wait (up to `within`) for worker `index` to exit by itself; it is no
+    /// longer part of the deployment. Returns how it ended.
+    pub async fn wait_worker_exit(
+        &mut self,
+        index: usize,
+        within: Duration,
+    ) -> anyhow::Result<std::process::ExitStatus> {
+        self.workers.remove(index).wait(within).await
     }
 
     /// Start `cartcast media` (distributed shape) on the deployment's data dir.
@@ -175,10 +209,21 @@ impl Deployment {
 
     /// `kill -9` every process, then start them again on the same data: a crash.
     pub async fn crash_and_restart(&mut self) -> anyhow::Result<()> {
+        self.crash().await?;
+        self.start_processes().await
+    }
+
+    /// `kill -9` every process; [`Self::start_after_crash`] brings them back.
+    pub async fn crash(&mut self) -> anyhow::Result<()> {
         let processes = self.api.drain(..).chain(self.media.take()).chain(self.projector.take());
         for mut process in processes.chain(self.workers.drain(..)) {
             process.kill9().await?;
         }
+        Ok(())
+    }
+
+    /// Start every process again on the same data and address.
+    pub async fn start_after_crash(&mut self) -> anyhow::Result<()> {
         self.start_processes().await
     }
 
@@ -188,6 +233,15 @@ impl Deployment {
             None => Arc::new(SqliteStore::open(&self.data_dir.join("events.sqlite")).await?),
             Some(url) => Arc::new(PostgresStore::connect(url).await?),
         })
+    }
+
+    /// The deployment's read models, opened beside the running processes.
+    pub async fn read_models(&self) -> anyhow::Result<ReadModels> {
+        let url = match &self.postgres_url {
+            None => format!("sqlite://{}", self.data_dir.join("read-models.sqlite").display()),
+            Some(url) => url.clone(),
+        };
+        Ok(ReadModels::connect(&url).await?)
     }
 
     /// The product's stock as its events in the event store say (not the read model).

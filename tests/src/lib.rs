@@ -9,12 +9,15 @@
 //!   SIGTERM and `kill -9`.
 //! - [`Deployment`]: a whole shape — `cartcast up`, or api + workers + projector.
 //! - [`Client`]: typed HTTP calls with minted tokens and idempotency keys.
+//! - [`sale`]: a flash sale of careful buyers, a kill point, and the checks
+//!   of its outcome against the event store and the read model.
 //! - [`media`]: the ffmpeg CLI as RTMP publisher and HLS player, a playlist reader.
 
 mod client;
 mod deployment;
 pub mod media;
 mod process;
+pub mod sale;
 
 pub use client::{Answer, Client};
 pub use deployment::{Deployment, Shape};

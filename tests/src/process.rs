@@ -77,6 +77,14 @@ impl Process {
         Ok(status.code().unwrap_or(-1))
     }
 
+    /// Wait up to `within` for the process to exit by itself.
+    pub async fn wait(mut self, within: Duration) -> anyhow::Result<std::process::ExitStatus> {
+        let status = tokio::time::timeout(within, self.child.wait())
+            .await
+            .with_context(|| format!("{} did not exit within {within:?}", self.name))??;
+        Ok(status)
+    }
+
     /// `kill -9`: no chance to clean up.
     pub async fn kill9(&mut self) -> anyhow::Result<()> {
         // Safety: plain kill(2) on our own child's pid.

@@ -3,7 +3,9 @@
 //! - `4242424242424242` (and any other Luhn-valid number) is captured;
 //! - `4000000000000002` is declined;
 //! - `4000000000009995` does not answer: the gateway waits `timeout`, then the
-//!   charge counts as timed out and nothing is captured.
+//!   charge counts as timed out and nothing is captured;
+//! - `4000000000000317` is captured slowly: the gateway answers after half of
+//!   `timeout`, in time (a busy processor; crash tests strike while it waits).
 //!
 //! Like a processor, it keeps its own ledger (`test_gateway_charges`, in the
 //! deployment's database): the first answer for an idempotency key is final,
@@ -26,6 +28,7 @@ impl TestCards {
     pub const SUCCEEDS: &'static str = "4242424242424242";
     pub const DECLINES: &'static str = "4000000000000002";
     pub const TIMES_OUT: &'static str = "4000000000009995";
+    pub const SLOW: &'static str = "4000000000000317";
 }
 
 #[derive(Debug, Clone)]
@@ -52,9 +55,11 @@ impl TestGateway {
                 tokio::time::sleep(self.timeout).await;
                 PaymentResult::TimedOut
             }
-            card if luhn_valid(card) => {
-                PaymentResult::Captured { capture_id: format!("cap_{}", uuid::Uuid::now_v7().simple()) }
+            TestCards::SLOW => {
+                tokio::time::sleep(self.timeout / 2).await;
+                captured()
             }
+            card if luhn_valid(card) => captured(),
             _ => PaymentResult::Declined { reason: "invalid_card_number".to_owned() },
         }
     }
@@ -134,6 +139,10 @@ impl PaymentGateway for TestGateway {
                 .unwrap_or_default();
         captures.unwrap_or(0) as u32
     }
+}
+
+fn captured() -> PaymentResult {
+    PaymentResult::Captured { capture_id: format!("cap_{}", uuid::Uuid::now_v7().simple()) }
 }
 
 #[cfg(test)]

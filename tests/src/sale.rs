@@ -1,0 +1,241 @@
+//! A flash sale as careful buyers run it, for the crash and takeover tests:
+//! each buyer reserves one unit with its own idempotency key, retries on 503
+//! and dropped connections until the answer is definitive (201 or 409), then
+//! asks once more with the same key. Counters let a test strike while the
+//! sale is at risk, and the checks read the outcome back from the event store
+//! and the read model.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, bail, ensure};
+use futures::StreamExt;
+use serde_json::json;
+
+use cartcast_domain::Role;
+use cartcast_domain::product::{ProductEvent, Stock};
+use cartcast_infra::store::EventStore;
+
+use crate::{Answer, Client, Deployment};
+
+/// How long one buyer keeps retrying before the test fails.
+const PATIENCE: Duration = Duration::from_secs(120);
+
+/// What the sale has seen so far, updated as answers arrive.
+#[derive(Debug, Default)]
+pub struct SaleCounters {
+    /// 201s: reservations acknowledged to their buyer.
+    pub acknowledged: AtomicUsize,
+    /// Requests sent and not yet answered.
+    pub in_flight: AtomicUsize,
+    /// Answers that asked for a retry (503) and requests that got no answer.
+    pub gap_hits: AtomicUsize,
+}
+
+/// One buyer's first definitive answer and the answer to the same key again.
+#[derive(Debug)]
+pub struct BuyerOutcome {
+    pub buyer: String,
+    pub first: Answer,
+    pub again: Answer,
+}
+
+/// Start `buyers` buyers (at most `concurrency` at once) on `product_id`;
+/// the returned task ends when every buyer has its definitive answers.
+pub fn start(
+    client: &Client,
+    product_id: &str,
+    buyers: usize,
+    concurrency: usize,
+    counters: Arc<SaleCounters>,
+) -> tokio::task::JoinHandle<anyhow::Result<Vec<BuyerOutcome>>> {
+    let client = client.clone();
+    let path = format!("/api/v1/products/{product_id}/reservations");
+    tokio::spawn(async move {
+        let outcomes = futures::stream::iter(0..buyers)
+            .map(|i| {
+                let (client, path, counters) = (client.clone(), path.clone(), counters.clone());
+                async move {
+                    let buyer = format!("buyer-{i}");
+                    let token = client.token(&buyer, Role::Viewer);
+                    let key = format!("sale-{i}");
+                    let first = reserve_until_answered(&client, &path, &token, &key, &counters).await?;
+                    let again = reserve_until_answered(&client, &path, &token, &key, &counters).await?;
+                    Ok::<_, anyhow::Error>(BuyerOutcome { buyer, first, again })
+                }
+            })
+            .buffer_unordered(concurrency)
+            .collect::<Vec<_>>()
+            .await;
+        outcomes.into_iter().collect()
+    })
+}
+
+async fn reserve_until_answered(
+    client: &Client,
+    path: &str,
+    token: &str,
+    key: &str,
+    counters: &SaleCounters,
+) -> anyhow::Result<Answer> {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        ensure!(tokio::time::Instant::now() < deadline, "no definitive answer for {key} within {PATIENCE:?}");
+        counters.in_flight.fetch_add(1, Ordering::SeqCst);
+        let answer = client.post(path, token, Some(key), json!({"quantity": 1})).await;
+        counters.in_flight.fetch_sub(1, Ordering::SeqCst);
+        match answer {
+            Ok(answer) if answer.status == 201 => {
+                counters.acknowledged.fetch_add(1, Ordering::SeqCst);
+                return Ok(answer);
+            }
+            Ok(answer) if answer.status == 409 => return Ok(answer),
+            Ok(answer) => {
+                ensure!(answer.status == 503, "only 503 may ask for a retry, got {}: {}", answer.status, answer.body);
+                counters.gap_hits.fetch_add(1, Ordering::SeqCst);
+            }
+            Err(_) => {
+                counters.gap_hits.fetch_add(1, Ordering::SeqCst);
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// What the test saw at the moment it struck.
+#[derive(Debug, Clone, Copy)]
+pub struct Strike {
+    /// Reservations acknowledged when the kill was sent.
+    pub acknowledged: usize,
+    pub in_flight: usize,
+}
+
+/// Wait until at least `at` reservations are acknowledged, then run `kill`
+/// at once; returns what was acknowledged and in flight when it struck.
+/// (Run it on a multi-threaded runtime, so the buyers cannot starve it.)
+pub async fn strike<F, Fut>(counters: &SaleCounters, at: usize, kill: F) -> anyhow::Result<Strike>
+where
+    F: FnOnce() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<()>>,
+{
+    tokio::time::timeout(Duration::from_secs(90), async {
+        while counters.acknowledged.load(Ordering::SeqCst) < at {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    })
+    .await
+    .context("the sale never reached the kill point")?;
+    let strike = Strike {
+        acknowledged: counters.acknowledged.load(Ordering::SeqCst),
+        in_flight: counters.in_flight.load(Ordering::SeqCst),
+    };
+    kill().await?;
+    Ok(strike)
+}
+
+/// Check a finished sale of `units` against the event store and the read
+/// model: every buyer got the same answer twice, exactly the stock was sold,
+/// every acknowledged reservation (and nothing else) is stored, no buyer
+/// holds twice, the stock invariant holds at every event recomputed from
+/// quantities, and the read model equals the store.
+pub async fn check(
+    deployment: &Deployment,
+    product_id: &str,
+    units: u64,
+    outcomes: &[BuyerOutcome],
+) -> anyhow::Result<()> {
+    let mut acknowledged = HashMap::new();
+    for outcome in outcomes {
+        let (first, again) = (&outcome.first, &outcome.again);
+        ensure!(
+            (again.status, &again.body["reservation_id"]) == (first.status, &first.body["reservation_id"]),
+            "{}'s key answered {} then {}",
+            outcome.buyer,
+            first.body,
+            again.body
+        );
+        match (first.status, first.code()) {
+            (201, _) => {
+                let reservation = first.body["reservation_id"].as_str().context("reservation_id")?;
+                acknowledged.insert(reservation.to_owned(), outcome.buyer.clone());
+            }
+            (409, Some("sold_out")) => {}
+            other => bail!("{} got {other:?}: {}", outcome.buyer, first.body),
+        }
+    }
+    ensure!(acknowledged.len() as u64 == units, "{} sold of {units}", acknowledged.len());
+
+    let store = deployment.event_store().await?;
+    let stored = stored_reservations(store.as_ref(), product_id).await?;
+    ensure!(stored == acknowledged, "the store holds exactly the acknowledged reservations");
+    let stock = stock_from_quantities(store.as_ref(), product_id).await?;
+    ensure!((stock.available, stock.reserved, stock.sold) == (0, units, 0), "stock after the sale: {stock:?}");
+
+    let last = outcomes.iter().filter_map(|o| o.first.body["position"].as_u64()).max().context("no position")?;
+    let read = deployment.client().product(product_id, Some(last)).await?;
+    ensure!(read.status == 200, "product read answered {}: {}", read.status, read.body);
+    ensure!(read.body["stock"] == json!(stock), "read model {} but store {stock:?}", read.body["stock"]);
+    let read_models = deployment.read_models().await?;
+    let held: Vec<(String, String)> =
+        sqlx::query_as("SELECT reservation_id, buyer FROM rm_reservations WHERE product_id = $1 AND status = 'held'")
+            .bind(product_id)
+            .fetch_all(read_models.pool())
+            .await?;
+    ensure!(held.into_iter().collect::<HashMap<_, _>>() == stored, "the read model's holds are the store's");
+    Ok(())
+}
+
+/// Every `UnitsReserved` of the product in the store: reservation → buyer;
+/// fails if a buyer holds twice.
+async fn stored_reservations(store: &dyn EventStore, product_id: &str) -> anyhow::Result<HashMap<String, String>> {
+    let mut reservations = HashMap::new();
+    let mut buyers = HashSet::new();
+    for stored in store.load("Product", product_id).await? {
+        if let ProductEvent::UnitsReserved { reservation_id, buyer, .. } = serde_json::from_value(stored.payload)? {
+            ensure!(buyers.insert(buyer.clone()), "{buyer} holds twice");
+            reservations.insert(reservation_id.to_string(), buyer);
+        }
+    }
+    Ok(reservations)
+}
+
+/// The product's stock recomputed from the quantities its events move, not
+/// from the stock each event carries; fails where units would go negative or
+/// where the carried stock disagrees.
+pub async fn stock_from_quantities(store: &dyn EventStore, product_id: &str) -> anyhow::Result<Stock> {
+    let mut stock = Stock::default();
+    for stored in store.load("Product", product_id).await? {
+        let event: ProductEvent = serde_json::from_value(stored.payload)?;
+        let moved = |from: u64, quantity: u64| from.checked_sub(quantity).context("units below zero");
+        match &event {
+            ProductEvent::ProductCreated { stock: initial, .. } => {
+                stock = Stock { total: initial.total, available: initial.total, reserved: 0, sold: 0 };
+            }
+            ProductEvent::StockAdded { added, .. } => {
+                stock.total += added;
+                stock.available += added;
+            }
+            ProductEvent::UnitsReserved { quantity, .. } => {
+                stock.available = moved(stock.available, *quantity)?;
+                stock.reserved += quantity;
+            }
+            ProductEvent::ReservationReleased { quantity, .. } | ProductEvent::ReservationExpired { quantity, .. } => {
+                stock.reserved = moved(stock.reserved, *quantity)?;
+                stock.available += quantity;
+            }
+            ProductEvent::UnitsSold { quantity, .. } => {
+                stock.reserved = moved(stock.reserved, *quantity)?;
+                stock.sold += quantity;
+            }
+        }
+        ensure!(
+            event.stock() == stock,
+            "event {} carries {:?}, its quantities give {stock:?}",
+            stored.sequence,
+            event.stock()
+        );
+    }
+    Ok(stock)
+}

@@ -57,7 +57,8 @@ pub async fn run(base: &Url, signer: &Signer, sale: &Sale) -> anyhow::Result<Tal
     let attempts = tokens.into_iter().map(|token| reserve(client.clone(), endpoint.clone(), token));
     let mut tally = drive("cartcast", sale.concurrency, attempts).await?;
     if tally.unpositioned > 0 {
-        tally.fail(format!("{} sold answers carried no numeric \"position\"", tally.unpositioned));
+        let detail = format!("{} sold answers carried no numeric \"position\"", tally.unpositioned);
+        tally.fail("sold answer without a position", detail);
     }
     check_read_model(&client, base, &creator, &product_id, sale.units, &mut tally).await?;
     Ok(tally)
@@ -92,35 +93,56 @@ async fn create_product(client: &Client, base: &Url, token: &str, units: u64) ->
 
 /// One buyer's reservation under its own idempotency key.
 async fn reserve(client: Client, endpoint: Arc<str>, token: String) -> Reply {
-    let answer = match send_reservation(&client, &endpoint, &token).await {
-        Ok(answer) => answer,
-        Err(error) => Answer::Failed(format!("{error:#}")),
-    };
-    Reply { answer, retries: 0 }
-}
-
-async fn send_reservation(client: &Client, endpoint: &str, token: &str) -> anyhow::Result<Answer> {
-    let response = client
-        .post(endpoint)
+    let sent = client
+        .post(&*endpoint)
         .bearer_auth(token)
         .header("Idempotency-Key", Uuid::new_v4().to_string())
         .json(&json!({ "quantity": 1 }))
         .send()
-        .await
-        .context("sending the reservation")?;
-    let status = response.status();
-    let body = response.text().await.context("reading the reservation answer")?;
-    Ok(classify(status, &body))
+        .await;
+    let answer = match sent {
+        Ok(response) => {
+            let status = response.status();
+            match response.text().await {
+                Ok(body) => classify(status, &body),
+                Err(error) => transport_failure("reading the reservation answer", error),
+            }
+        }
+        Err(error) => transport_failure("sending the reservation", error),
+    };
+    Reply { answer, retries: 0 }
 }
 
+/// 201 and 409 `sold_out` are the definitive answers; any other status is an
+/// error of its own kind.
 fn classify(status: StatusCode, body: &str) -> Answer {
     let parsed: Option<Value> = serde_json::from_str(body).ok();
     let field = |pointer: &str| parsed.as_ref().and_then(|value| value.pointer(pointer)).cloned();
+    let code = field("/error/code");
     match status {
         StatusCode::CREATED => Answer::Sold { position: field("/position").and_then(|position| position.as_u64()) },
-        StatusCode::CONFLICT if field("/error/code") == Some(json!("sold_out")) => Answer::SoldOut,
-        _ => Answer::Failed(format!("{status}: {body}")),
+        StatusCode::CONFLICT if code == Some(json!("sold_out")) => Answer::SoldOut,
+        _ => {
+            let kind = match code.as_ref().and_then(Value::as_str) {
+                Some(code) => format!("{status} {code}"),
+                None => status.to_string(),
+            };
+            Answer::Failed { kind, detail: format!("{status}: {body}") }
+        }
     }
+}
+
+/// A request that got no HTTP answer, grouped by what failed.
+fn transport_failure(during: &str, error: reqwest::Error) -> Answer {
+    let what = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "could not connect"
+    } else {
+        "failed"
+    };
+    let detail = format!("{during}: {:#}", anyhow::Error::new(error));
+    Answer::Failed { kind: format!("{during} {what}"), detail }
 }
 
 /// Reads the product once the read model has caught up with every sold answer
@@ -141,19 +163,25 @@ async fn check_read_model(
     let status = response.status();
     let body = response.text().await.context("reading the product's body")?;
     if status != StatusCode::OK {
-        tally.fail(format!("reading the product back answered {status}: {body}"));
+        tally.fail("read model unreadable", format!("reading the product back answered {status}: {body}"));
         return Ok(());
     }
     let stock =
         serde_json::from_str::<ProductView>(&body).with_context(|| format!("parsing the product {body}"))?.stock;
     if stock.available + stock.reserved + stock.sold != stock.total {
-        tally.fail(format!("read model: available + reserved + sold != total in {stock:?}"));
+        tally.fail("read model inconsistent", format!("read model: available + reserved + sold != total in {stock:?}"));
     }
     if stock.total != units {
-        tally.fail(format!("read model: total {} but the product was created with {units}", stock.total));
+        tally.fail(
+            "read model inconsistent",
+            format!("read model: total {} but the product was created with {units}", stock.total),
+        );
     }
     if stock.reserved != tally.sold {
-        tally.fail(format!("read model: {} reserved but {} answered sold", stock.reserved, tally.sold));
+        tally.fail(
+            "read model inconsistent",
+            format!("read model: {} reserved but {} answered sold", stock.reserved, tally.sold),
+        );
     }
     Ok(())
 }

@@ -1,7 +1,8 @@
 //! Runs one reservation attempt per buyer with bounded concurrency and tallies
-//! the answers: counts by outcome, per-answer latency and wall time.
+//! what came back: definitive answers (sold, sold out) with their latency, and
+//! errors counted by kind apart from them.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,15 +23,19 @@ pub struct Sale {
     pub concurrency: usize,
 }
 
-/// What one buyer was finally answered.
+/// What one buyer was finally told.
 pub enum Answer {
     /// A hold was taken; `position` is the store position the answer reported, if any.
     Sold {
         position: Option<u64>,
     },
     SoldOut,
-    /// Anything else, described for stderr.
-    Failed(String),
+    /// No definitive answer: `kind` groups it in the error counts (a status
+    /// line, a transport failure), `detail` is printed for the first few.
+    Failed {
+        kind: String,
+        detail: String,
+    },
 }
 
 /// One buyer's final answer and the conflicts retried on the way to it.
@@ -41,15 +46,17 @@ pub struct Reply {
 
 /// Everything measured during one run.
 pub struct Tally {
-    /// Microseconds from sending a buyer's first attempt to its final answer.
+    /// Microseconds from sending a buyer's first attempt to its definitive answer.
     latency: Histogram<u64>,
     /// Distinct error texts already printed, so a storm of one error prints once.
     shown: HashSet<String>,
-    label: &'static str,
+    pub label: &'static str,
+    /// Definitive answers only: sold plus sold out.
     pub answers: u64,
     pub sold: u64,
     pub sold_out: u64,
-    pub errors: u64,
+    /// Errors by kind; none of them is an answer.
+    pub errors: BTreeMap<String, u64>,
     pub retries: u64,
     /// Sold answers that carried no position.
     pub unpositioned: u64,
@@ -66,7 +73,7 @@ impl Tally {
             answers: 0,
             sold: 0,
             sold_out: 0,
-            errors: 0,
+            errors: BTreeMap::new(),
             retries: 0,
             unpositioned: 0,
             last_position: None,
@@ -75,8 +82,6 @@ impl Tally {
     }
 
     fn record(&mut self, reply: Reply, latency: Duration) {
-        self.answers += 1;
-        self.latency.saturating_record(u64::try_from(latency.as_micros()).unwrap_or(u64::MAX));
         self.retries += reply.retries;
         match reply.answer {
             Answer::Sold { position } => {
@@ -87,19 +92,27 @@ impl Tally {
                 }
             }
             Answer::SoldOut => self.sold_out += 1,
-            Answer::Failed(error) => self.fail(error),
+            Answer::Failed { kind, detail } => return self.fail(kind, detail),
+        }
+        self.answers += 1;
+        self.latency.saturating_record(u64::try_from(latency.as_micros()).unwrap_or(u64::MAX));
+    }
+
+    /// Counts an error under `kind` and prints `detail` to stderr unless it
+    /// was already shown or enough were.
+    pub fn fail(&mut self, kind: impl Into<String>, detail: String) {
+        *self.errors.entry(kind.into()).or_default() += 1;
+        if self.shown.len() < ERRORS_SHOWN && !self.shown.contains(&detail) {
+            eprintln!("{}: error: {detail}", self.label);
+            self.shown.insert(detail);
         }
     }
 
-    /// Counts an error and prints it to stderr unless it was already shown or enough were.
-    pub fn fail(&mut self, error: String) {
-        self.errors += 1;
-        if self.shown.len() < ERRORS_SHOWN && !self.shown.contains(&error) {
-            eprintln!("{}: {error}", self.label);
-            self.shown.insert(error);
-        }
+    pub fn error_count(&self) -> u64 {
+        self.errors.values().sum()
     }
 
+    /// Definitive answers per wall-clock second; errors do not count.
     pub fn answers_per_s(&self) -> f64 {
         self.answers as f64 / self.wall.as_secs_f64()
     }

@@ -113,13 +113,22 @@ async fn reserve(cqrs: Arc<PostgresCqrs<Product>>, product_id: Arc<str>, buyer: 
                 continue;
             }
             Err(AggregateError::UserError(ProductError::SoldOut { .. })) => Answer::SoldOut,
-            Err(AggregateError::AggregateConflict) => {
-                Answer::Failed(format!("still conflicting after {retries} retries"))
-            }
-            Err(error) => Answer::Failed(error.to_string()),
+            Err(error) => failure(&error, retries),
         };
         return Reply { answer, retries };
     }
+}
+
+/// Anything but a sale or a sold-out refusal, grouped by the cqrs-es error kind.
+fn failure(error: &AggregateError<ProductError>, retries: u64) -> Answer {
+    let kind = match error {
+        AggregateError::AggregateConflict => "optimistic-lock conflicts past the retry limit",
+        AggregateError::UserError(_) => "refused other than sold out",
+        AggregateError::DatabaseConnectionError(_) => "database connection",
+        AggregateError::DeserializationError(_) => "deserialization",
+        AggregateError::UnexpectedError(_) => "unexpected",
+    };
+    Answer::Failed { kind: kind.to_owned(), detail: format!("{error} (after {retries} retries)") }
 }
 
 /// Counts the holds the store recorded; any difference from the answers is an error.
@@ -132,7 +141,8 @@ async fn check_store(pool: &PgPool, product_id: &str, tally: &mut Tally) -> anyh
     .await
     .context("counting the peer's stored holds")?;
     if u64::try_from(stored) != Ok(tally.sold) {
-        tally.fail(format!("the store holds {stored} reservations but {} were answered sold", tally.sold));
+        let detail = format!("the store holds {stored} reservations but {} were answered sold", tally.sold);
+        tally.fail("store disagrees with the answers", detail);
     }
     Ok(())
 }

@@ -93,17 +93,16 @@ struct AuditArgs {
     order: String,
 }
 
-/// The audit found an order that breaks an invariant.
+/// The audit found an order that breaks an invariant; the message names each one.
 #[derive(Debug, thiserror::Error)]
-#[error(
-    "order {order_id} breaks an invariant: {captures} captures recorded, {gateway_captures} at the gateway, \
-     stock consistent: {stock_consistent}"
-)]
+#[error("order {order_id} breaks an invariant: {}", joined(.breaches))]
 pub struct AuditFailed {
     order_id: String,
-    captures: usize,
-    gateway_captures: u32,
-    stock_consistent: bool,
+    breaches: Vec<audit::Breach>,
+}
+
+fn joined(breaches: &[audit::Breach]) -> String {
+    breaches.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
 }
 
 #[derive(Debug, Args)]
@@ -210,14 +209,9 @@ impl Cli {
                 let mut report = serde_json::to_value(&audit)?;
                 report["gateway_captures"] = gateway_captures.into();
                 println!("{}", serde_json::to_string_pretty(&report)?);
-                if audit.captures > 1 || gateway_captures > 1 || !audit.stock_consistent {
-                    return Err(AuditFailed {
-                        order_id: audit.order_id,
-                        captures: audit.captures,
-                        gateway_captures,
-                        stock_consistent: audit.stock_consistent,
-                    }
-                    .into());
+                let breaches = audit.breaches(gateway_captures);
+                if !breaches.is_empty() {
+                    return Err(AuditFailed { order_id: audit.order_id, breaches }.into());
                 }
                 Ok(())
             }

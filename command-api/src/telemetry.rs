@@ -4,7 +4,7 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
 use tracing::Subscriber;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
@@ -58,11 +58,18 @@ pub fn metrics_handle() -> PrometheusHandle {
     HANDLE.get_or_init(install_recorder).clone()
 }
 
-fn install_recorder() -> PrometheusHandle {
-    let recorder = PrometheusBuilder::new()
+/// A Prometheus recorder with our buckets, not installed anywhere: the
+/// process's global one, or a test's own (`metrics::set_default_local_recorder`),
+/// so parallel tests in one process do not read each other's requests.
+pub fn prometheus_recorder() -> PrometheusRecorder {
+    PrometheusBuilder::new()
         .set_buckets_for_metric(Matcher::Full("http_request_duration_seconds".to_owned()), LATENCY_BUCKETS)
         .expect("the latency buckets are not empty")
-        .build_recorder();
+        .build_recorder()
+}
+
+fn install_recorder() -> PrometheusHandle {
+    let recorder = prometheus_recorder();
     let handle = recorder.handle();
     if let Err(error) = metrics::set_global_recorder(recorder) {
         tracing::warn!(%error, "another metrics recorder is installed; /metrics will not see this process's metrics");

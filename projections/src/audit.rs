@@ -2,7 +2,7 @@
 //! store itself (not from a read model) — the reservation that preceded it,
 //! its placement, payment and outcome, and the sale of its units — with the
 //! checks an auditor makes: one capture per order, stock consistent at
-//! every event of its product.
+//! every event of its product — each breach named, for the report.
 
 use cqrs_es::Aggregate;
 use serde::Serialize;
@@ -45,6 +45,51 @@ pub struct OrderAudit {
     pub captures: usize,
     /// `available + reserved + sold = total` after every event of the product.
     pub stock_consistent: bool,
+    /// The first event (by sequence) of the product after which its stock
+    /// does not add up, so an auditor knows where to look.
+    pub stock_broken_at: Option<u64>,
+}
+
+/// An invariant an order's history breaks, named as an auditor states it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Breach {
+    /// More than one payment capture recorded in the order's events.
+    Captures(usize),
+    /// More than one capture in the payment gateway's own ledger.
+    GatewayCaptures(u32),
+    /// The product's stock does not add up after one of its events.
+    Stock { product_id: String, sequence: u64 },
+}
+
+impl std::fmt::Display for Breach {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Breach::Captures(n) => write!(f, "one capture per order: {n} captures recorded"),
+            Breach::GatewayCaptures(n) => write!(f, "one capture per order: {n} captured at the gateway"),
+            Breach::Stock { product_id, sequence } => write!(
+                f,
+                "stock adds up (available + reserved + sold = total): \
+                 broken by event {sequence} of product {product_id}"
+            ),
+        }
+    }
+}
+
+impl OrderAudit {
+    /// Every invariant the order breaks, given its captures in the gateway's ledger.
+    pub fn breaches(&self, gateway_captures: u32) -> Vec<Breach> {
+        let mut breaches = Vec::new();
+        if self.captures > 1 {
+            breaches.push(Breach::Captures(self.captures));
+        }
+        if gateway_captures > 1 {
+            breaches.push(Breach::GatewayCaptures(gateway_captures));
+        }
+        if let Some(sequence) = self.stock_broken_at {
+            breaches.push(Breach::Stock { product_id: self.product_id.clone(), sequence });
+        }
+        breaches
+    }
 }
 
 fn entry(event: &StoredEvent) -> AuditEntry {
@@ -81,7 +126,7 @@ pub async fn audit_order(store: &dyn EventStore, order_id: &str) -> Result<Optio
     let Some((reservation_id, product_id)) = placed else { return Ok(None) };
 
     let mut product = Product::default();
-    let mut stock_consistent = true;
+    let mut stock_broken_at = None;
     let mut timeline = Vec::new();
     for stored in store.load("Product", &product_id).await? {
         let event: ProductEvent = serde_json::from_value(stored.payload.clone())?;
@@ -93,7 +138,9 @@ pub async fn audit_order(store: &dyn EventStore, order_id: &str) -> Result<Optio
             ProductEvent::ProductCreated { .. } | ProductEvent::StockAdded { .. } => false,
         };
         product.apply(event);
-        stock_consistent &= product.stock.is_consistent();
+        if stock_broken_at.is_none() && !product.stock.is_consistent() {
+            stock_broken_at = Some(stored.sequence);
+        }
         if concerns_order {
             timeline.push(entry(&stored));
         }
@@ -109,7 +156,8 @@ pub async fn audit_order(store: &dyn EventStore, order_id: &str) -> Result<Optio
         product_id,
         timeline,
         captures,
-        stock_consistent,
+        stock_consistent: stock_broken_at.is_none(),
+        stock_broken_at,
     }))
 }
 

@@ -88,10 +88,16 @@ impl Watcher {
         Ok(Self { socket })
     }
 
-    /// The next `viewers` frame: (connected, watching).
+    /// The next `viewers` frame: (connected, watching); an error when no
+    /// frame comes within [`FRAME_WITHIN`] (the server sends one whenever the
+    /// counts change).
     pub async fn viewers(&mut self) -> anyhow::Result<(u64, u64)> {
         use futures::StreamExt;
-        while let Some(message) = self.socket.next().await {
+        loop {
+            let next = tokio::time::timeout(FRAME_WITHIN, self.socket.next())
+                .await
+                .with_context(|| format!("no frame on the live socket within {FRAME_WITHIN:?}"))?;
+            let Some(message) = next else { bail!("the live socket closed") };
             let text = message?.into_text()?;
             let frame: serde_json::Value = serde_json::from_str(&text)?;
             if frame["type"] == "viewers" {
@@ -99,9 +105,11 @@ impl Watcher {
                 return Ok((count("connected")?, count("watching")?));
             }
         }
-        bail!("the live socket closed")
     }
 }
+
+/// How long a live socket test waits for the server's next frame.
+pub const FRAME_WITHIN: Duration = Duration::from_secs(10);
 
 /// `ffmpeg -i url` decoding up to `seconds` of the stream; the frames it decoded
 /// per stream type (`video`, `audio`).
@@ -245,6 +253,13 @@ impl MediaPlaylist {
         Ok(playlist)
     }
 
+    /// The numbers the server gave the listed segments, read from their URIs
+    /// (`seg-N.m4s`), in listed order: what it stored them under, where
+    /// [`Self::segments`] only counts on from `EXT-X-MEDIA-SEQUENCE`.
+    pub fn uri_numbers(&self) -> anyhow::Result<Vec<u64>> {
+        self.segments.iter().map(|(_, _, uri)| segment_number(uri)).collect()
+    }
+
     /// The segment number and part index the next blocking reload asks for.
     pub fn next_part(&self) -> (u64, usize) {
         let open_msn = self.segments.last().map_or(self.media_sequence, |(msn, ..)| msn + 1);
@@ -253,4 +268,11 @@ impl MediaPlaylist {
             _ => (open_msn, 0),
         }
     }
+}
+
+/// The number in a segment URI (`seg-N.m4s`, as the media worker names them).
+pub fn segment_number(uri: &str) -> anyhow::Result<u64> {
+    let number = uri.strip_prefix("seg-").and_then(|rest| rest.strip_suffix(".m4s"));
+    let number = number.with_context(|| format!("not a segment URI: {uri}"))?;
+    number.parse().with_context(|| format!("not a segment number: {uri}"))
 }

@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use serde_json::json;
+use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use cartcast_domain::Role;
@@ -67,6 +68,40 @@ async fn until_status(client: &Client, show_id: &str, status: &str) {
 
 fn complete_segments(at_least: usize) -> impl Fn(&str) -> bool {
     move |text| MediaPlaylist::parse(text).is_ok_and(|p| p.segments.len() >= at_least)
+}
+
+/// `(uri, sha256)` of every complete segment `playlist` lists, fetched from
+/// `dir` (the rendition's URL, without `index.m3u8`) as a player would.
+async fn segment_hashes(dir: &str, playlist: &MediaPlaylist) -> Vec<(String, Vec<u8>)> {
+    let mut hashes = Vec::new();
+    for (_, _, uri) in &playlist.segments {
+        let segment = fetch(&format!("{dir}/{uri}")).await;
+        assert_eq!(segment.status, 200, "{uri}: {}", segment.text());
+        hashes.push((uri.clone(), Sha256::digest(&segment.body).to_vec()));
+    }
+    hashes
+}
+
+/// Segments served before `what` are still listed and served byte for byte
+/// the same: nothing stored was renumbered or overwritten.
+async fn assert_unchanged(dir: &str, before: &[(String, Vec<u8>)], now: &MediaPlaylist, what: &str) {
+    for (uri, hash) in before {
+        assert!(now.segments.iter().any(|(.., u)| u == uri), "{uri} is no longer listed after {what}:\n{}", now.text);
+        let segment = fetch(&format!("{dir}/{uri}")).await;
+        assert_eq!(segment.status, 200, "{uri} after {what}");
+        assert_eq!(&Sha256::digest(&segment.body).to_vec(), hash, "{uri} was overwritten after {what}");
+    }
+}
+
+/// The numbers the server gave its segments (read from their URIs) run on
+/// from `first` with no repeat and no gap, and are where a player counting
+/// from `EXT-X-MEDIA-SEQUENCE` looks for them (blocking reloads ask by number).
+fn assert_numbered_on(playlist: &MediaPlaylist, first: u64, what: &str) {
+    let numbers = playlist.uri_numbers().unwrap();
+    let expected: Vec<u64> = (first..first + numbers.len() as u64).collect();
+    assert_eq!(numbers, expected, "segment numbers do not run on across {what}:\n{}", playlist.text);
+    let counted: Vec<u64> = playlist.segments.iter().map(|(msn, ..)| *msn).collect();
+    assert_eq!(numbers, counted, "segment URIs disagree with EXT-X-MEDIA-SEQUENCE after {what}");
 }
 
 /// `(uri, line)` of each `EXT-X-STREAM-INF` variant in a master playlist.
@@ -251,10 +286,13 @@ async fn a_publisher_that_reconnects_continues_the_show_behind_a_discontinuity()
     let client = deployment.client();
     let rtmp = deployment.rtmp_url.clone().unwrap();
     let (show_id, key) = schedule(&client, "creator-1").await;
-    let url = format!("{}/hls/{show_id}/source/index.m3u8", deployment.media_url.as_deref().unwrap());
+    let dir = format!("{}/hls/{show_id}/source", deployment.media_url.as_deref().unwrap());
+    let url = format!("{dir}/index.m3u8");
 
     let first = Publisher::start(&rtmp, &key, "320x180").unwrap();
-    until(&url, Duration::from_secs(20), complete_segments(2)).await;
+    let before = MediaPlaylist::parse(&until(&url, Duration::from_secs(20), complete_segments(2)).await).unwrap();
+    let served_before = segment_hashes(&dir, &before).await;
+    let first_number = before.uri_numbers().unwrap()[0];
     first.stop().await.unwrap();
     let second = Publisher::start(&rtmp, &key, "320x180").unwrap();
     let text = until(&url, Duration::from_secs(20), |text| {
@@ -264,9 +302,9 @@ async fn a_publisher_that_reconnects_continues_the_show_behind_a_discontinuity()
     })
     .await;
     let playlist = MediaPlaylist::parse(&text).unwrap();
-    let numbers: Vec<u64> = playlist.segments.iter().map(|(msn, ..)| *msn).collect();
-    let expected: Vec<u64> = (numbers[0]..numbers[0] + numbers.len() as u64).collect();
-    assert_eq!(numbers, expected, "segment numbers run on across the reconnect");
+    assert_numbered_on(&playlist, first_number, "the reconnect");
+    assert_unchanged(&dir, &served_before, &playlist, "the reconnect").await;
+    let served_before = segment_hashes(&dir, &playlist).await;
     assert_ll_hls("source", &playlist, &["audio"]);
     let (video, _) = decode(&url, 2).await.unwrap();
     assert!(video >= 30, "decoded {video} frames after the reconnect");
@@ -283,8 +321,8 @@ async fn a_publisher_that_reconnects_continues_the_show_behind_a_discontinuity()
     })
     .await;
     let playlist = MediaPlaylist::parse(&text).unwrap();
-    let numbers: Vec<u64> = playlist.segments.iter().map(|(msn, ..)| *msn).collect();
-    assert_eq!(numbers, (numbers[0]..numbers[0] + numbers.len() as u64).collect::<Vec<_>>());
+    assert_numbered_on(&playlist, first_number, "the takeover");
+    assert_unchanged(&dir, &served_before, &playlist, "the takeover").await;
     assert_ll_hls("source", &playlist, &["audio"]);
 
     third.stop().await.unwrap();
@@ -327,21 +365,33 @@ async fn an_ended_show_is_a_vod_that_outlives_a_restart() {
     deployment.stop().await.expect("clean stop");
 }
 
-/// Opens a TCP connection, sends `bytes`, and tells whether the server closed
-/// it within 10 s (reading EOF or a reset).
-async fn closed_by_server(rtmp: &str, bytes: &[u8]) -> bool {
-    let addr = rtmp.trim_start_matches("rtmp://");
-    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+/// Opens a TCP connection to the RTMP listener and sends `bytes` (the server
+/// may hang up before it has read them all).
+async fn connect_and_send(rtmp: &str, bytes: &[u8]) -> tokio::net::TcpStream {
+    let mut stream = tokio::net::TcpStream::connect(rtmp.trim_start_matches("rtmp://")).await.unwrap();
     let _ = stream.write_all(bytes).await;
+    stream
+}
+
+/// Whether the server closes `stream` (EOF or a reset) within `within`; what
+/// it sends before that is read and dropped.
+async fn closed_within(stream: &mut tokio::net::TcpStream, within: Duration) -> bool {
     let mut sink = vec![0u8; 8192];
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        match tokio::time::timeout(Duration::from_millis(500), stream.read(&mut sink)).await {
-            Ok(Ok(0)) | Ok(Err(_)) => return true,
-            _ => {}
+    let closed = async {
+        loop {
+            match stream.read(&mut sink).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
         }
-    }
-    false
+    };
+    tokio::time::timeout(within, closed).await.is_ok()
+}
+
+/// Opens a TCP connection, sends `bytes`, and tells whether the server closed
+/// it within 10 s.
+async fn closed_by_server(rtmp: &str, bytes: &[u8]) -> bool {
+    closed_within(&mut connect_and_send(rtmp, bytes).await, Duration::from_secs(10)).await
 }
 
 /// A valid client handshake (C0, C1, C2 echoing nothing in particular).
@@ -361,6 +411,10 @@ async fn malformed_rtmp_closes_only_its_own_connection() {
     let publisher = Publisher::start(&rtmp, &key, "320x180").unwrap();
     let before = MediaPlaylist::parse(&until(&url, Duration::from_secs(20), complete_segments(1)).await).unwrap();
 
+    // A truncated handshake, then silence: the server hangs up once the
+    // connection has been silent for 30 s (checked last, the other cases run meanwhile).
+    let mut truncated = connect_and_send(&rtmp, &[3, 0, 0, 0]).await;
+    let truncated_by = Instant::now() + Duration::from_secs(40);
     // Garbage instead of a handshake.
     assert!(closed_by_server(&rtmp, &[0xde; 4096]).await, "garbage handshake left open");
     // A chunk stream that does not parse: chunk stream id 2 with a bogus message type.
@@ -374,10 +428,6 @@ async fn malformed_rtmp_closes_only_its_own_connection() {
     absurd.extend([0x03, 0, 0, 0, 0xff, 0xff, 0xff, 0x09, 1, 0, 0, 0]);
     absurd.extend(vec![0u8; 96 * 1024]);
     assert!(closed_by_server(&rtmp, &absurd).await, "an absurd message size left open");
-    // A truncated handshake, then silence: the peer hangs up and nothing is left behind.
-    let mut truncated = tokio::net::TcpStream::connect(rtmp.trim_start_matches("rtmp://")).await.unwrap();
-    truncated.write_all(&[3, 0, 0, 0]).await.unwrap();
-    drop(truncated);
 
     // The live show kept going, and another show can still start.
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -393,6 +443,8 @@ async fn malformed_rtmp_closes_only_its_own_connection() {
     let other = Publisher::start(&rtmp, &other_key, "320x180").unwrap();
     let other_master = format!("{}/hls/{other_show}/master.m3u8", deployment.media_url.as_deref().unwrap());
     until(&other_master, Duration::from_secs(20), |_| true).await;
+    let left = truncated_by.saturating_duration_since(Instant::now());
+    assert!(closed_within(&mut truncated, left).await, "a truncated handshake was left open after 40 s of silence");
 
     other.stop().await.unwrap();
     publisher.stop().await.unwrap();
@@ -585,9 +637,11 @@ async fn a_live_show_outlives_a_media_worker_crash() {
     let client = deployment.client();
     let (show_id, key) = schedule(&client, "creator-1").await;
     let first = Publisher::start(deployment.rtmp_url.as_deref().unwrap(), &key, "320x180").unwrap();
-    let url = |d: &Deployment| format!("{}/hls/{show_id}/source/index.m3u8", d.media_url.as_deref().unwrap());
+    let dir = |d: &Deployment| format!("{}/hls/{show_id}/source", d.media_url.as_deref().unwrap());
+    let url = |d: &Deployment| format!("{}/index.m3u8", dir(d));
     let before =
         MediaPlaylist::parse(&until(&url(&deployment), Duration::from_secs(20), complete_segments(3)).await).unwrap();
+    let served_before = segment_hashes(&dir(&deployment), &before).await;
     let product_id = client.create_product("creator-1", 5).await.unwrap();
     let creator = client.token("creator-1", Role::Creator);
     let path = format!("/api/v1/shows/{show_id}/pin");
@@ -604,19 +658,16 @@ async fn a_live_show_outlives_a_media_worker_crash() {
     .await;
     let after = MediaPlaylist::parse(&text).unwrap();
     assert!(after.dateranges.iter().any(|d| d.contains(&product_id)), "the pin was lost in the crash");
-    for (msn, _, uri) in &before.segments {
-        assert!(after.segments.iter().any(|(m, _, u)| m == msn && u == uri), "segment {msn} lost in the crash");
-    }
-    let numbers: Vec<u64> = after.segments.iter().map(|(msn, ..)| *msn).collect();
-    assert_eq!(numbers, (0..numbers.len() as u64).collect::<Vec<_>>(), "numbers run on across the crash");
-    let base = format!("{}/hls/{show_id}", deployment.media_url.as_deref().unwrap());
-    assert_eq!(fetch(&format!("{base}/source/{}", before.segments[0].2)).await.status, 200);
+    assert_numbered_on(&after, 0, "the crash");
+    assert_unchanged(&dir(&deployment), &served_before, &after, "the crash").await;
     assert!(decode(&url(&deployment), 2).await.unwrap().0 >= 30, "the show plays after the crash");
 
     second.stop().await.unwrap();
     until_status(&deployment.client(), &show_id, "ended").await;
     let vod = MediaPlaylist::parse(&fetch(&url(&deployment)).await.text()).unwrap();
     assert!(vod.ended && vod.media_sequence == 0 && vod.discontinuities == 1, "{}", vod.text);
+    assert_numbered_on(&vod, 0, "the crash, in the VOD");
+    assert_unchanged(&dir(&deployment), &served_before, &vod, "the show ended").await;
     deployment.stop().await.expect("clean stop");
 }
 

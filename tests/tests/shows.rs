@@ -1,10 +1,14 @@
 //! Shows over HTTP in both shapes: a creator schedules a show and gets the
 //! ingest URL and stream key, viewers never see the key, a pin shows up on the
-//! show, and regenerating the key revokes the old one.
+//! show, and regenerating the key revokes the old one: a publisher with it is
+//! refused, one with the new key goes live.
+
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 
 use cartcast_domain::Role;
+use cartcast_tests::media::Publisher;
 use cartcast_tests::{Deployment, Shape};
 
 async fn a_show_is_scheduled_pinned_and_its_key_rotated(shape: Shape) {
@@ -38,6 +42,7 @@ async fn a_show_is_scheduled_pinned_and_its_key_rotated(shape: Shape) {
     assert_eq!(seen_by_creator.body["stream_key"], first_key.as_str());
     assert_eq!(seen_by_creator.body["manifest_url"], format!("/hls/{show_id}/master.m3u8"));
     let seen_by_viewer = client.get(&format!("/api/v1/shows/{show_id}"), Some(&viewer)).await.unwrap();
+    assert_eq!(seen_by_viewer.status, 200, "{}", seen_by_viewer.body);
     assert!(seen_by_viewer.body.get("stream_key").is_none_or(|k| k.is_null()), "{}", seen_by_viewer.body);
 
     let someone_else = client.token("creator-2", Role::Creator);
@@ -53,7 +58,29 @@ async fn a_show_is_scheduled_pinned_and_its_key_rotated(shape: Shape) {
     assert_ne!(new_key, first_key, "the old key is revoked");
     let after = rotated.body["position"].as_u64().unwrap();
     let show = client.get(&format!("/api/v1/shows/{show_id}?after={after}"), Some(&creator)).await.unwrap();
+    assert_eq!(show.status, 200, "{}", show.body);
     assert_eq!(show.body["stream_key"], new_key);
+
+    // OBS still set up with the old key is turned away; the new key goes live.
+    if shape == Shape::Distributed {
+        deployment.add_media().await.expect("media role");
+    }
+    let rtmp = deployment.rtmp_url.clone().expect("an RTMP listener");
+    let revoked = Publisher::start(&rtmp, &first_key, "320x180").unwrap();
+    let (code, stderr) = revoked.exited_within(Duration::from_secs(15)).await.expect("the old key still publishes");
+    assert_ne!(code, 0, "the old key was let in: {stderr}");
+    let publisher = Publisher::start(&rtmp, new_key, "320x180").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let show = client.get(&format!("/api/v1/shows/{show_id}"), None).await.unwrap();
+        assert_eq!(show.status, 200, "{}", show.body);
+        if show.body["status"] == "live" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the new key never took the show live: {}", show.body);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    publisher.stop().await.unwrap();
     deployment.stop().await.expect("clean stop");
 }
 

@@ -9,6 +9,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::http::{HeaderMap, Method, Request, StatusCode};
+use metrics_exporter_prometheus::PrometheusHandle;
 use serde_json::Value;
 use tower::ServiceExt;
 
@@ -77,20 +78,35 @@ impl TestResponse {
     }
 }
 
+/// The default bus answer: 201 `{"ok":true}` at position 7.
+fn created(_: &CommandEnvelope) -> Result<Outcome, BusError> {
+    Ok(Outcome { status: 201, body: serde_json::json!({"ok": true}), position: Some(7) })
+}
+
 /// An app whose bus answers 201 `{"ok":true}` at position 7.
 pub async fn spawn_app() -> TestApp {
-    spawn_app_answering(|_| Ok(Outcome { status: 201, body: serde_json::json!({"ok": true}), position: Some(7) })).await
+    spawn_app_answering(created).await
+}
+
+/// An app like [`spawn_app`] whose `GET /metrics` renders `metrics` (a
+/// test's own recorder) instead of the process-wide one.
+pub async fn spawn_app_with_metrics(metrics: PrometheusHandle) -> TestApp {
+    spawn(Box::new(created), metrics).await
 }
 
 pub async fn spawn_app_answering(
     responder: impl Fn(&CommandEnvelope) -> Result<Outcome, BusError> + Send + Sync + 'static,
 ) -> TestApp {
+    spawn(Box::new(responder), metrics_handle()).await
+}
+
+async fn spawn(responder: Box<Responder>, metrics: PrometheusHandle) -> TestApp {
     let dir = std::env::temp_dir().join(format!("cartcast-api-test-{}", uuid::Uuid::new_v4()));
     std::fs::create_dir_all(&dir).unwrap();
     let read_models = ReadModels::connect(&format!("sqlite://{}", dir.join("read.db").display())).await.unwrap();
     let bus = Arc::new(RecordingBus {
         received: Mutex::new(Vec::new()),
-        responder: Box::new(responder),
+        responder,
         ready: std::sync::atomic::AtomicBool::new(true),
     });
     let signer = Signer::new(b"test secret");
@@ -101,7 +117,7 @@ pub async fn spawn_app_answering(
         settings: Settings::default(),
         ingest_url: INGEST_URL.to_owned(),
         presence: Arc::default(),
-        metrics: metrics_handle(),
+        metrics,
     };
     TestApp { router: router(state), bus, signer, read_models, dir }
 }

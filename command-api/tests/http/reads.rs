@@ -3,9 +3,10 @@
 use axum::http::StatusCode;
 use serde_json::json;
 
+use cartcast_command_api::telemetry::prometheus_recorder;
 use cartcast_domain::Role;
 
-use crate::helpers::{INGEST_URL, TestApp, spawn_app};
+use crate::helpers::{INGEST_URL, TestApp, spawn_app, spawn_app_with_metrics};
 
 async fn seed_catalog(app: &TestApp) {
     let history = |event_type: &str, position: u64| {
@@ -61,14 +62,21 @@ async fn the_openapi_document_is_served() {
 
 #[tokio::test]
 async fn metrics_count_requests_by_route_template() {
-    let app = spawn_app().await;
-    app.get("/api/v1/products/some-product", None).await;
+    // Tests run in parallel in this process and share its global recorder;
+    // this one records on its own thread (a current-thread runtime, where the
+    // router runs) into its own recorder, so it reads exactly its requests.
+    let recorder = prometheus_recorder();
+    let app = spawn_app_with_metrics(recorder.handle()).await;
+    let _own = metrics::set_default_local_recorder(&recorder);
+    let missing = app.get("/api/v1/products/some-product", None).await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
     let response = app.get("/metrics", None).await;
     assert_eq!(response.status, StatusCode::OK);
     let text = response.body.as_str().unwrap();
-    assert!(text.contains("http_requests_total{"), "{text}");
-    assert!(text.contains(r#"route="/api/v1/products/{id}""#), "{text}");
-    assert!(text.contains("http_request_duration_seconds_bucket"), "{text}");
+    let labels = r#"method="GET",route="/api/v1/products/{id}""#;
+    assert!(text.contains(&format!("http_requests_total{{{labels},status=\"404\"}} 1\n")), "{text}");
+    assert!(text.contains(&format!("http_request_duration_seconds_bucket{{{labels},le=\"10\"}} 1\n")), "{text}");
+    assert!(text.contains(&format!("http_request_duration_seconds_count{{{labels}}} 1\n")), "{text}");
 }
 
 #[tokio::test]
@@ -167,8 +175,10 @@ async fn a_shows_stream_key_is_only_shown_to_its_creator() {
     assert_eq!(public.body["pinned_product_id"], "p1");
     assert!(public.body.get("stream_key").is_none());
     let other = app.get("/api/v1/shows/s1", Some(&app.token("carl", Role::Creator))).await;
+    assert_eq!(other.status, StatusCode::OK);
     assert!(other.body.get("stream_key").is_none());
     let own = app.get("/api/v1/shows/s1", Some(&app.token("cara", Role::Creator))).await;
+    assert_eq!(own.status, StatusCode::OK);
     assert_eq!(own.body["stream_key"], "sk_secret");
     assert_eq!(own.body["ingest_url"], INGEST_URL);
 }
@@ -187,5 +197,6 @@ async fn a_token_may_come_in_the_query_string() {
     seed_catalog(&app).await;
     let token = app.token("cara", Role::Creator);
     let response = app.get(&format!("/api/v1/shows/s1?token={token}"), None).await;
+    assert_eq!(response.status, StatusCode::OK);
     assert_eq!(response.body["stream_key"], "sk_secret");
 }

@@ -21,10 +21,10 @@ pub struct Settings {
     pub ladder_watchers: u64,
     /// How far back a live player may seek (the live playlist's window).
     pub dvr_window: Duration,
-    /// Crash tests' strike point: the worker process aborts right after its
-    /// Nth committed batch of events, before putting it on the feed — the
-    /// moment the feed outbox exists for. Unset in production.
-    pub crash_after_commits: Option<u64>,
+    /// Crash tests' strike point: the worker process aborts right after the
+    /// commit that takes it to N committed events, before putting that batch
+    /// on the feed — the moment the feed outbox exists for. Unset in production.
+    pub crash_after_events: Option<u64>,
 }
 
 impl Default for Settings {
@@ -38,7 +38,7 @@ impl Default for Settings {
             media_end_grace: Duration::from_secs(30),
             ladder_watchers: 20,
             dvr_window: Duration::from_secs(2 * 3600),
-            crash_after_commits: None,
+            crash_after_events: None,
         }
     }
 }
@@ -55,7 +55,7 @@ impl Settings {
     /// `CARTCAST_COMMAND_TIMEOUT`, `CARTCAST_PAYMENT_TIMEOUT` (durations like
     /// `300s`, `1500ms`), `CARTCAST_BATCH_MAX`, `CARTCAST_MEDIA_END_GRACE`,
     /// `CARTCAST_LADDER_WATCHERS`, `CARTCAST_DVR_WINDOW` and (crash tests)
-    /// `CARTCAST_CRASH_AFTER_COMMITS`.
+    /// `CARTCAST_CRASH_AFTER_EVENTS`.
     pub fn from_env() -> Result<Self, ConfigError> {
         let mut settings = Self::default();
         if let Some(n) = var("CARTCAST_PARTITIONS")? {
@@ -80,8 +80,8 @@ impl Settings {
         if let Some(d) = var("CARTCAST_MEDIA_END_GRACE")? {
             settings.media_end_grace = parse_duration("CARTCAST_MEDIA_END_GRACE", &d)?;
         }
-        if let Some(n) = var("CARTCAST_CRASH_AFTER_COMMITS")? {
-            settings.crash_after_commits = Some(parse_number("CARTCAST_CRASH_AFTER_COMMITS", &n, 1, u64::MAX)?);
+        if let Some(n) = var("CARTCAST_CRASH_AFTER_EVENTS")? {
+            settings.crash_after_events = Some(parse_number("CARTCAST_CRASH_AFTER_EVENTS", &n, 1, u64::MAX)?);
         }
         if let Some(n) = var("CARTCAST_LADDER_WATCHERS")? {
             settings.ladder_watchers = parse_number("CARTCAST_LADDER_WATCHERS", &n, 0, u64::MAX)?;

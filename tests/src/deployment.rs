@@ -125,7 +125,7 @@ impl Deployment {
     }
 
     /// Start one more `cartcast worker` with extra environment
-    /// (`CARTCAST_CRASH_AFTER_COMMITS`, …) for it alone.
+    /// (`CARTCAST_CRASH_AFTER_EVENTS`, …) for it alone.
     pub async fn add_worker_with(&mut self, extra_env: &[(&str, &str)]) -> anyhow::Result<()> {
         let n = self.workers.len();
         let args = ["worker", "--http", "127.0.0.1:0"].map(String::from);

@@ -112,6 +112,23 @@ pub struct Strike {
     pub in_flight: usize,
 }
 
+impl Strike {
+    /// Say where `what` struck, and assert the sale was at risk then: between
+    /// a quarter and three fifths of `units` acknowledged, commands in flight,
+    /// and (once the sale is over) some requests that hit the gap.
+    pub fn assert_at_risk(&self, what: &str, units: u64, counters: &SaleCounters) {
+        let gap_hits = counters.gap_hits.load(Ordering::SeqCst);
+        eprintln!(
+            "{what} at {} of {units} units acknowledged, {} requests in flight; {gap_hits} requests hit the gap",
+            self.acknowledged, self.in_flight
+        );
+        let at_risk = units as usize / 4..=units as usize * 3 / 5;
+        assert!(at_risk.contains(&self.acknowledged), "struck at {} acknowledged", self.acknowledged);
+        assert!(self.in_flight > 0, "commands were in flight at the strike");
+        assert!(gap_hits > 0, "some requests hit the gap");
+    }
+}
+
 /// Wait until at least `at` reservations are acknowledged, then run `kill`
 /// at once; returns what was acknowledged and in flight when it struck.
 /// (Run it on a multi-threaded runtime, so the buyers cannot starve it.)

@@ -287,8 +287,8 @@ impl PartitionWorker {
         }
 
         if let Some(entry) = OutboxEntry::of_commit(store_positions, batch.events) {
+            crash_point(&self.deps.settings, entry.events.len());
             self.outbox.committed(entry);
-            crash_point(&self.deps.settings);
         }
         let position_of = match self.publish_committed(&replays).await {
             Ok(position_of) => position_of,
@@ -400,15 +400,16 @@ impl PartitionWorker {
     }
 }
 
-/// Batches of events this process has committed, for the crash tests' strike point.
-static COMMITS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+/// Events this process has committed, for the crash tests' strike point.
+static COMMITTED_EVENTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// Abort the process between commit and publish when the crash tests ask
-/// for it (`CARTCAST_CRASH_AFTER_COMMITS`): no answer, no publish, no clean-up.
-fn crash_point(settings: &Settings) {
-    let Some(after) = settings.crash_after_commits else { return };
-    if COMMITS.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1 == after {
-        warn!(after, "CARTCAST_CRASH_AFTER_COMMITS: aborting between commit and publish");
+/// for it (`CARTCAST_CRASH_AFTER_EVENTS`): no answer, no publish, no clean-up.
+fn crash_point(settings: &Settings, committed: usize) {
+    let Some(after) = settings.crash_after_events else { return };
+    let before = COMMITTED_EVENTS.fetch_add(committed as u64, std::sync::atomic::Ordering::SeqCst);
+    if before < after && before + committed as u64 >= after {
+        warn!(after, "CARTCAST_CRASH_AFTER_EVENTS: aborting between commit and publish");
         std::process::abort();
     }
 }

@@ -7,9 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use cqrs_es::Aggregate;
 
-use cartcast_domain::product::{Product, Stock};
+use cartcast_domain::product::{ProductEvent, Stock};
 use cartcast_infra::store::EventStore;
 use cartcast_infra::store::postgres::PostgresStore;
 use cartcast_infra::store::sqlite::SqliteStore;
@@ -244,15 +243,46 @@ impl Deployment {
         Ok(ReadModels::connect(&url).await?)
     }
 
-    /// The product's stock as its events in the event store say (not the read model).
-    pub async fn stored_stock(&self, product_id: &str) -> anyhow::Result<(Stock, Vec<Stock>)> {
+    /// The product's stock as its events in the event store say (not the
+    /// read model), recomputed from the quantities they move rather than from
+    /// the stock each event carries; fails where units would go below zero or
+    /// where an event's carried stock disagrees (so `available + reserved +
+    /// sold = total` held at every event).
+    pub async fn stored_stock(&self, product_id: &str) -> anyhow::Result<Stock> {
         let store = self.event_store().await?;
-        let mut product = Product::default();
-        let mut history = Vec::new();
+        let mut stock = Stock::default();
         for stored in store.load("Product", product_id).await? {
-            product.apply(serde_json::from_value(stored.payload)?);
-            history.push(product.stock);
+            let event: ProductEvent = serde_json::from_value(stored.payload)?;
+            let moved = |from: u64, quantity: u64| from.checked_sub(quantity).context("units below zero");
+            match &event {
+                ProductEvent::ProductCreated { stock: initial, .. } => {
+                    stock = Stock { total: initial.total, available: initial.total, reserved: 0, sold: 0 };
+                }
+                ProductEvent::StockAdded { added, .. } => {
+                    stock.total += added;
+                    stock.available += added;
+                }
+                ProductEvent::UnitsReserved { quantity, .. } => {
+                    stock.available = moved(stock.available, *quantity)?;
+                    stock.reserved += quantity;
+                }
+                ProductEvent::ReservationReleased { quantity, .. }
+                | ProductEvent::ReservationExpired { quantity, .. } => {
+                    stock.reserved = moved(stock.reserved, *quantity)?;
+                    stock.available += quantity;
+                }
+                ProductEvent::UnitsSold { quantity, .. } => {
+                    stock.reserved = moved(stock.reserved, *quantity)?;
+                    stock.sold += quantity;
+                }
+            }
+            anyhow::ensure!(
+                event.stock() == stock,
+                "event {} carries {:?}, its quantities give {stock:?}",
+                stored.sequence,
+                event.stock()
+            );
         }
-        Ok((product.stock, history))
+        Ok(stock)
     }
 }

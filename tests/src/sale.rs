@@ -15,7 +15,7 @@ use futures::StreamExt;
 use serde_json::json;
 
 use cartcast_domain::Role;
-use cartcast_domain::product::{ProductEvent, Stock};
+use cartcast_domain::product::ProductEvent;
 use cartcast_infra::store::EventStore;
 
 use crate::{Answer, Client, Deployment};
@@ -187,7 +187,7 @@ pub async fn check(
     let store = deployment.event_store().await?;
     let stored = stored_reservations(store.as_ref(), product_id).await?;
     ensure!(stored == acknowledged, "the store holds exactly the acknowledged reservations");
-    let stock = stock_from_quantities(store.as_ref(), product_id).await?;
+    let stock = deployment.stored_stock(product_id).await?;
     ensure!((stock.available, stock.reserved, stock.sold) == (0, units, 0), "stock after the sale: {stock:?}");
 
     let last = outcomes.iter().filter_map(|o| o.first.body["position"].as_u64()).max().context("no position")?;
@@ -216,43 +216,4 @@ async fn stored_reservations(store: &dyn EventStore, product_id: &str) -> anyhow
         }
     }
     Ok(reservations)
-}
-
-/// The product's stock recomputed from the quantities its events move, not
-/// from the stock each event carries; fails where units would go negative or
-/// where the carried stock disagrees.
-pub async fn stock_from_quantities(store: &dyn EventStore, product_id: &str) -> anyhow::Result<Stock> {
-    let mut stock = Stock::default();
-    for stored in store.load("Product", product_id).await? {
-        let event: ProductEvent = serde_json::from_value(stored.payload)?;
-        let moved = |from: u64, quantity: u64| from.checked_sub(quantity).context("units below zero");
-        match &event {
-            ProductEvent::ProductCreated { stock: initial, .. } => {
-                stock = Stock { total: initial.total, available: initial.total, reserved: 0, sold: 0 };
-            }
-            ProductEvent::StockAdded { added, .. } => {
-                stock.total += added;
-                stock.available += added;
-            }
-            ProductEvent::UnitsReserved { quantity, .. } => {
-                stock.available = moved(stock.available, *quantity)?;
-                stock.reserved += quantity;
-            }
-            ProductEvent::ReservationReleased { quantity, .. } | ProductEvent::ReservationExpired { quantity, .. } => {
-                stock.reserved = moved(stock.reserved, *quantity)?;
-                stock.available += quantity;
-            }
-            ProductEvent::UnitsSold { quantity, .. } => {
-                stock.reserved = moved(stock.reserved, *quantity)?;
-                stock.sold += quantity;
-            }
-        }
-        ensure!(
-            event.stock() == stock,
-            "event {} carries {:?}, its quantities give {stock:?}",
-            stored.sequence,
-            event.stock()
-        );
-    }
-    Ok(stock)
 }

@@ -16,7 +16,6 @@ use serde_json::json;
 use cartcast_domain::Role;
 use cartcast_domain::product::ProductEvent;
 use cartcast_infra::payment::TestCards;
-use cartcast_tests::sale::stock_from_quantities;
 use cartcast_tests::{Answer, Client, Deployment, Shape};
 
 const UNITS: u64 = 30;
@@ -159,7 +158,7 @@ async fn killing_the_owner_while_payments_are_in_flight_captures_each_order_once
         tokio::time::sleep(Duration::from_millis(250)).await;
     };
     assert_eq!(expired, holds[PAYING..].iter().cloned().collect(), "exactly the holds not paid for expired");
-    let stock = stock_from_quantities(store.as_ref(), &product_id).await.expect("stock from quantities");
+    let stock = deployment.stored_stock(&product_id).await.expect("the stock adds up at every event");
     assert_eq!((stock.available, stock.reserved, stock.sold), (UNITS - PAYING as u64, 0, PAYING as u64));
     deployment.stop().await.expect("clean stop of the survivor");
 }

@@ -12,11 +12,13 @@ use cartcast_domain::show::StreamHealth;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::hls::rendition::{Pin, Timing};
+use crate::hls::playlist::Pin;
+use crate::hls::rendition::Timing;
 use crate::hls::show::{Kind, ShowMedia, is_safe_name, store_pin};
 
 /// Where the event feed's read position is kept, in the media directory.
 const FEED_POSITION: &str = "feed-position";
+use crate::ingest::health::HealthReport;
 use crate::ingest::pipeline::{self, AUDIO, Input, Resume, SOURCE};
 
 /// Why a stream key may not publish.
@@ -196,7 +198,7 @@ impl MediaHub {
     }
 
     /// Records a show's stream health through the directory, from the pipeline's thread.
-    fn health_reporter(&self, show_id: &str) -> pipeline::HealthReport {
+    fn health_reporter(&self, show_id: &str) -> HealthReport {
         let runtime = tokio::runtime::Handle::current();
         let directory = self.directory.clone();
         let show_id = show_id.to_owned();

@@ -1,7 +1,7 @@
-//! LL-HLS: cutting tracks into parts, each rendition's media playlist, the
-//! master playlist, and the per-show store the HTTP layer reads from.
+//! LL-HLS: tracks cut into parts, renditions and their media playlists, the master playlist, the per-show store.
 
 pub mod master;
 pub mod packager;
+pub mod playlist;
 pub mod rendition;
 pub mod show;

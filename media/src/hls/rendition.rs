@@ -1,15 +1,14 @@
-//! One media playlist's state: its segments and their parts, the live edge,
-//! the DVR window, discontinuities, product pins; and how it is written out
-//! as an LL-HLS media playlist (live) or a VOD playlist (ended).
+//! One rendition's state: its segments and their parts, numbering, the live edge, the DVR window, discontinuities.
 
 use std::collections::VecDeque;
-use std::fmt::Write as _;
 use std::time::Duration;
 
 use bytes::Bytes;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 
 use super::packager::Part;
+// Other crates name pins by this path, from before playlist writing had its own module.
+pub use super::playlist::Pin;
 use crate::track::Codec;
 
 /// Timing every rendition of a show shares.
@@ -39,36 +38,28 @@ impl Timing {
 }
 
 #[derive(Debug, Clone)]
-struct PartEntry {
+pub(super) struct PartEntry {
     /// Global part number: the part's URI, stable whatever segment it ends in.
-    number: u64,
-    duration: f64,
-    independent: bool,
+    pub(super) number: u64,
+    pub(super) duration: f64,
+    pub(super) independent: bool,
     /// Dropped once the part is far from the live edge.
     data: Option<Bytes>,
 }
 
 #[derive(Debug, Clone)]
-struct Segment {
-    msn: u64,
+pub(super) struct Segment {
+    pub(super) msn: u64,
     /// Decode time of its first sample, in the track's timescale.
     start: u64,
-    started_at: DateTime<Utc>,
-    duration: f64,
-    discontinuity: bool,
-    init: u32,
-    parts: Vec<PartEntry>,
-    closed: bool,
+    pub(super) started_at: DateTime<Utc>,
+    pub(super) duration: f64,
+    pub(super) discontinuity: bool,
+    pub(super) init: u32,
+    pub(super) parts: Vec<PartEntry>,
+    pub(super) closed: bool,
     /// Kept in memory near the live edge; on disk always, once closed.
     data: Option<Bytes>,
-}
-
-/// A product shown from `at` on, written as `EXT-X-DATERANGE`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Pin {
-    pub id: String,
-    pub product_id: String,
-    pub at: DateTime<Utc>,
 }
 
 /// A closed segment as the rendition's journal keeps it: enough to list it
@@ -93,35 +84,8 @@ pub struct ClosedSegment {
     pub data: Bytes,
 }
 
-/// Where another rendition's live edge is (`EXT-X-RENDITION-REPORT`).
-#[derive(Debug, Clone)]
-pub struct Report {
-    pub uri: String,
-    pub last_msn: u64,
-    pub last_part: Option<u64>,
-}
-
-/// `CAN-SKIP-UNTIL`: six target durations, the least the draft allows.
-fn skip_boundary(target: u64) -> f64 {
-    6.0 * target as f64
-}
-
-/// How many segments from the start of `segments` end more than `boundary`
-/// seconds before the playlist's end (a delta update leaves them out).
-fn skippable(segments: &[&Segment], boundary: f64) -> usize {
-    let total: f64 = segments.iter().map(|s| s.duration).sum();
-    let mut elapsed = 0.0;
-    segments
-        .iter()
-        .take_while(|s| {
-            elapsed += s.duration;
-            elapsed <= total - boundary
-        })
-        .count()
-}
-
 /// How many closed segments keep their parts listed and in memory.
-const LIVE_EDGE_SEGMENTS: usize = 3;
+pub(super) const LIVE_EDGE_SEGMENTS: usize = 3;
 
 pub struct Rendition {
     timing: Timing,
@@ -326,6 +290,28 @@ impl Rendition {
         self.segments.iter().skip(self.segments.len() - skip)
     }
 
+    /// The segments a playlist lists: the DVR window while live, the whole
+    /// show once ended.
+    pub(super) fn listed(&self) -> Vec<&Segment> {
+        if self.ended { self.segments.iter().collect() } else { self.live_window().collect() }
+    }
+
+    /// How many discontinuities the segments before `msn` held (those the DVR
+    /// window has dropped), for `EXT-X-DISCONTINUITY-SEQUENCE`.
+    pub(super) fn discontinuities_before(&self, msn: u64) -> usize {
+        self.segments.iter().take_while(|s| s.msn < msn).filter(|s| s.discontinuity).count()
+    }
+
+    /// `EXT-X-TARGETDURATION` for the segments so far.
+    pub(super) fn target_duration(&self) -> u64 {
+        self.timing.target_duration(self.longest_segment)
+    }
+
+    /// The timing every rendition of the show shares.
+    pub(super) fn timing(&self) -> &Timing {
+        &self.timing
+    }
+
     /// The closed segments, newest last, that make up at least the last
     /// `seconds` and share the newest one's init segment: (init, numbers, their
     /// total duration). `None` when there is not that much.
@@ -380,6 +366,11 @@ impl Rendition {
         self.next_msn
     }
 
+    /// The next part number to appear (the playlist's preload hint).
+    pub(super) fn next_part(&self) -> u64 {
+        self.next_part
+    }
+
     /// A part's bytes while it is near the live edge; `Err(true)` when it is
     /// the next part to come (worth waiting for), `Err(false)` when gone or never.
     pub fn part(&self, number: u64) -> Result<Bytes, bool> {
@@ -399,106 +390,10 @@ impl Rendition {
     pub fn segment(&self, msn: u64) -> Option<Bytes> {
         self.segments.iter().rev().find(|s| s.msn == msn).and_then(|s| s.data.clone())
     }
-
-    /// The media playlist: live (LL-HLS, DVR window) or, once ended, the VOD
-    /// of the whole show. `skip` (a live player's `_HLS_skip=YES`) makes it a
-    /// delta update: segments older than the skip boundary are only counted.
-    pub fn playlist(&self, pins: &[Pin], reports: &[Report], skip: bool) -> String {
-        let mut out = String::with_capacity(4096);
-        let target = self.timing.target_duration(self.longest_segment);
-        out.push_str("#EXTM3U\n#EXT-X-VERSION:9\n");
-        let _ = writeln!(out, "#EXT-X-TARGETDURATION:{target}");
-        let segments: Vec<&Segment> =
-            if self.ended { self.segments.iter().collect() } else { self.live_window().collect() };
-        if self.ended {
-            out.push_str("#EXT-X-PLAYLIST-TYPE:VOD\n");
-        } else {
-            let _ = writeln!(
-                out,
-                "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK={:.3},HOLD-BACK={:.3},CAN-SKIP-UNTIL={:.1}",
-                self.timing.part_hold_back(),
-                3.0 * target as f64,
-                skip_boundary(target)
-            );
-            let _ = writeln!(out, "#EXT-X-PART-INF:PART-TARGET={:.3}", self.timing.part_target.as_secs_f64());
-        }
-        let first = segments.first();
-        let _ = writeln!(out, "#EXT-X-MEDIA-SEQUENCE:{}", first.map_or(self.next_msn, |s| s.msn));
-        let dropped_discontinuities = self
-            .segments
-            .iter()
-            .take_while(|s| first.is_some_and(|f| s.msn < f.msn))
-            .filter(|s| s.discontinuity)
-            .count();
-        if dropped_discontinuities > 0 {
-            let _ = writeln!(out, "#EXT-X-DISCONTINUITY-SEQUENCE:{dropped_discontinuities}");
-        }
-        out.push_str("#EXT-X-INDEPENDENT-SEGMENTS\n");
-        if let Some(start) = first.map(|s| s.started_at) {
-            // The product on screen when the window opens shows from its start;
-            // later pins at the moment they were made.
-            let on_screen = pins.iter().filter(|p| p.at < start).max_by_key(|p| p.at);
-            let later = pins.iter().filter(|p| p.at >= start);
-            for pin in on_screen.into_iter().chain(later) {
-                let _ = writeln!(
-                    out,
-                    "#EXT-X-DATERANGE:ID=\"{}\",CLASS=\"com.cartcast.pin\",START-DATE=\"{}\",X-PRODUCT-ID=\"{}\"",
-                    pin.id,
-                    pin.at.max(start).to_rfc3339_opts(SecondsFormat::Millis, true),
-                    pin.product_id
-                );
-            }
-        }
-        let skipped = if skip && !self.ended { skippable(&segments, skip_boundary(target)) } else { 0 };
-        if skipped > 0 {
-            let _ = writeln!(out, "#EXT-X-SKIP:SKIPPED-SEGMENTS={skipped}");
-        }
-        let mut map = None;
-        let live_edge_from = segments.len().saturating_sub(LIVE_EDGE_SEGMENTS + 1);
-        for (i, segment) in segments.iter().enumerate().skip(skipped) {
-            if segment.discontinuity {
-                out.push_str("#EXT-X-DISCONTINUITY\n");
-            }
-            if map != Some(segment.init) {
-                let _ = writeln!(out, "#EXT-X-MAP:URI=\"init-{}.mp4\"", segment.init);
-                map = Some(segment.init);
-            }
-            let _ = writeln!(
-                out,
-                "#EXT-X-PROGRAM-DATE-TIME:{}",
-                segment.started_at.to_rfc3339_opts(SecondsFormat::Millis, true)
-            );
-            if !self.ended && i >= live_edge_from {
-                for part in &segment.parts {
-                    let _ = write!(out, "#EXT-X-PART:DURATION={:.5},URI=\"part-{}.m4s\"", part.duration, part.number);
-                    out.push_str(if part.independent { ",INDEPENDENT=YES\n" } else { "\n" });
-                }
-            }
-            let complete = segment.closed || i + 1 < segments.len();
-            if complete {
-                let _ = writeln!(out, "#EXTINF:{:.5},\nseg-{}.m4s", segment.duration, segment.msn);
-            }
-        }
-        if self.ended {
-            out.push_str("#EXT-X-ENDLIST\n");
-            return out;
-        }
-        let _ = writeln!(out, "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"part-{}.m4s\"", self.next_part);
-        for report in reports {
-            let _ = write!(out, "#EXT-X-RENDITION-REPORT:URI=\"{}\",LAST-MSN={}", report.uri, report.last_msn);
-            match report.last_part {
-                Some(part) => {
-                    let _ = writeln!(out, ",LAST-PART={part}");
-                }
-                None => out.push('\n'),
-            }
-        }
-        out
-    }
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     fn timing() -> Timing {
@@ -523,7 +418,9 @@ mod tests {
         Codec::H264 { avcc: Bytes::from_static(&[1, 0x64, 0, 0x1f]), width: 1280, height: 720 }
     }
 
-    fn rendition_with(segments: usize) -> Rendition {
+    /// A rendition of `segments` six-part segments, the last one open (shared
+    /// with the playlist's tests).
+    pub(in crate::hls) fn rendition_with(segments: usize) -> Rendition {
         let mut rendition = Rendition::new(timing(), 0);
         rendition.timescale = 90_000;
         rendition.set_codec(video());
@@ -537,23 +434,6 @@ mod tests {
     }
 
     #[test]
-    fn live_playlist_carries_the_ll_hls_tags() {
-        let rendition = rendition_with(3);
-        let playlist = rendition.playlist(
-            &[],
-            &[Report { uri: "../audio/index.m3u8".into(), last_msn: 2, last_part: Some(4) }],
-            false,
-        );
-        assert!(playlist.contains("#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES,PART-HOLD-BACK=1.002"));
-        assert!(playlist.contains("#EXT-X-PART-INF:PART-TARGET=0.334"));
-        assert!(playlist.contains("#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"part-18.m4s\""));
-        assert!(playlist.contains("#EXT-X-RENDITION-REPORT:URI=\"../audio/index.m3u8\",LAST-MSN=2,LAST-PART=4"));
-        // Two closed segments listed whole; the open one only as parts.
-        assert_eq!(playlist.matches("#EXTINF").count(), 2);
-        assert!(!playlist.contains("#EXT-X-ENDLIST"));
-    }
-
-    #[test]
     fn blocking_reload_is_answerable_once_the_part_exists() {
         let rendition = rendition_with(2);
         assert!(rendition.has(1, Some(5)));
@@ -564,17 +444,6 @@ mod tests {
     }
 
     #[test]
-    fn ending_closes_the_open_segment_and_lists_everything_for_vod() {
-        let mut rendition = rendition_with(2);
-        assert_eq!(rendition.end().map(|s| s.record.msn), Some(1));
-        let playlist = rendition.playlist(&[], &[], false);
-        assert!(playlist.ends_with("#EXT-X-ENDLIST\n"));
-        assert!(playlist.contains("#EXT-X-PLAYLIST-TYPE:VOD"));
-        assert_eq!(playlist.matches("#EXTINF").count(), 2);
-        assert!(!playlist.contains("#EXT-X-PART:"));
-    }
-
-    #[test]
     fn a_reconnect_marks_the_next_segment_discontinuous() {
         let mut rendition = rendition_with(1);
         rendition.mark_discontinuity();
@@ -582,21 +451,6 @@ mod tests {
         let playlist = rendition.playlist(&[], &[], false);
         let discontinuity = playlist.find("#EXT-X-DISCONTINUITY\n").expect("a discontinuity");
         assert!(discontinuity > playlist.find("seg-0.m4s").unwrap());
-    }
-
-    #[test]
-    fn a_delta_update_counts_the_old_segments_instead_of_listing_them() {
-        let rendition = rendition_with(10);
-        // 2 s segments, target 2: the skip boundary is 12 s; of the nine complete
-        // segments (18 s), the first three end more than 12 s before the end.
-        let delta = rendition.playlist(&[], &[], true);
-        assert!(delta.contains("CAN-SKIP-UNTIL=12.0"));
-        assert!(delta.contains("#EXT-X-MEDIA-SEQUENCE:0\n"));
-        assert!(delta.contains("#EXT-X-SKIP:SKIPPED-SEGMENTS=3\n"));
-        assert!(!delta.contains("seg-2.m4s") && delta.contains("seg-3.m4s"));
-        assert!(delta.contains("#EXT-X-MAP:URI=\"init-0.mp4\""));
-        let full = rendition.playlist(&[], &[], false);
-        assert!(full.contains("seg-0.m4s") && !full.contains("#EXT-X-SKIP"));
     }
 
     #[test]
@@ -614,14 +468,5 @@ mod tests {
         }
         assert!(playlist.contains("#EXT-X-DISCONTINUITY\n"), "the restart is a discontinuity");
         assert!(playlist.contains(&format!("part-{}.m4s", records[2].next_part)), "part numbers go on");
-    }
-
-    #[test]
-    fn pins_become_dateranges_inside_the_window() {
-        let rendition = rendition_with(1);
-        let pin = Pin { id: "pin-1".into(), product_id: "p-1".into(), at: Utc::now() };
-        let playlist = rendition.playlist(&[pin], &[], false);
-        assert!(playlist.contains("#EXT-X-DATERANGE:ID=\"pin-1\",CLASS=\"com.cartcast.pin\""));
-        assert!(playlist.contains("X-PRODUCT-ID=\"p-1\""));
     }
 }

@@ -15,7 +15,8 @@ use tokio::sync::watch;
 
 use super::master::{Variant, master_playlist};
 use super::packager::Part;
-use super::rendition::{ClosedSegment, Pin, Rendition, Report, SegmentRecord, Timing};
+use super::playlist::{Pin, Report};
+use super::rendition::{ClosedSegment, Rendition, SegmentRecord, Timing};
 use crate::clip::TrackFiles;
 use crate::cmaf;
 use crate::track::Codec;

@@ -1,19 +1,19 @@
-//! One publish session's media path, on its own thread: FLV tags in, samples
-//! on one continuous timeline, segment boundaries decided on the source's
-//! keyframes, parts packaged into the show's renditions.
+//! One publish session's media path, on its own thread: FLV tags in, parts out to the show's renditions.
+//!
+//! Samples go on one continuous timeline, and segment boundaries are decided
+//! on the source's keyframes.
 
-use std::collections::VecDeque;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::sync_channel;
-use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use cartcast_domain::show::StreamHealth;
 use tokio::sync::mpsc;
 
 use super::flv::{self, Tag};
+use super::health::{HealthReport, HealthWindow};
+use super::latency::Arrivals;
 use crate::hls::packager::{Packager, Part};
 use crate::hls::rendition::Timing;
 use crate::hls::show::{Kind, ShowMedia};
@@ -38,107 +38,6 @@ pub enum Input {
     },
     /// Start the ladder at the next segment.
     StartLadder,
-}
-
-/// When recent source samples arrived, by decode and presentation time (the
-/// ladder's output is stamped with the latter), for ingest-to-part latency.
-#[derive(Clone, Default)]
-struct Arrivals(Arc<Mutex<VecDeque<Arrival>>>);
-
-struct Arrival {
-    dts: u64,
-    pts: u64,
-    at: Instant,
-}
-
-impl Arrivals {
-    /// Keeps about ten seconds of 30 fps video.
-    const KEEP: usize = 300;
-
-    fn record(&self, dts: u64, pts: u64) {
-        let mut arrivals = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if arrivals.len() == Self::KEEP {
-            arrivals.pop_front();
-        }
-        arrivals.push_back(Arrival { dts, pts, at: Instant::now() });
-    }
-
-    /// How long ago the sample matching `time` (or the first after it) arrived.
-    fn since(&self, time: u64, by_pts: bool) -> Option<Duration> {
-        let arrivals = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        let key = |a: &Arrival| if by_pts { a.pts } else { a.dts };
-        arrivals.iter().find(|a| key(a) >= time).map(|a| a.at.elapsed())
-    }
-
-    /// Records the ingest-to-part latency of a part starting at `time` (the
-    /// source's decode time, or the ladder's presentation time).
-    fn observe(&self, time: u64, rendition: &'static str) {
-        if let Some(latency) = self.since(time, rendition != SOURCE) {
-            metrics::histogram!("cartcast_media_part_latency_seconds", "rendition" => rendition)
-                .record(latency.as_secs_f64());
-        }
-    }
-}
-
-/// Records a show's stream health (see [`crate::hub::ShowDirectory::stream_health`]).
-pub type HealthReport = Box<dyn Fn(StreamHealth) + Send>;
-
-/// How often stream health is measured and recorded.
-const HEALTH_EVERY: Duration = Duration::from_secs(10);
-
-/// What the current health period has seen.
-struct HealthWindow {
-    started: Instant,
-    bytes: u64,
-    frames: u64,
-    dropped: u64,
-    /// The ladder's last lag, milliseconds (set by its packaging thread).
-    encoder_lag_ms: Arc<AtomicU64>,
-    /// The source's last keyframe interval, 90 kHz ticks.
-    keyframe_interval: u64,
-    report: HealthReport,
-}
-
-impl HealthWindow {
-    fn new(report: HealthReport) -> Self {
-        Self {
-            started: Instant::now(),
-            bytes: 0,
-            frames: 0,
-            dropped: 0,
-            encoder_lag_ms: Arc::default(),
-            keyframe_interval: 0,
-            report,
-        }
-    }
-
-    /// Publishes the period's figures as gauges and a report once it is over.
-    fn tick(&mut self, show_id: &str) {
-        let elapsed = self.started.elapsed();
-        if elapsed < HEALTH_EVERY {
-            return;
-        }
-        let seconds = elapsed.as_secs_f64();
-        let health = StreamHealth {
-            input_bits_per_second: (self.bytes as f64 * 8.0 / seconds) as u64,
-            frames_per_second: (self.frames as f64 / seconds * 10.0).round() / 10.0,
-            dropped_frames: self.dropped,
-            encoder_lag_ms: self.encoder_lag_ms.load(Ordering::Relaxed),
-            keyframe_interval_ms: self.keyframe_interval / u64::from(VIDEO_TIMESCALE / 1000),
-        };
-        let show = show_id.to_owned();
-        metrics::gauge!("cartcast_media_input_bitrate_bps", "show_id" => show.clone())
-            .set(health.input_bits_per_second as f64);
-        metrics::gauge!("cartcast_media_input_fps", "show_id" => show.clone()).set(health.frames_per_second);
-        metrics::counter!("cartcast_media_dropped_frames_total", "show_id" => show.clone()).increment(self.dropped);
-        metrics::gauge!("cartcast_media_encoder_lag_seconds", "show_id" => show.clone())
-            .set(health.encoder_lag_ms as f64 / 1000.0);
-        metrics::gauge!("cartcast_media_keyframe_interval_seconds", "show_id" => show)
-            .set(health.keyframe_interval_ms as f64 / 1000.0);
-        (self.report)(health);
-        self.started = Instant::now();
-        (self.bytes, self.frames, self.dropped) = (0, 0, 0);
-    }
 }
 
 /// The ladder of a live show: its threads, and the one packaging their output.

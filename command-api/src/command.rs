@@ -1,22 +1,20 @@
 //! The command path's edge: an authorized caller's request becomes a
-//! [`CommandEnvelope`], goes to the command log, and its [`Outcome`] becomes
-//! the HTTP answer.
+//! [`CommandEnvelope`], goes to the command log, and its outcome comes back
+//! as a [`CommandReply`] (rendered in [`crate::outcome`]).
 
 use std::marker::PhantomData;
 
-use axum::Json;
 use axum::extract::FromRequestParts;
-use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use uuid::Uuid;
 
-use cartcast_infra::envelope::{self, AppCommand, CommandEnvelope, Outcome};
+use cartcast_infra::envelope::{self, AppCommand, CommandEnvelope};
 
 use crate::auth::{Authenticated, RoleGate};
 use crate::error::ApiError;
 use crate::extract::{CorrelationId, IdempotencyKey};
+use crate::outcome::CommandReply;
 use crate::state::AppState;
 
 /// Everything a command needs from its request besides the body: the caller
@@ -63,41 +61,12 @@ impl<R> CommandContext<R> {
             received_at: Utc::now(),
             command,
         };
-        Ok(CommandReply(state.bus.dispatch(envelope, state.settings.command_timeout).await?))
+        let outcome = state.bus.dispatch(envelope, state.settings.command_timeout).await?;
+        Ok(CommandReply::new(outcome, &state.ingest_url))
     }
 }
 
 /// The id of a resource a command creates: `kind` scoped to the command id.
 pub fn new_resource_id(command_id: Uuid, kind: &str) -> String {
     envelope::derived_id(command_id, kind).hyphenated().to_string()
-}
-
-/// A command's recorded outcome, answered as is (plus its feed `position`).
-#[derive(Debug)]
-pub struct CommandReply(Outcome);
-
-impl CommandReply {
-    /// Adds a field to a successful answer that the edge knows and the worker does not.
-    pub fn with_field(mut self, name: &str, value: impl Into<serde_json::Value>) -> Self {
-        if self.0.is_success()
-            && let Some(body) = self.0.body.as_object_mut()
-        {
-            body.insert(name.to_owned(), value.into());
-        }
-        self
-    }
-}
-
-impl IntoResponse for CommandReply {
-    fn into_response(self) -> Response {
-        let Outcome { status, mut body, position } = self.0;
-        let Ok(status) = StatusCode::from_u16(status) else {
-            return ApiError::Unexpected(anyhow::anyhow!("the outcome has no valid HTTP status: {status}"))
-                .into_response();
-        };
-        if let (Some(position), Some(object)) = (position, body.as_object_mut()) {
-            object.insert("position".to_owned(), position.into());
-        }
-        (status, Json(body)).into_response()
-    }
 }

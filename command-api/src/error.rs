@@ -173,6 +173,10 @@ fn error_chain_fmt(error: &impl std::error::Error, f: &mut fmt::Formatter<'_>) -
 #[schema(example = json!({"error": {"code": "sold_out", "message": "only 2 units are available"}}))]
 pub struct ErrorBody {
     pub error: ErrorDetail,
+    /// A refused command that still recorded events (a checkout whose payment
+    /// failed expires its order): their feed position, for `?after=`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub position: Option<u64>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -181,6 +185,9 @@ pub struct ErrorDetail {
     pub code: String,
     /// For humans; may change.
     pub message: String,
+    /// The order a refused payment belongs to (`payment_declined`, `payment_timeout`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
 }
 
 impl IntoResponse for ApiError {
@@ -196,7 +203,8 @@ impl IntoResponse for ApiError {
             }
             _ => self.to_string(),
         };
-        let body = ErrorBody { error: ErrorDetail { code: self.code().to_owned(), message } };
+        let body =
+            ErrorBody { error: ErrorDetail { code: self.code().to_owned(), message, order_id: None }, position: None };
         let mut response = (self.status(), Json(body)).into_response();
         if let Some(retry_after) = self.retry_after() {
             response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(retry_after.as_secs()));

@@ -1,5 +1,6 @@
-//! The `cartcast` binary's library: the command and query HTTP API, auth,
-//! and the process roles that wire each deployment shape.
+//! The command and query HTTP API: routes, auth, extractors, the refusals
+//! and answers clients get, and the OpenAPI document. Roles mount it with
+//! the adapters of their shape (the `cartcast` binary crate).
 //!
 //! # Layout
 //! - [`startup`]: [`startup::Application`] binds a listener (port 0 allowed)
@@ -12,25 +13,23 @@
 //!   extractors that turn a token into an actor and check its role.
 //! - [`extract`]: JSON bodies, `Idempotency-Key`, correlation ids and
 //!   `?after=`, each refusing with a typed error.
-//! - [`error`]: [`error::ApiError`], every refusal and its status and code.
+//! - [`outcome`]: the one place a command's outcome becomes a status and a
+//!   body — the same types the OpenAPI document describes.
+//! - [`error`]: [`error::ApiError`], every refusal of the edge itself, and
+//!   its status and code.
 //! - [`state`]: [`state::AppState`], what handlers share.
 //! - [`instrument`]: the per-request span and HTTP metrics middleware.
 //! - [`telemetry`]: the tracing subscriber and the Prometheus recorder.
-//! - [`cli`]: the `cartcast` command line; `main.rs` only calls it.
-//! - [`roles`]: `up`, `api`, `worker`, `projector` — each shape's wiring.
-//! - [`worker`]: the partition owner that decides commands.
+//! - [`presence`]: who is watching, per show, from this process's live sockets.
 
 pub mod auth;
-pub mod cli;
 pub mod command;
 pub mod error;
 pub mod extract;
 pub mod instrument;
-pub mod media;
+pub mod outcome;
 pub mod presence;
-pub mod roles;
 pub mod routes;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
-pub mod worker;

@@ -11,14 +11,7 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::{SubscriberInitExt, TryInitError};
 use tracing_subscriber::{EnvFilter, Registry, fmt};
 
-/// How log lines are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum LogFormat {
-    /// One human-readable line per event.
-    Pretty,
-    /// One JSON object per event, with the current span's fields.
-    Json,
-}
+use cartcast_infra::config::LogFormat;
 
 /// A subscriber writing to `sink`, filtered by `RUST_LOG` or else `env_filter`.
 /// Tests pass `std::io::sink` to silence it.

@@ -7,15 +7,21 @@
 //!   deadline) live here because they spend the product's units.
 //! - [`order`]: an order placed from a reservation, its payment and outcome.
 //! - [`show`]: a live show: scheduled → live → ended, its products and pin.
+//! - [`live_stats`]: a live show's samples — audience counts and stream
+//!   health — in a stream of their own, so a show's history stays short.
 //! - [`channel`]: a creator's channel and its regenerable RTMP stream key.
 //! - [`ids`]: identifiers that carry routing (a reservation names its product).
 //! - [`money`]: prices in minor units with an ISO currency.
+//! - [`refusal`]: the [`refusal::DomainError`] every aggregate's error
+//!   implements — a stable code and a [`refusal::RefusalKind`].
 
 pub mod channel;
 pub mod ids;
+pub mod live_stats;
 pub mod money;
 pub mod order;
 pub mod product;
+pub mod refusal;
 pub mod show;
 
 /// Record `decided` events: each is applied to `aggregate` as it is written,

@@ -1,7 +1,14 @@
-//! Typed settings shared by every role. Defaults suit `cartcast up`; each can
-//! be overridden by a `CARTCAST_…` environment variable (see the README).
+//! Typed settings shared by every role, and the one place the process's
+//! environment is read. Defaults suit `cartcast up`; each can be overridden
+//! by a `CARTCAST_…` environment variable (the README's configuration table
+//! lists them all). Command-line flags, where a role has one, win over these.
 
+use std::fmt;
+use std::str::FromStr;
 use std::time::Duration;
+
+/// The variable that carries the token secret (else a file in the data dir).
+pub const SECRET_VAR: &str = "CARTCAST_SECRET";
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -25,6 +32,62 @@ pub struct Settings {
     /// commit that takes it to N committed events, before putting that batch
     /// on the feed — the moment the feed outbox exists for. Unset in production.
     pub crash_after_events: Option<u64>,
+    /// How log lines are written.
+    pub log_format: LogFormat,
+    /// The distributed shape's PostgreSQL (event store, read models, leases).
+    pub postgres_url: Option<String>,
+    /// The distributed shape's NATS server (command log and event feed).
+    pub nats_url: Option<String>,
+    /// Prefix of every JetStream stream and subject, and of the partition
+    /// leases, so several deployments share one NATS and one PostgreSQL.
+    pub nats_prefix: Option<String>,
+    /// Where creators point OBS, answered on show creation by `cartcast api`
+    /// (`cartcast up` answers its own RTMP listener).
+    pub ingest_url: Option<String>,
+    /// The token secret; without it, `<data_dir>/secret`.
+    pub secret: Option<Secret>,
+}
+
+/// How log lines are written (logs go to stderr).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One human-readable line per event.
+    #[default]
+    Pretty,
+    /// One JSON object per event, with the current span's fields.
+    Json,
+}
+
+impl FromStr for LogFormat {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        match value {
+            "pretty" => Ok(LogFormat::Pretty),
+            "json" => Ok(LogFormat::Json),
+            other => Err(format!("`{other}` is not a log format (pretty or json)")),
+        }
+    }
+}
+
+/// A value kept out of logs: `Debug` prints `[redacted]`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
 }
 
 impl Default for Settings {
@@ -39,6 +102,12 @@ impl Default for Settings {
             ladder_watchers: 20,
             dvr_window: Duration::from_secs(2 * 3600),
             crash_after_events: None,
+            log_format: LogFormat::Pretty,
+            postgres_url: None,
+            nats_url: None,
+            nats_prefix: None,
+            ingest_url: None,
+            secret: None,
         }
     }
 }
@@ -54,8 +123,10 @@ impl Settings {
     /// Defaults overridden by `CARTCAST_PARTITIONS`, `CARTCAST_HOLD_FOR`,
     /// `CARTCAST_COMMAND_TIMEOUT`, `CARTCAST_PAYMENT_TIMEOUT` (durations like
     /// `300s`, `1500ms`), `CARTCAST_BATCH_MAX`, `CARTCAST_MEDIA_END_GRACE`,
-    /// `CARTCAST_LADDER_WATCHERS`, `CARTCAST_DVR_WINDOW` and (crash tests)
-    /// `CARTCAST_CRASH_AFTER_EVENTS`.
+    /// `CARTCAST_LADDER_WATCHERS`, `CARTCAST_DVR_WINDOW`, (crash tests)
+    /// `CARTCAST_CRASH_AFTER_EVENTS`, and `CARTCAST_LOG_FORMAT`,
+    /// `CARTCAST_POSTGRES_URL`, `CARTCAST_NATS_URL`, `CARTCAST_NATS_PREFIX`,
+    /// `CARTCAST_INGEST_URL` and `CARTCAST_SECRET`.
     pub fn from_env() -> Result<Self, ConfigError> {
         let mut settings = Self::default();
         if let Some(n) = var("CARTCAST_PARTITIONS")? {
@@ -93,6 +164,15 @@ impl Settings {
             }
             settings.dvr_window = window;
         }
+        if let Some(format) = var("CARTCAST_LOG_FORMAT")? {
+            settings.log_format =
+                format.parse().map_err(|reason| ConfigError { var: "CARTCAST_LOG_FORMAT", reason })?;
+        }
+        settings.postgres_url = var("CARTCAST_POSTGRES_URL")?;
+        settings.nats_url = var("CARTCAST_NATS_URL")?;
+        settings.nats_prefix = var("CARTCAST_NATS_PREFIX")?;
+        settings.ingest_url = var("CARTCAST_INGEST_URL")?;
+        settings.secret = var(SECRET_VAR)?.map(Secret);
         Ok(settings)
     }
 }
@@ -139,5 +219,11 @@ mod tests {
         assert_eq!(parse_duration("X", "5m").unwrap(), Duration::from_secs(300));
         assert!(parse_duration("X", "5").is_err());
         assert!(parse_duration("X", "fast").is_err());
+    }
+
+    #[test]
+    fn a_secret_never_reaches_debug_output() {
+        let settings = Settings { secret: Some(Secret::new("hunter2")), ..Settings::default() };
+        assert!(!format!("{settings:?}").contains("hunter2"));
     }
 }

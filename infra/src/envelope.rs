@@ -1,6 +1,5 @@
 //! The command envelope: what the API appends to the command log and a
-//! partition's worker decides. A command's outcome is recorded once and is
-//! the answer to every repeat of its `command_id`.
+//! partition's worker decides (its outcome is in [`crate::outcome`]).
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -8,7 +7,7 @@ use uuid::Uuid;
 
 use cartcast_domain::Role;
 use cartcast_domain::ids::ReservationId;
-use cartcast_domain::show::StreamHealth;
+use cartcast_domain::live_stats::StreamHealth;
 
 /// Who asked: the token's subject and role.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -207,33 +206,6 @@ pub fn partition_of(kind: RouteKind, key: &str, partitions: u32) -> u32 {
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
     (hash % u64::from(partitions.max(1))) as u32
-}
-
-/// The answer to a command: an HTTP status and JSON body, recorded with the
-/// command so that every repeat of its id answers the same.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Outcome {
-    pub status: u16,
-    pub body: serde_json::Value,
-    /// Feed position of the command's last event, for `?after=` reads; not
-    /// recorded (a replayed command gets it again from the feed).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub position: Option<u64>,
-}
-
-impl Outcome {
-    pub fn ok(status: u16, body: serde_json::Value) -> Self {
-        Self { status, body, position: None }
-    }
-
-    /// A refusal in the API's error shape `{"error":{"code","message"}}`.
-    pub fn refused(status: u16, code: &str, message: impl std::fmt::Display) -> Self {
-        Self::ok(status, serde_json::json!({"error": {"code": code, "message": message.to_string()}}))
-    }
-
-    pub fn is_success(&self) -> bool {
-        (200..300).contains(&self.status)
-    }
 }
 
 #[cfg(test)]

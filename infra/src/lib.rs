@@ -3,8 +3,9 @@
 //!
 //! # Layout
 //! - [`envelope`]: the command envelope (id, actor, correlation, time), the
-//!   application commands it wraps, their routing to partitions, and the
-//!   recorded outcome a caller gets back — the same for every repeat.
+//!   application commands it wraps, and their routing to partitions.
+//! - [`outcome`]: what a command came to — a typed answer or a refusal —
+//!   recorded with it, so every repeat gets the same.
 //! - [`store`]: the [`store::EventStore`] trait — events and `command_log`
 //!   rows committed in one transaction — with SQLite (embedded) and
 //!   PostgreSQL (distributed, the `postgres-es` schema) adapters.
@@ -17,5 +18,6 @@
 pub mod bus;
 pub mod config;
 pub mod envelope;
+pub mod outcome;
 pub mod payment;
 pub mod store;

@@ -10,7 +10,8 @@ use async_nats::jetstream::stream::{RetentionPolicy, StorageType};
 use cartcast_domain::Role;
 use cartcast_infra::bus::jetstream::{BusNames, JetStreamBus, JetStreamSource, PgAdvisoryLeases};
 use cartcast_infra::bus::{BusError, CommandBus, CommandSource, Delivery, EventFeed, PartitionLeases};
-use cartcast_infra::envelope::{Actor, AppCommand, CommandEnvelope, Outcome};
+use cartcast_infra::envelope::{Actor, AppCommand, CommandEnvelope};
+use cartcast_infra::outcome::{Answer, ClipFinished, Outcome};
 use cartcast_infra::store::{EventMetadata, StoredEvent};
 use chrono::Utc;
 use futures::StreamExt;
@@ -71,7 +72,7 @@ fn partition_of(envelope: &CommandEnvelope) -> u32 {
 }
 
 fn answer(envelope: &CommandEnvelope) -> Outcome {
-    Outcome::ok(201, json!({"decided": envelope.command_id}))
+    Outcome::answer(Answer::ClipFinished(ClipFinished { clip_id: envelope.command_id.to_string() }))
 }
 
 /// Waits for the next non-empty batch.
@@ -237,7 +238,10 @@ async fn test_next_batch_drains_a_backlog_in_log_order_and_skips_bad_commands() 
         batches += 1;
         for delivery in batch {
             received.push(delivery.envelope.command_id);
-            delivery.handle.settle(&Outcome::ok(200, json!({}))).await;
+            delivery
+                .handle
+                .settle(&Outcome::answer(Answer::ClipFinished(ClipFinished { clip_id: String::new() })))
+                .await;
         }
     }
 

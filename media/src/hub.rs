@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use cartcast_domain::show::StreamHealth;
+use cartcast_domain::live_stats::StreamHealth;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 

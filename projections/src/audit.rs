@@ -108,7 +108,7 @@ fn entry(event: &StoredEvent) -> AuditEntry {
 
 /// The order's history, or `None` when the store has no such order.
 pub async fn audit_order(store: &dyn EventStore, order_id: &str) -> Result<Option<OrderAudit>, AuditError> {
-    let order_events = store.load("Order", order_id).await?;
+    let order_events = store.load(Order::TYPE, order_id).await?;
     let mut order = Order::default();
     let mut placed = None;
     let mut captures = 0;
@@ -128,7 +128,7 @@ pub async fn audit_order(store: &dyn EventStore, order_id: &str) -> Result<Optio
     let mut product = Product::default();
     let mut stock_broken_at = None;
     let mut timeline = Vec::new();
-    for stored in store.load("Product", &product_id).await? {
+    for stored in store.load(Product::TYPE, &product_id).await? {
         let event: ProductEvent = serde_json::from_value(stored.payload.clone())?;
         let concerns_order = match &event {
             ProductEvent::UnitsReserved { reservation_id: r, .. }
@@ -163,8 +163,8 @@ pub async fn audit_order(store: &dyn EventStore, order_id: &str) -> Result<Optio
 
 fn rank(entry: &AuditEntry) -> (u8, u64) {
     match (entry.aggregate_type.as_str(), entry.event_type.as_str()) {
-        ("Product", "UnitsReserved") => (0, entry.sequence),
-        ("Order", _) => (1, entry.sequence),
+        (aggregate, "UnitsReserved") if aggregate == Product::TYPE => (0, entry.sequence),
+        (aggregate, _) if aggregate == Order::TYPE => (1, entry.sequence),
         _ => (2, entry.sequence),
     }
 }

@@ -2,9 +2,13 @@
 //!
 //! # Layout
 //! - [`read_models`]: the read-model database (SQLite or PostgreSQL through
-//!   sqlx's Any driver — one code path for both shapes) and its queries:
-//!   products with live stock, orders and their history, shows, channels.
-//! - [`catalog`]: the projection that turns events into those rows.
+//!   sqlx's Any driver — one code path for both shapes): connecting, the
+//!   projection checkpoints and waiting for them.
+//! - [`views`]: the catalog projection, one file per view, each holding its
+//!   rows, the update that turns events into them and the queries that read
+//!   them: `products` (with live stock and reservations), `orders` (with their
+//!   history), `shows` (with their clips) and `channels`; `views/mod.rs` only
+//!   sends each event to its aggregate's view.
 //! - [`replay`]: the analyst export — every stored event in global order.
 //! - [`audit`]: an order's full history rebuilt from the event store.
 //! - [`sequences`]: the last applied sequence of each aggregate, so a view
@@ -14,10 +18,11 @@
 //!   [`runner::ProjectionRunner::try_process_next`] at a time.
 
 pub mod audit;
-pub mod catalog;
 pub mod read_models;
 pub mod replay;
 pub mod runner;
 pub mod sequences;
+pub mod views;
 
-pub use read_models::{ClipView, HistoryEntry, OrderView, ProductView, ReadModels, ShowView, StockView};
+pub use read_models::ReadModels;
+pub use views::{ClipView, HistoryEntry, OrderView, ProductView, ShowView, StockView};

@@ -15,7 +15,7 @@ use tracing::warn;
 use cartcast_infra::bus::{BusError, EventFeed, FeedEvent};
 
 use crate::read_models::{ReadError, ReadModels};
-use crate::{catalog, sequences};
+use crate::{sequences, views};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectionError {
@@ -53,7 +53,7 @@ impl ProjectionRunner {
     /// Apply the events that are ready, waiting up to `wait` for the first.
     pub async fn try_process_next(&mut self, wait: Duration) -> Result<Step, ProjectionError> {
         if self.stream.is_none() {
-            self.position = self.read_models.checkpoint(catalog::CATALOG).await?;
+            self.position = self.read_models.checkpoint(views::CATALOG).await?;
             self.stream = Some(self.feed.subscribe(self.position).await?);
         }
         let stream = self.stream.as_mut().expect("subscribed above");
@@ -88,8 +88,8 @@ impl ProjectionRunner {
                 continue;
             }
             let event = &feed_event.event;
-            if sequences::advance(&mut tx, catalog::CATALOG, event).await? {
-                catalog::apply(&mut tx, feed_event.position, event).await?;
+            if sequences::advance(&mut tx, views::CATALOG, event).await? {
+                views::apply(&mut tx, feed_event.position, event).await?;
                 applied += 1;
             } else {
                 warn!(
@@ -97,7 +97,7 @@ impl ProjectionRunner {
                     event = %event.msg_id(),
                     "catalog already applied this or a later event of the aggregate; skipped"
                 );
-                metrics::counter!("projection_events_skipped_total", "projection" => catalog::CATALOG).increment(1);
+                metrics::counter!("projection_events_skipped_total", "projection" => views::CATALOG).increment(1);
             }
             position = feed_event.position;
         }
@@ -105,14 +105,14 @@ impl ProjectionRunner {
             "INSERT INTO projection_checkpoints (projection, position) VALUES ($1, $2) \
              ON CONFLICT (projection) DO UPDATE SET position = excluded.position",
         )
-        .bind(catalog::CATALOG)
+        .bind(views::CATALOG)
         .bind(position as i64)
         .execute(&mut *tx)
         .await
         .map_err(ReadError::from)?;
         tx.commit().await.map_err(ReadError::from)?;
         self.position = position;
-        metrics::gauge!("projection_position", "projection" => catalog::CATALOG).set(position as f64);
+        metrics::gauge!("projection_position", "projection" => views::CATALOG).set(position as f64);
         Ok(Step::Applied { events: applied, position })
     }
 

@@ -1,21 +1,25 @@
 //! The catalog projection fed through its runner, on a fresh SQLite read
 //! model each: a redelivered event changes nothing, a late event never moves
-//! a view backwards, and a restarted runner resumes from its checkpoint.
+//! a view backwards, a restarted runner resumes from its checkpoint, and a
+//! show's audience counts read from its live stats and from older shows' own
+//! streams.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{TimeZone, Utc};
-use cqrs_es::DomainEvent;
+use cqrs_es::{Aggregate, DomainEvent};
 use futures::stream::{self, BoxStream, StreamExt};
 use serde::Serialize;
 use uuid::Uuid;
 
 use cartcast_domain::ids::ReservationId;
+use cartcast_domain::live_stats::{LiveStats, LiveStatsEvent};
 use cartcast_domain::money::Currency;
-use cartcast_domain::order::OrderEvent;
-use cartcast_domain::product::{ProductEvent, Stock};
+use cartcast_domain::order::{Order, OrderEvent};
+use cartcast_domain::product::{Product, ProductEvent, Stock};
+use cartcast_domain::show::{Show, ShowEvent};
 use cartcast_infra::bus::{BusError, EventFeed, FeedEvent};
 use cartcast_infra::store::{EventMetadata, StoredEvent};
 use cartcast_projections::runner::{ProjectionRunner, Step};
@@ -72,8 +76,8 @@ fn a_sale() -> Vec<StoredEvent> {
     let (r1, r2) = (ReservationId::new("p1", 1), ReservationId::new("p1", 2));
     let expires_at = Utc.with_ymd_and_hms(2026, 11, 29, 12, 5, 0).unwrap();
     let currency = Currency::parse("EUR").unwrap();
-    let product = |sequence, event| stored("Product", "p1", sequence, event);
-    let order = |sequence, event| stored("Order", "o1", sequence, event);
+    let product = |sequence, event| stored(Product::TYPE, "p1", sequence, event);
+    let order = |sequence, event| stored(Order::TYPE, "o1", sequence, event);
     vec![
         product(
             1,
@@ -220,4 +224,35 @@ async fn test_a_restarted_runner_resumes_after_its_checkpoint() {
     let once = fresh_read_models().await;
     project(&once, at_positions(a_sale())).await;
     assert_eq!(views(&read_models).await, views(&once).await);
+}
+
+#[tokio::test]
+async fn test_audience_counts_reach_the_show_from_either_stream() {
+    let read_models = fresh_read_models().await;
+    let show = |sequence, event| stored(Show::TYPE, "s1", sequence, event);
+    // A count stored in the show's own stream, as before live stats had one,
+    // with the very payload `ShowEvent::ViewersCounted` wrote.
+    let mut legacy = stored(Show::TYPE, "s1", 3, LiveStatsEvent::ViewersCounted { connected: 4, watching: 3 });
+    legacy.payload = serde_json::json!({"type": "ViewersCounted", "connected": 4, "watching": 3});
+    let scheduled = ShowEvent::ShowScheduled {
+        show_id: "s1".into(),
+        creator: "cara".into(),
+        title: "Drop".into(),
+        scheduled_at: None,
+        product_ids: vec![],
+    };
+    let feed = vec![
+        show(1, scheduled),
+        show(2, ShowEvent::ShowWentLive { at: Utc.with_ymd_and_hms(2026, 11, 29, 12, 0, 0).unwrap() }),
+        legacy,
+    ];
+    project(&read_models, at_positions(feed.clone())).await;
+    let counted = read_models.show("s1").await.unwrap().expect("show s1");
+    assert_eq!((counted.viewers_connected, counted.viewers_watching), (4, 3), "the legacy count reads");
+
+    let mut later = feed;
+    later.push(stored(LiveStats::TYPE, "s1", 1, LiveStatsEvent::ViewersCounted { connected: 9, watching: 7 }));
+    project(&read_models, at_positions(later)).await;
+    let counted = read_models.show("s1").await.unwrap().expect("show s1");
+    assert_eq!((counted.viewers_connected, counted.viewers_watching), (9, 7), "the live-stats count reads");
 }

@@ -8,11 +8,12 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use cartcast_domain::product::{ProductEvent, Stock};
+use cartcast_domain::product::{Product, ProductEvent, Stock};
 use cartcast_infra::store::EventStore;
 use cartcast_infra::store::postgres::PostgresStore;
 use cartcast_infra::store::sqlite::SqliteStore;
 use cartcast_projections::ReadModels;
+use cqrs_es::Aggregate;
 
 use crate::{Client, Process, Services};
 
@@ -251,7 +252,7 @@ impl Deployment {
     pub async fn stored_stock(&self, product_id: &str) -> anyhow::Result<Stock> {
         let store = self.event_store().await?;
         let mut stock = Stock::default();
-        for stored in store.load("Product", product_id).await? {
+        for stored in store.load(Product::TYPE, product_id).await? {
             let event: ProductEvent = serde_json::from_value(stored.payload)?;
             let moved = |from: u64, quantity: u64| from.checked_sub(quantity).context("units below zero");
             match &event {

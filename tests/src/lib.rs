@@ -60,10 +60,7 @@ pub fn cartcast_bin() -> PathBuf {
         return PathBuf::from(path);
     }
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/debug/cartcast");
-    assert!(
-        path.exists(),
-        "build the binary first (cargo build -p cartcast-command-api --bin cartcast) or set CARTCAST_BIN"
-    );
+    assert!(path.exists(), "build the binary first (cargo build -p cartcast --bin cartcast) or set CARTCAST_BIN");
     path
 }
 

@@ -15,8 +15,9 @@ use futures::StreamExt;
 use serde_json::json;
 
 use cartcast_domain::Role;
-use cartcast_domain::product::ProductEvent;
+use cartcast_domain::product::{Product, ProductEvent};
 use cartcast_infra::store::EventStore;
+use cqrs_es::Aggregate;
 
 use crate::{Answer, Client, Deployment};
 
@@ -209,7 +210,7 @@ pub async fn check(
 async fn stored_reservations(store: &dyn EventStore, product_id: &str) -> anyhow::Result<HashMap<String, String>> {
     let mut reservations = HashMap::new();
     let mut buyers = HashSet::new();
-    for stored in store.load("Product", product_id).await? {
+    for stored in store.load(Product::TYPE, product_id).await? {
         if let ProductEvent::UnitsReserved { reservation_id, buyer, .. } = serde_json::from_value(stored.payload)? {
             ensure!(buyers.insert(buyer.clone()), "{buyer} holds twice");
             reservations.insert(reservation_id.to_string(), buyer);

@@ -8,8 +8,10 @@ use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use cartcast_domain::Role;
+use cartcast_domain::live_stats::LiveStats;
 use cartcast_tests::media::{MediaPlaylist, Publisher, attribute, decode};
 use cartcast_tests::{Client, Deployment, Shape};
+use cqrs_es::Aggregate;
 
 /// A scheduled show of `creator`: its id and stream key.
 async fn schedule(client: &Client, creator: &str) -> (String, String) {
@@ -519,11 +521,11 @@ async fn enough_watchers_start_the_ladder_and_pins_become_dateranges() {
     assert_eq!(source_now.discontinuities, 0, "the ladder broke the source playlist");
     assert_ll_hls("source", &source_now, &["audio", "360p"]);
 
-    // Stream health: recorded on the show every 10 s, and exported for Prometheus.
+    // Stream health: recorded in the show's live stats every 10 s, and exported for Prometheus.
     let store = deployment.event_store().await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(25);
     let health = loop {
-        let events = store.load("Show", &show_id).await.unwrap();
+        let events = store.load(LiveStats::TYPE, &show_id).await.unwrap();
         let reported: Vec<serde_json::Value> = events
             .into_iter()
             .filter(|e| e.event_type == "StreamHealthReported")

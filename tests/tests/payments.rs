@@ -14,9 +14,10 @@ use futures::StreamExt;
 use serde_json::json;
 
 use cartcast_domain::Role;
-use cartcast_domain::product::ProductEvent;
+use cartcast_domain::product::{Product, ProductEvent};
 use cartcast_infra::payment::TestCards;
 use cartcast_tests::{Answer, Client, Deployment, Shape};
+use cqrs_es::Aggregate;
 
 const UNITS: u64 = 30;
 /// Buyers paying with the slow card; the next `TIMING_OUT` pay with the card
@@ -144,7 +145,7 @@ async fn killing_the_owner_while_payments_are_in_flight_captures_each_order_once
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     let expired = loop {
         let mut expired = HashSet::new();
-        for stored in store.load("Product", &product_id).await.expect("events") {
+        for stored in store.load(Product::TYPE, &product_id).await.expect("events") {
             if let ProductEvent::ReservationExpired { reservation_id, .. } =
                 serde_json::from_value(stored.payload).unwrap()
             {

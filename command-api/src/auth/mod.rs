@@ -17,7 +17,7 @@ use cartcast_infra::envelope::Actor;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-pub use secret::{SECRET_ENV, load_secret};
+pub use secret::load_secret;
 pub use token::{AuthError, Claims, Signer};
 
 /// A caller whose token verified.

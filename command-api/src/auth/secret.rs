@@ -1,28 +1,27 @@
 //! Where the token secret comes from: `CARTCAST_SECRET`, else a file in the
 //! data dir that the first process to need it creates.
 
-use std::ffi::OsString;
 use std::fs;
 use std::io::{self, Write};
 use std::path::Path;
 
 use anyhow::{Context, bail};
 
-/// The environment variable that overrides the secret file.
-pub const SECRET_ENV: &str = "CARTCAST_SECRET";
+use cartcast_infra::config::{SECRET_VAR, Secret};
 
-/// The token secret: `CARTCAST_SECRET` if set, else `<data_dir>/secret`
-/// (created with 32 random bytes, hex-encoded, mode 0600 on first use).
-pub fn load_secret(data_dir: Option<&Path>) -> anyhow::Result<Vec<u8>> {
-    resolve(std::env::var_os(SECRET_ENV), data_dir)
+/// The token secret: the configured one (`CARTCAST_SECRET`) if set, else
+/// `<data_dir>/secret` (created with 32 random bytes, hex-encoded, mode 0600
+/// on first use).
+pub fn load_secret(configured: Option<&Secret>, data_dir: Option<&Path>) -> anyhow::Result<Vec<u8>> {
+    resolve(configured.map(Secret::expose), data_dir)
 }
 
-fn resolve(from_env: Option<OsString>, data_dir: Option<&Path>) -> anyhow::Result<Vec<u8>> {
-    if let Some(secret) = from_env.filter(|s| !s.is_empty()) {
-        return Ok(secret.into_encoded_bytes());
+fn resolve(configured: Option<&str>, data_dir: Option<&Path>) -> anyhow::Result<Vec<u8>> {
+    if let Some(secret) = configured.filter(|s| !s.is_empty()) {
+        return Ok(secret.as_bytes().to_vec());
     }
     let Some(dir) = data_dir else {
-        bail!("no token secret: pass --data-dir DIR or set {SECRET_ENV}");
+        bail!("no token secret: pass --data-dir DIR or set {SECRET_VAR}");
     };
     let path = dir.join("secret");
     match fs::read(&path) {
@@ -79,14 +78,14 @@ mod tests {
 
     #[test]
     fn the_environment_wins() {
-        let secret = resolve(Some("from-env".into()), Some(&temp_dir())).unwrap();
+        let secret = resolve(Some("from-env"), Some(&temp_dir())).unwrap();
         assert_eq!(secret, b"from-env");
     }
 
     #[test]
     fn without_env_or_data_dir_it_says_what_to_pass() {
         let error = resolve(None, None).unwrap_err().to_string();
-        assert!(error.contains("--data-dir") && error.contains(SECRET_ENV), "{error}");
+        assert!(error.contains("--data-dir") && error.contains(SECRET_VAR), "{error}");
     }
 
     #[test]
@@ -95,7 +94,7 @@ mod tests {
         let first = resolve(None, Some(&dir)).unwrap();
         assert_eq!(first.len(), 64);
         assert!(first.iter().all(u8::is_ascii_hexdigit));
-        assert_eq!(resolve(Some("".into()), Some(&dir)).unwrap(), first);
+        assert_eq!(resolve(Some(""), Some(&dir)).unwrap(), first);
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

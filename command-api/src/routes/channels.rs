@@ -2,25 +2,17 @@
 //! old one (a leaked key stops working at once).
 
 use axum::extract::State;
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use cartcast_infra::envelope::AppCommand;
+use cartcast_infra::outcome::StreamKeyRegenerated;
 
 use super::openapi::CommandRefusals;
 use crate::auth::Creator;
-use crate::command::{CommandContext, CommandReply};
+use crate::command::CommandContext;
 use crate::error::ApiError;
 use crate::extract::IdempotencyKey;
+use crate::outcome::{Answered, CommandReply};
 use crate::state::AppState;
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct StreamKeyRegenerated {
-    pub channel_id: String,
-    /// The new RTMP stream name; the previous one no longer authenticates.
-    pub stream_key: String,
-    pub position: Option<u64>,
-}
 
 #[utoipa::path(
     post,
@@ -29,7 +21,7 @@ pub struct StreamKeyRegenerated {
     params(IdempotencyKey),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "A new stream key; the old one is revoked", body = StreamKeyRegenerated),
+        (status = 200, description = "A new stream key; the old one is revoked", body = Answered<StreamKeyRegenerated>),
         (status = 404, description = "`channel_not_found`: schedule a show first; that opens the channel"),
         CommandRefusals,
     ),

@@ -9,13 +9,15 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use cartcast_infra::envelope::AppCommand;
+use cartcast_infra::outcome::ClipRequested;
 use cartcast_projections::ClipView;
 
 use super::openapi::{CommandRefusals, ReadRefusals};
 use crate::auth::Member;
-use crate::command::{CommandContext, CommandReply, new_resource_id};
+use crate::command::{CommandContext, new_resource_id};
 use crate::error::{ApiError, ErrorBody, NotFound};
 use crate::extract::{IdempotencyKey, JsonBody, PathId, ReadAfter};
+use crate::outcome::{Answered, CommandReply};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -36,7 +38,7 @@ pub struct ClipRequest {
     params(IdempotencyKey),
     security(("bearer" = [])),
     responses(
-        (status = 202, description = "Being cut; read `GET /api/v1/clips/{clip_id}` until `ready`", body = ClipView),
+        (status = 202, description = "Being cut; read `GET /api/v1/clips/{clip_id}` until `ready`", body = Answered<ClipRequested>),
         (status = 404, description = "`show_not_found`", body = ErrorBody),
         (status = 409, description = "`wrong_show_status`: the show is not live", body = ErrorBody),
         CommandRefusals,

@@ -4,11 +4,10 @@
 use std::collections::BTreeMap;
 
 use axum::Json;
-use serde::Serialize;
 use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr};
-use utoipa::{IntoResponses, Modify, OpenApi, ToSchema};
+use utoipa::{IntoResponses, Modify, OpenApi};
 
 use super::{channels, clips, health, live, metrics, orders, products, reservations, shows};
 use crate::error::{ErrorBody, ErrorDetail};
@@ -36,7 +35,7 @@ use crate::error::{ErrorBody, ErrorDetail};
         clips::get_clip,
         channels::regenerate_stream_key,
     ),
-    components(schemas(ErrorBody, ErrorDetail, CommandAnswer)),
+    components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&BearerAuth),
 )]
 pub struct ApiDoc;
@@ -60,13 +59,6 @@ impl Modify for BearerAuth {
         let scheme = HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build();
         components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
     }
-}
-
-/// The answer of a command whose body the worker shapes; it carries the
-/// command's feed `position` for `?after=`.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CommandAnswer {
-    pub position: Option<u64>,
 }
 
 /// What any command may be refused with before or instead of its outcome.

@@ -3,18 +3,20 @@
 use anyhow::Context;
 use axum::Json;
 use axum::extract::State;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 use cartcast_domain::money::Currency;
 use cartcast_infra::envelope::AppCommand;
+use cartcast_infra::outcome::ProductAnswer;
 use cartcast_projections::ProductView;
 
 use super::openapi::{CommandRefusals, ReadRefusals};
 use crate::auth::Creator;
-use crate::command::{CommandContext, CommandReply, new_resource_id};
+use crate::command::{CommandContext, new_resource_id};
 use crate::error::{ApiError, ErrorBody, NotFound};
 use crate::extract::{IdempotencyKey, JsonBody, PathId, ReadAfter};
+use crate::outcome::{Answered, CommandReply};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -35,13 +37,6 @@ pub struct CreateProductRequest {
     pub stock: u64,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ProductCreated {
-    pub product_id: String,
-    /// Pass as `?after=` to read this product back.
-    pub position: Option<u64>,
-}
-
 #[utoipa::path(
     post,
     path = "/api/v1/products",
@@ -50,7 +45,7 @@ pub struct ProductCreated {
     params(IdempotencyKey),
     security(("bearer" = [])),
     responses(
-        (status = 201, description = "Created (or the first answer to this Idempotency-Key)", body = ProductCreated),
+        (status = 201, description = "Created (or the first answer to this Idempotency-Key)", body = Answered<ProductAnswer>),
         CommandRefusals,
     ),
 )]
@@ -89,7 +84,7 @@ pub struct AddStockRequest {
     params(("id" = String, Path, description = "Product id"), IdempotencyKey),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "The product with its new stock", body = ProductView),
+        (status = 200, description = "The product with its new stock", body = Answered<ProductAnswer>),
         (status = 403, description = "`not_seller`: only the product's creator adds stock", body = ErrorBody),
         (status = 404, description = "`product_not_found`", body = ErrorBody),
         CommandRefusals,

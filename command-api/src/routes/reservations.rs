@@ -1,17 +1,19 @@
 //! Reservations: hold units of a product, give them back, or check out.
 
 use axum::extract::State;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 use cartcast_domain::ids::ReservationId;
 use cartcast_infra::envelope::AppCommand;
+use cartcast_infra::outcome::{OrderConfirmed, ReservationCreated, ReservationReleased};
 
-use super::openapi::{CommandAnswer, CommandRefusals};
+use super::openapi::CommandRefusals;
 use crate::auth::Viewer;
-use crate::command::{CommandContext, CommandReply};
+use crate::command::CommandContext;
 use crate::error::{ApiError, ErrorBody, NotFound};
 use crate::extract::{IdempotencyKey, JsonBody, PathId};
+use crate::outcome::{Answered, CommandReply};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -22,15 +24,6 @@ pub struct ReserveRequest {
     pub quantity: u64,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ReservationCreated {
-    /// `<product_id>.<n>`.
-    pub reservation_id: String,
-    /// When the hold lapses and its units go back on sale (RFC 3339).
-    pub expires_at: String,
-    pub position: Option<u64>,
-}
-
 #[utoipa::path(
     post,
     path = "/api/v1/products/{id}/reservations",
@@ -39,7 +32,7 @@ pub struct ReservationCreated {
     params(("id" = String, Path, description = "Product id"), IdempotencyKey),
     security(("bearer" = [])),
     responses(
-        (status = 201, description = "Units held until `expires_at`", body = ReservationCreated),
+        (status = 201, description = "Units held until `expires_at`", body = Answered<ReservationCreated>),
         (status = 404, description = "`product_not_found`", body = ErrorBody),
         (status = 409, description = "`sold_out`: fewer units are available than asked for", body = ErrorBody),
         CommandRefusals,
@@ -61,7 +54,7 @@ pub async fn reserve(
     params(("id" = String, Path, description = "Reservation id"), IdempotencyKey),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Released; the units are available again", body = CommandAnswer),
+        (status = 200, description = "Released; the units are available again", body = Answered<ReservationReleased>),
         (status = 403, description = "`not_holder`: someone else holds it", body = ErrorBody),
         (status = 404, description = "`reservation_not_found`", body = ErrorBody),
         CommandRefusals,
@@ -84,14 +77,6 @@ pub struct CheckoutRequest {
     pub card: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct OrderPlaced {
-    pub order_id: String,
-    #[schema(example = "confirmed")]
-    pub status: String,
-    pub position: Option<u64>,
-}
-
 #[utoipa::path(
     post,
     path = "/api/v1/reservations/{id}/checkout",
@@ -100,7 +85,7 @@ pub struct OrderPlaced {
     params(("id" = String, Path, description = "Reservation id"), IdempotencyKey),
     security(("bearer" = [])),
     responses(
-        (status = 201, description = "Paid and confirmed", body = OrderPlaced),
+        (status = 201, description = "Paid and confirmed", body = Answered<OrderConfirmed>),
         (status = 402, description = "`payment_declined`", body = ErrorBody),
         (status = 403, description = "`not_holder`: someone else holds it", body = ErrorBody),
         (status = 404, description = "`reservation_not_found`", body = ErrorBody),

@@ -9,13 +9,15 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use cartcast_infra::envelope::AppCommand;
+use cartcast_infra::outcome::ProductPinned;
 use cartcast_projections::ShowView;
 
-use super::openapi::{CommandAnswer, CommandRefusals, ReadRefusals};
+use super::openapi::{CommandRefusals, ReadRefusals};
 use crate::auth::{Authenticated, Creator};
-use crate::command::{CommandContext, CommandReply, new_resource_id};
+use crate::command::{CommandContext, new_resource_id};
 use crate::error::{ApiError, ErrorBody, NotFound};
 use crate::extract::{IdempotencyKey, JsonBody, PathId, ReadAfter};
+use crate::outcome::{Answered, CommandReply, ShowCreated};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -29,17 +31,6 @@ pub struct CreateShowRequest {
     pub product_ids: Vec<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ShowCreated {
-    pub show_id: String,
-    /// Point OBS here: `rtmp://HOST:PORT/live`.
-    #[schema(example = "rtmp://127.0.0.1:1935/live")]
-    pub ingest_url: String,
-    /// The RTMP stream name; keep it secret.
-    pub stream_key: String,
-    pub position: Option<u64>,
-}
-
 #[utoipa::path(
     post,
     path = "/api/v1/shows",
@@ -48,7 +39,7 @@ pub struct ShowCreated {
     params(IdempotencyKey),
     security(("bearer" = [])),
     responses(
-        (status = 201, description = "Scheduled; stream to `ingest_url` with `stream_key`", body = ShowCreated),
+        (status = 201, description = "Scheduled; stream to `ingest_url` with `stream_key`", body = Answered<ShowCreated>),
         CommandRefusals,
     ),
 )]
@@ -57,15 +48,14 @@ pub async fn create_show(
     context: CommandContext<Creator>,
     JsonBody(body): JsonBody<CreateShowRequest>,
 ) -> Result<CommandReply, ApiError> {
-    let reply = context
+    context
         .send(&state, |command_id| AppCommand::CreateShow {
             show_id: new_resource_id(command_id, "show"),
             title: body.title,
             scheduled_at: body.scheduled_at,
             product_ids: body.product_ids,
         })
-        .await?;
-    Ok(reply.with_field("ingest_url", state.ingest_url.clone()))
+        .await
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -157,7 +147,7 @@ pub struct PinRequest {
     params(("id" = String, Path, description = "Show id"), IdempotencyKey),
     security(("bearer" = [])),
     responses(
-        (status = 200, description = "Pinned", body = CommandAnswer),
+        (status = 200, description = "Pinned", body = Answered<ProductPinned>),
         (status = 403, description = "`not_creator`: only the show's creator pins", body = ErrorBody),
         (status = 404, description = "`show_not_found`", body = ErrorBody),
         CommandRefusals,

@@ -9,8 +9,11 @@ use uuid::Uuid;
 
 use cartcast_domain::Role;
 use cartcast_domain::ids::ReservationId;
+use cartcast_domain::product::ProductError;
+use cartcast_domain::show::ShowError;
 use cartcast_infra::bus::BusError;
-use cartcast_infra::envelope::{Actor, AppCommand, Outcome};
+use cartcast_infra::envelope::{Actor, AppCommand};
+use cartcast_infra::outcome::{Answer, Outcome, Refusal, ShowScheduled};
 
 use crate::helpers::{INGEST_URL, json_request, request, spawn_app, spawn_app_answering};
 
@@ -31,7 +34,11 @@ async fn a_command_is_answered_with_its_outcome_and_position() {
     let token = app.token("ann", Role::Viewer);
     let response = app.post("/api/v1/products/p1/reservations", &token, json!({"quantity": 2})).await;
     assert_eq!(response.status, StatusCode::CREATED);
-    assert_eq!(response.body, json!({"ok": true, "position": 7}));
+    let expected = json!({
+        "reservation_id": "p1.1", "product_id": "p1", "quantity": 2,
+        "expires_at": "2026-11-29T12:05:00Z", "position": 7
+    });
+    assert_eq!(response.body, expected);
     let received = app.received();
     assert_eq!(received.len(), 1);
     assert_eq!(received[0].actor, Actor { sub: "ann".into(), role: Role::Viewer });
@@ -86,7 +93,7 @@ async fn the_correlation_id_is_taken_from_the_request_and_echoed() {
 
 #[tokio::test]
 async fn a_refusal_from_the_worker_is_answered_as_recorded() {
-    let app = spawn_app_answering(|_| Ok(Outcome::refused(409, "sold_out", "only 1 unit is available"))).await;
+    let app = spawn_app_answering(|_| Ok(Outcome::refusal(Refusal::of(&ProductError::SoldOut { available: 1 })))).await;
     let token = app.token("ann", Role::Viewer);
     let response = app.post("/api/v1/products/p1/reservations", &token, json!({"quantity": 2})).await;
     assert_eq!(response.status, StatusCode::CONFLICT);
@@ -116,7 +123,13 @@ async fn an_unavailable_command_log_is_a_503_to_retry() {
 async fn creating_a_show_answers_the_ingest_url() {
     let app = spawn_app_answering(|envelope| {
         let AppCommand::CreateShow { show_id, .. } = &envelope.command else { panic!("not a show") };
-        Ok(Outcome::ok(201, json!({"show_id": show_id, "stream_key": "sk_abc"})))
+        let scheduled = ShowScheduled {
+            show_id: show_id.clone(),
+            title: "Friday drop".into(),
+            status: "scheduled".into(),
+            stream_key: "sk_abc".into(),
+        };
+        Ok(Outcome::answer(Answer::ShowScheduled(scheduled)))
     })
     .await;
     let token = app.token("cara", Role::Creator);
@@ -132,7 +145,10 @@ async fn creating_a_show_answers_the_ingest_url() {
 
 #[tokio::test]
 async fn a_refused_show_gets_no_ingest_url() {
-    let app = spawn_app_answering(|_| Ok(Outcome::refused(422, "invalid_input", "title must not be empty"))).await;
+    let app = spawn_app_answering(|_| {
+        Ok(Outcome::refusal(Refusal::of(&ShowError::Invalid { field: "title", reason: "must not be empty" })))
+    })
+    .await;
     let response = app.post("/api/v1/shows", &app.token("cara", Role::Creator), json!({"title": ""})).await;
     assert_eq!(response.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(response.body.get("ingest_url").is_none());

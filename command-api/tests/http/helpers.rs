@@ -20,7 +20,8 @@ use cartcast_command_api::telemetry::metrics_handle;
 use cartcast_domain::Role;
 use cartcast_infra::bus::{BusError, CommandBus};
 use cartcast_infra::config::Settings;
-use cartcast_infra::envelope::{CommandEnvelope, Outcome};
+use cartcast_infra::envelope::CommandEnvelope;
+use cartcast_infra::outcome::{Answer, Outcome, ReservationCreated};
 use cartcast_projections::ReadModels;
 
 pub const INGEST_URL: &str = "rtmp://127.0.0.1:1935/live";
@@ -78,12 +79,18 @@ impl TestResponse {
     }
 }
 
-/// The default bus answer: 201 `{"ok":true}` at position 7.
+/// The default bus answer: reservation `p1.1` of 2 units, at position 7.
 fn created(_: &CommandEnvelope) -> Result<Outcome, BusError> {
-    Ok(Outcome { status: 201, body: serde_json::json!({"ok": true}), position: Some(7) })
+    let reserved = ReservationCreated {
+        reservation_id: "p1.1".into(),
+        product_id: "p1".into(),
+        quantity: 2,
+        expires_at: "2026-11-29T12:05:00Z".parse().unwrap(),
+    };
+    Ok(Outcome { position: Some(7), ..Outcome::answer(Answer::Reserved(reserved)) })
 }
 
-/// An app whose bus answers 201 `{"ok":true}` at position 7.
+/// An app whose bus answers reservation `p1.1` of 2 units, at position 7.
 pub async fn spawn_app() -> TestApp {
     spawn_app_answering(created).await
 }

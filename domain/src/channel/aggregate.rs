@@ -4,6 +4,7 @@ use cqrs_es::Aggregate;
 use cqrs_es::event_sink::EventSink;
 
 use super::{ChannelCommand, ChannelEvent};
+use crate::refusal::{DomainError, RefusalKind};
 
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Channel {
@@ -24,13 +25,22 @@ pub enum ChannelError {
     WeakKey,
 }
 
-impl ChannelError {
-    pub fn code(&self) -> &'static str {
+impl DomainError for ChannelError {
+    fn code(&self) -> &'static str {
         match self {
             ChannelError::AlreadyExists => "already_exists",
             ChannelError::NotFound => "channel_not_found",
             ChannelError::NotOwner => "not_owner",
             ChannelError::WeakKey => "invalid_input",
+        }
+    }
+
+    fn kind(&self) -> RefusalKind {
+        match self {
+            ChannelError::AlreadyExists => RefusalKind::Conflict,
+            ChannelError::NotFound => RefusalKind::NotFound,
+            ChannelError::NotOwner => RefusalKind::NotAllowed,
+            ChannelError::WeakKey => RefusalKind::Invalid,
         }
     }
 }

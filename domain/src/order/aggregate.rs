@@ -4,6 +4,7 @@ use cqrs_es::Aggregate;
 use cqrs_es::event_sink::EventSink;
 
 use super::{OrderCommand, OrderEvent, PaymentResult};
+use crate::refusal::{DomainError, RefusalKind};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -48,12 +49,19 @@ pub enum OrderError {
     AlreadySettled(&'static str),
 }
 
-impl OrderError {
-    pub fn code(&self) -> &'static str {
+impl DomainError for OrderError {
+    fn code(&self) -> &'static str {
         match self {
             OrderError::AlreadyPlaced => "order_exists",
             OrderError::NotFound => "order_not_found",
             OrderError::AlreadySettled(_) => "order_settled",
+        }
+    }
+
+    fn kind(&self) -> RefusalKind {
+        match self {
+            OrderError::NotFound => RefusalKind::NotFound,
+            OrderError::AlreadyPlaced | OrderError::AlreadySettled(_) => RefusalKind::Conflict,
         }
     }
 }

@@ -9,6 +9,7 @@ use cqrs_es::event_sink::EventSink;
 use super::{ProductCommand, ProductEvent};
 use crate::ids::{MAX_PRODUCT_ID_LEN, ReservationId};
 use crate::money::Currency;
+use crate::refusal::{DomainError, RefusalKind};
 
 /// The four stock counters; `available + reserved + sold = total` always.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -93,9 +94,8 @@ pub enum ProductError {
     ReservationSold { order_id: String },
 }
 
-impl ProductError {
-    /// The stable snake_case code clients see.
-    pub fn code(&self) -> &'static str {
+impl DomainError for ProductError {
+    fn code(&self) -> &'static str {
         match self {
             ProductError::AlreadyExists => "already_exists",
             ProductError::NotFound => "product_not_found",
@@ -107,6 +107,18 @@ impl ProductError {
             ProductError::ReservationExpired { .. } => "reservation_expired",
             ProductError::ReservationReleased => "reservation_released",
             ProductError::ReservationSold { .. } => "reservation_sold",
+        }
+    }
+
+    fn kind(&self) -> RefusalKind {
+        match self {
+            ProductError::AlreadyExists | ProductError::SoldOut { .. } | ProductError::ReservationSold { .. } => {
+                RefusalKind::Conflict
+            }
+            ProductError::NotFound | ProductError::UnknownReservation => RefusalKind::NotFound,
+            ProductError::NotSeller | ProductError::NotHolder => RefusalKind::NotAllowed,
+            ProductError::Invalid { .. } => RefusalKind::Invalid,
+            ProductError::ReservationExpired { .. } | ProductError::ReservationReleased => RefusalKind::Gone,
         }
     }
 }

@@ -4,6 +4,7 @@ use cqrs_es::Aggregate;
 use cqrs_es::event_sink::EventSink;
 
 use super::{ShowCommand, ShowEvent};
+use crate::refusal::{DomainError, RefusalKind};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -33,8 +34,6 @@ pub struct Show {
     pub status: ShowStatus,
     pub product_ids: Vec<String>,
     pub pinned: Option<String>,
-    /// The last audience count: (connected, watching).
-    pub viewers: (u64, u64),
     /// Clips asked for and not made yet.
     pub pending_clips: Vec<String>,
 }
@@ -59,14 +58,23 @@ pub enum ShowError {
     WrongStatus(&'static str),
 }
 
-impl ShowError {
-    pub fn code(&self) -> &'static str {
+impl DomainError for ShowError {
+    fn code(&self) -> &'static str {
         match self {
             ShowError::AlreadyExists => "already_exists",
             ShowError::NotFound => "show_not_found",
             ShowError::NotCreator => "not_creator",
             ShowError::Invalid { .. } => "invalid_input",
             ShowError::WrongStatus(_) => "wrong_show_status",
+        }
+    }
+
+    fn kind(&self) -> RefusalKind {
+        match self {
+            ShowError::AlreadyExists | ShowError::WrongStatus(_) => RefusalKind::Conflict,
+            ShowError::NotFound => RefusalKind::NotFound,
+            ShowError::NotCreator => RefusalKind::NotAllowed,
+            ShowError::Invalid { .. } => RefusalKind::Invalid,
         }
     }
 }
@@ -161,27 +169,6 @@ impl Show {
                     Err(reason) => ShowEvent::ClipFailed { clip_id, reason },
                 }])
             }
-            ShowCommand::ReportStreamHealth { health } => match self.status {
-                ShowStatus::Live => Ok(vec![ShowEvent::StreamHealthReported { health }]),
-                ShowStatus::New => Err(ShowError::NotFound),
-                ShowStatus::Scheduled => Err(ShowError::WrongStatus("scheduled")),
-                ShowStatus::Ended => Err(ShowError::WrongStatus("ended")),
-            },
-            ShowCommand::CountViewers { connected, watching } => {
-                if self.status == ShowStatus::New {
-                    return Err(ShowError::NotFound);
-                }
-                if watching > connected {
-                    return Err(ShowError::Invalid { field: "watching", reason: "cannot pass connected" });
-                }
-                // Only a change is news; an ended show keeps its final count.
-                let unchanged = self.viewers == (connected, watching);
-                Ok(if unchanged || self.status == ShowStatus::Ended {
-                    vec![]
-                } else {
-                    vec![ShowEvent::ViewersCounted { connected, watching }]
-                })
-            }
         }
     }
 }
@@ -215,8 +202,6 @@ impl Aggregate for Show {
             ShowEvent::ProductPinned { product_id } => self.pinned = Some(product_id),
             ShowEvent::ShowWentLive { .. } => self.status = ShowStatus::Live,
             ShowEvent::ShowEnded { .. } => self.status = ShowStatus::Ended,
-            ShowEvent::ViewersCounted { connected, watching } => self.viewers = (connected, watching),
-            ShowEvent::StreamHealthReported { .. } => {}
             ShowEvent::ClipRequested { clip_id, .. } => self.pending_clips.push(clip_id),
             ShowEvent::ClipReady { clip_id, .. } | ShowEvent::ClipFailed { clip_id, .. } => {
                 self.pending_clips.retain(|pending| *pending != clip_id);

@@ -2,8 +2,6 @@
 
 use chrono::{DateTime, Utc};
 
-use super::StreamHealth;
-
 #[derive(Debug, Clone, PartialEq)]
 pub enum ShowCommand {
     Schedule {
@@ -37,14 +35,5 @@ pub enum ShowCommand {
     FinishClip {
         clip_id: String,
         outcome: Result<String, String>,
-    },
-    /// The media worker's periodic measure of the incoming stream.
-    ReportStreamHealth {
-        health: StreamHealth,
-    },
-    /// The live audience as the interaction path counts it.
-    CountViewers {
-        connected: u64,
-        watching: u64,
     },
 }

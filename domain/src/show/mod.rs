@@ -9,4 +9,4 @@ mod tests;
 
 pub use aggregate::{CLIP_SECONDS, Show, ShowError, ShowStatus};
 pub use commands::ShowCommand;
-pub use events::{ShowEvent, StreamHealth};
+pub use events::ShowEvent;

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use cqrs_es::DomainEvent;
 use cqrs_es::test::TestFramework;
 
-use super::{Show, ShowCommand, ShowError, ShowEvent, StreamHealth};
+use super::{Show, ShowCommand, ShowError, ShowEvent};
 
 type ShowTestFramework = TestFramework<Show>;
 
@@ -314,8 +314,6 @@ fn test_events_are_tagged_with_their_event_type() {
         ShowEvent::ProductPinned { product_id: "p-c".to_owned() },
         ShowEvent::ShowWentLive { at: at(3_600) },
         ShowEvent::ShowEnded { at: at(7_200) },
-        ShowEvent::ViewersCounted { connected: 3, watching: 2 },
-        ShowEvent::StreamHealthReported { health: health() },
         ShowEvent::ClipRequested { clip_id: "c-1".into(), requested_by: "ann".into(), seconds: 30 },
         ShowEvent::ClipReady { clip_id: "c-1".into(), url: "/hls/s-1/clips/c-1.mp4".into() },
         ShowEvent::ClipFailed { clip_id: "c-2".into(), reason: "no media".into() },
@@ -325,62 +323,6 @@ fn test_events_are_tagged_with_their_event_type() {
         assert_eq!(json["type"], event.event_type());
         assert_eq!(serde_json::from_value::<ShowEvent>(json).expect("events deserialize"), event);
     }
-}
-
-#[test]
-fn test_count_viewers_records_only_changes() {
-    let live = vec![a_show(), ShowEvent::ShowWentLive { at: at(3_600) }];
-    ShowTestFramework::with(())
-        .given(live.clone())
-        .when(ShowCommand::CountViewers { connected: 5, watching: 4 })
-        .then_expect_events(vec![ShowEvent::ViewersCounted { connected: 5, watching: 4 }]);
-
-    let mut counted = live;
-    counted.push(ShowEvent::ViewersCounted { connected: 5, watching: 4 });
-    ShowTestFramework::with(())
-        .given(counted)
-        .when(ShowCommand::CountViewers { connected: 5, watching: 4 })
-        .then_expect_events(vec![]);
-}
-
-#[test]
-fn test_count_viewers_refuses_more_watching_than_connected() {
-    ShowTestFramework::with(())
-        .given(vec![a_show()])
-        .when(ShowCommand::CountViewers { connected: 1, watching: 2 })
-        .then_expect_error(ShowError::Invalid { field: "watching", reason: "cannot pass connected" });
-}
-
-#[test]
-fn test_count_viewers_of_an_ended_show_changes_nothing() {
-    let ended = vec![a_show(), ShowEvent::ShowWentLive { at: at(3_600) }, ShowEvent::ShowEnded { at: at(7_200) }];
-    ShowTestFramework::with(())
-        .given(ended)
-        .when(ShowCommand::CountViewers { connected: 0, watching: 0 })
-        .then_expect_events(vec![]);
-}
-
-fn health() -> StreamHealth {
-    StreamHealth {
-        input_bits_per_second: 2_500_000,
-        frames_per_second: 30.0,
-        dropped_frames: 0,
-        encoder_lag_ms: 40,
-        keyframe_interval_ms: 2000,
-    }
-}
-
-#[test]
-fn test_stream_health_is_recorded_while_live_only() {
-    let live = vec![a_show(), ShowEvent::ShowWentLive { at: at(3_600) }];
-    ShowTestFramework::with(())
-        .given(live)
-        .when(ShowCommand::ReportStreamHealth { health: health() })
-        .then_expect_events(vec![ShowEvent::StreamHealthReported { health: health() }]);
-    ShowTestFramework::with(())
-        .given(vec![a_show()])
-        .when(ShowCommand::ReportStreamHealth { health: health() })
-        .then_expect_error(ShowError::WrongStatus("scheduled"));
 }
 
 fn clip_request(seconds: u32) -> ShowCommand {
@@ -417,15 +359,4 @@ fn test_clips_last_30_to_60_seconds_of_a_live_show() {
         .given(vec![a_show()])
         .when(clip_request(30))
         .then_expect_error(ShowError::WrongStatus("scheduled"));
-}
-
-#[test]
-fn test_health_recorded_before_keyframe_intervals_were_measured_still_reads() {
-    let stored = serde_json::json!({"type": "StreamHealthReported", "health": {
-        "input_bits_per_second": 1, "frames_per_second": 30.0, "dropped_frames": 0, "encoder_lag_ms": 0}});
-    let ShowEvent::StreamHealthReported { health } = serde_json::from_value(stored).expect("an older event reads")
-    else {
-        panic!("not a health report")
-    };
-    assert_eq!(health.keyframe_interval_ms, 0);
 }

@@ -12,7 +12,8 @@ use tokio::sync::{mpsc, oneshot, watch};
 use super::{
     BusError, CommandBus, CommandSource, Delivery, DeliveryHandle, EventFeed, FeedEvent, Lease, PartitionLeases,
 };
-use crate::envelope::{CommandEnvelope, Outcome};
+use crate::envelope::CommandEnvelope;
+use crate::outcome::Outcome;
 use crate::store::{EventStore, StoredEvent};
 
 /// Commands waiting per partition before callers wait to enqueue (back-pressure).

@@ -11,7 +11,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use futures::stream::BoxStream;
 
-use crate::envelope::{CommandEnvelope, Outcome};
+use crate::envelope::CommandEnvelope;
+use crate::outcome::Outcome;
 use crate::store::StoredEvent;
 
 #[derive(Debug, thiserror::Error)]

@@ -10,9 +10,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::envelope::Outcome;
+use crate::outcome::Outcome;
 
-/// Metadata every event carries (ARCHITECTURE.md "Contracts").
+/// Metadata every event carries: who caused it, through which command and request, and when.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventMetadata {
     pub event_id: Uuid,
@@ -82,7 +82,7 @@ impl CommitBatch {
     }
 }
 
-/// The feed outbox (ARCHITECTURE.md "Command path", 6): every committed batch
+/// The feed outbox (README, "The command path"): every committed batch
 /// of events is listed as not yet on the feed, under the partition that wrote
 /// it, until its writer says it was published. A worker that acquires a
 /// partition publishes what is still listed before it decides anything new,

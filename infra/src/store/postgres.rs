@@ -9,8 +9,8 @@
 //!   the batch's `command_log` rows in one transaction; postgres-es commits
 //!   one aggregate per transaction and knows nothing of `command_log`;
 //! - its snapshot update commits before it checks the row count, so an
-//!   `OptimisticLock` from it can follow a write that already happened
-//!   (ARCHITECTURE.md "Facts gathered") — here a conflict rolls back all;
+//!   `OptimisticLock` from it can follow a write that already happened —
+//!   here a conflict rolls back all;
 //! - its reads are typed by `A::TYPE`, a constant of a cqrs-es `Aggregate`,
 //!   while [`EventStore`] names the aggregate type at run time.
 //!
@@ -29,7 +29,7 @@ use super::{
     CommandRecord, CommitBatch, EventKey, EventMetadata, EventStore, OutboxEntry, OutboxUpdate, StoreError,
     StoredEvent, outbox_entry,
 };
-use crate::envelope::Outcome;
+use crate::outcome::Outcome;
 
 /// Every migration of the distributed shape: the event store and the read models.
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");

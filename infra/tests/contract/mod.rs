@@ -1,7 +1,7 @@
 //! The `EventStore` contract: the same behaviours checked against every
 //! adapter (SQLite and PostgreSQL), each on a fresh store.
 
-use cartcast_infra::envelope::Outcome;
+use cartcast_infra::outcome::{Answer, ClipFinished, Outcome};
 use cartcast_infra::store::{
     CommandRecord, CommitBatch, EventKey, EventMetadata, EventStore, OutboxEntry, OutboxUpdate, StoreError, StoredEvent,
 };
@@ -31,7 +31,7 @@ pub fn event(aggregate_type: &str, aggregate_id: &str, sequence: u64, command_id
 pub fn record(command_id: Uuid, events: &[StoredEvent]) -> CommandRecord {
     CommandRecord {
         command_id,
-        outcome: Outcome::ok(201, json!({"ok": command_id})),
+        outcome: Outcome::answer(Answer::ClipFinished(ClipFinished { clip_id: command_id.to_string() })),
         events: events.iter().map(StoredEvent::key).collect(),
     }
 }

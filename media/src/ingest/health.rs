@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use cartcast_domain::show::StreamHealth;
+use cartcast_domain::live_stats::StreamHealth;
 
 use crate::track::VIDEO_TIMESCALE;
 

@@ -25,6 +25,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use cartcast_command_api::auth::{Signer, load_secret};
+use cartcast_infra::config::Settings;
 use clap::{Parser, ValueEnum};
 use drive::Sale;
 use reqwest::Url;
@@ -73,7 +74,9 @@ async fn main() -> anyhow::Result<ExitCode> {
         buyers: usize::try_from(args.buyers).context("--buyers does not fit this machine")?,
         concurrency: usize::try_from(args.concurrency).context("--concurrency does not fit this machine")?,
     };
-    let secret = load_secret(args.secret_from_data_dir.as_deref()).context("loading the token secret")?;
+    let settings = Settings::from_env().context("reading CARTCAST_* settings")?;
+    let secret = load_secret(settings.secret.as_ref(), args.secret_from_data_dir.as_deref())
+        .context("loading the token secret")?;
 
     let tally = cartcast::run(&args.url, &Signer::new(&secret), &sale).await?;
     let verdict = Verdict::of(&tally, &sale);

@@ -8,6 +8,8 @@ use std::collections::BTreeSet;
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::{Aggregate, DomainEvent};
 
+use crate::refusal::DomainError;
+
 use super::*;
 
 const STEPS: usize = 5_000;

@@ -22,7 +22,8 @@ use uuid::Uuid;
 use super::names::{COMMAND_ID_HEADER, REPLY_TO_HEADER};
 use super::{JetStreamBus, unavailable};
 use crate::bus::{BusError, CommandBus};
-use crate::envelope::{CommandEnvelope, Outcome};
+use crate::envelope::CommandEnvelope;
+use crate::outcome::Outcome;
 
 /// Senders of the dispatches waiting per command id, each tagged by its [`Waiter`].
 type WaitingByCommand = HashMap<Uuid, Vec<(u64, oneshot::Sender<Outcome>)>>;

@@ -17,7 +17,8 @@ use tokio::time::Instant;
 use super::names::{BusNames, COMMAND_ID_HEADER, REPLY_TO_HEADER};
 use super::unavailable;
 use crate::bus::{BusError, CommandSource, Delivery, DeliveryHandle};
-use crate::envelope::{CommandEnvelope, Outcome};
+use crate::envelope::CommandEnvelope;
+use crate::outcome::Outcome;
 
 /// An unacknowledged command is redelivered after this long (its owner died).
 const ACK_WAIT: Duration = Duration::from_secs(5);

@@ -8,13 +8,15 @@ use std::time::Duration;
 
 use anyhow::Context;
 use async_trait::async_trait;
-
+use cqrs_es::Aggregate;
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
-use cartcast_domain::show::{ShowEvent, StreamHealth};
+use cartcast_domain::live_stats::{LiveStats, LiveStatsEvent, StreamHealth, recorded_in_show_stream};
+use cartcast_domain::show::{Show, ShowEvent};
 use cartcast_infra::bus::{CommandBus, EventFeed};
 use cartcast_infra::envelope::{AppCommand, CommandEnvelope};
+use cartcast_infra::store::StoredEvent;
 use cartcast_media::hls::rendition::Pin;
 use cartcast_media::hub::{MediaHub, Refusal, ShowDirectory};
 use cartcast_projections::ReadModels;
@@ -36,7 +38,7 @@ impl BusShowDirectory {
         let envelope = CommandEnvelope::from_system("media", key, command);
         let name = envelope.command.name();
         let outcome = self.bus.dispatch(envelope, self.timeout).await.with_context(|| format!("sending {name}"))?;
-        anyhow::ensure!(outcome.status < 300, "{name} refused: {}", outcome.body);
+        anyhow::ensure!(outcome.is_answer(), "{name} refused: {:?}", outcome.verdict);
         Ok(())
     }
 }
@@ -104,24 +106,33 @@ pub async fn follow_shows(feed: Arc<dyn EventFeed>, hub: Arc<MediaHub>, stop: Ca
                 Ok(_) => break,
             };
             after = fed.position;
-            let event = fed.event;
-            if event.aggregate_type != "Show" {
-                continue;
-            }
-            let show_id = event.aggregate_id.as_str();
-            match serde_json::from_value::<ShowEvent>(event.payload.clone()) {
-                Ok(ShowEvent::ProductPinned { product_id }) => {
-                    let pin = Pin { id: format!("pin-{}", event.sequence), product_id, at: event.metadata.occurred_at };
-                    hub.pin(show_id, pin);
-                }
-                Ok(ShowEvent::ViewersCounted { watching, .. }) => hub.watchers(show_id, watching),
-                Ok(ShowEvent::ClipRequested { clip_id, seconds, .. }) => hub.clip(show_id, &clip_id, seconds),
-                Ok(_) => {}
-                Err(error) => tracing::warn!(%show_id, %error, "media: unreadable show event"),
-            }
+            act_on(&hub, &fed.event);
         }
     }
     if let Err(error) = hub.save_feed_position(after) {
         tracing::warn!(%error, "media: saving the feed position");
+    }
+}
+
+/// What the media worker does with one event of the feed.
+fn act_on(hub: &Arc<MediaHub>, event: &StoredEvent) {
+    let show_id = event.aggregate_id.as_str();
+    let aggregate_type = event.aggregate_type.as_str();
+    if aggregate_type == LiveStats::TYPE || recorded_in_show_stream(aggregate_type, &event.event_type) {
+        match serde_json::from_value::<LiveStatsEvent>(event.payload.clone()) {
+            Ok(LiveStatsEvent::ViewersCounted { watching, .. }) => hub.watchers(show_id, watching),
+            Ok(LiveStatsEvent::StreamHealthReported { .. }) => {}
+            Err(error) => tracing::warn!(%show_id, %error, "media: unreadable live-stats event"),
+        }
+    } else if aggregate_type == Show::TYPE {
+        match serde_json::from_value::<ShowEvent>(event.payload.clone()) {
+            Ok(ShowEvent::ProductPinned { product_id }) => {
+                let pin = Pin { id: format!("pin-{}", event.sequence), product_id, at: event.metadata.occurred_at };
+                hub.pin(show_id, pin);
+            }
+            Ok(ShowEvent::ClipRequested { clip_id, seconds, .. }) => hub.clip(show_id, &clip_id, seconds),
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%show_id, %error, "media: unreadable show event"),
+        }
     }
 }

@@ -10,6 +10,7 @@ use cqrs_es::Aggregate;
 use cqrs_es::DomainEvent;
 use cqrs_es::event_sink::EventSink;
 
+use cartcast_domain::live_stats::recorded_in_show_stream;
 use cartcast_infra::store::{EventKey, EventMetadata, EventStore, StoreError, StoredEvent};
 
 /// One aggregate and the sequence number of its last event.
@@ -42,9 +43,13 @@ where
         if !self.aggregates.contains_key(id) {
             let mut hot = Hot { state: A::default(), version: 0 };
             for stored in self.store.load(A::TYPE, id).await? {
+                hot.version = stored.sequence;
+                // A sample stored in a show's stream belongs to its live stats now.
+                if recorded_in_show_stream(A::TYPE, &stored.event_type) {
+                    continue;
+                }
                 let event: A::Event = serde_json::from_value(stored.payload)?;
                 hot.state.apply(event);
-                hot.version = stored.sequence;
             }
             self.aggregates.insert(id.to_owned(), hot);
         }
@@ -87,5 +92,69 @@ where
             staged.push(stored);
         }
         Ok(Ok(keys))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use serde_json::json;
+    use uuid::Uuid;
+
+    use cartcast_domain::show::{Show, ShowCommand, ShowStatus};
+    use cartcast_infra::store::CommitBatch;
+    use cartcast_infra::store::sqlite::SqliteStore;
+
+    use super::*;
+
+    fn stored(sequence: u64, payload: serde_json::Value) -> StoredEvent {
+        let command_id = Uuid::now_v7();
+        StoredEvent {
+            aggregate_type: Show::TYPE.to_owned(),
+            aggregate_id: "s1".to_owned(),
+            sequence,
+            event_type: payload["type"].as_str().unwrap().to_owned(),
+            event_version: "1".to_owned(),
+            payload,
+            metadata: EventMetadata {
+                event_id: Uuid::now_v7(),
+                command_id,
+                correlation_id: command_id,
+                causation_id: command_id,
+                actor: "cara".to_owned(),
+                occurred_at: Utc::now(),
+            },
+        }
+    }
+
+    #[tokio::test]
+    async fn a_show_with_samples_recorded_in_its_own_stream_still_loads_and_goes_on() {
+        let dir = std::env::temp_dir().join(format!("cartcast-hot-{}", Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let store: Arc<dyn EventStore> = Arc::new(SqliteStore::open(&dir.join("events.sqlite")).await.unwrap());
+        // As shows were stored before samples had a stream of their own.
+        let history = vec![
+            stored(
+                1,
+                json!({"type": "ShowScheduled", "show_id": "s1", "creator": "cara", "title": "Drop",
+                             "scheduled_at": null, "product_ids": ["p1"]}),
+            ),
+            stored(2, json!({"type": "ShowWentLive", "at": "2026-11-29T12:00:00Z"})),
+            stored(3, json!({"type": "ViewersCounted", "connected": 4, "watching": 3})),
+            stored(
+                4,
+                json!({"type": "StreamHealthReported", "health": {"input_bits_per_second": 1,
+                             "frames_per_second": 30.0, "dropped_frames": 0, "encoder_lag_ms": 0}}),
+            ),
+        ];
+        store.commit(&CommitBatch { events: history, ..Default::default() }).await.unwrap();
+
+        let mut shows = HotSet::<Show>::new(store);
+        assert_eq!(shows.get("s1").await.unwrap().status, ShowStatus::Live);
+        let pin = ShowCommand::Pin { actor: "cara".to_owned(), product_id: "p1".to_owned() };
+        let mut staged = Vec::new();
+        let keys = shows.execute("s1", pin, &stored(0, json!({"type": "-"})).metadata, &mut staged).await.unwrap();
+        assert_eq!(keys.unwrap()[0].sequence, 5, "the show's next event follows its stored samples");
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -15,36 +15,31 @@
 //! when the partition is (re)acquired. Checkouts pay outside the loop: phase 1
 //! places the order, the payment runs as a task, phase 2 records its result.
 
-mod checkout;
-mod decide;
-mod hot;
-mod outbox;
-mod timers;
-
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use cqrs_es::Aggregate;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, info, warn};
 use uuid::Uuid;
 
 use cartcast_domain::order::PaymentResult;
-use cartcast_domain::product::ProductCommand;
+use cartcast_domain::product::{Product, ProductCommand};
 use cartcast_infra::bus::{BusError, CommandSource, Delivery, DeliveryHandle, EventFeed};
 use cartcast_infra::config::Settings;
-use cartcast_infra::envelope::{Outcome, RouteKind, partition_of};
+use cartcast_infra::envelope::{CommandEnvelope, RouteKind, partition_of};
+use cartcast_infra::outcome::Outcome;
 use cartcast_infra::payment::{Charge, PaymentGateway};
 use cartcast_infra::store::{
     CommandRecord, CommitBatch, EventKey, EventMetadata, EventStore, OutboxEntry, StoreError, StoredEvent,
 };
 
-use checkout::Paying;
-use decide::{Aggregates, Decision, metadata};
-use outbox::FeedOutbox;
-use timers::HoldTimers;
+use crate::decide::{Aggregates, Decision, Paying, PaymentRequest, metadata};
+use crate::outbox::FeedOutbox;
+use crate::timers::HoldTimers;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkerError {
@@ -67,6 +62,21 @@ pub struct WorkerDeps {
 struct Answer {
     handles: Vec<Box<dyn DeliveryHandle>>,
     record: CommandRecord,
+}
+
+/// One batch on its way through decide → commit → publish → answer.
+#[derive(Default)]
+struct Batch {
+    /// Events decided, in the order they were decided.
+    staged: Vec<StoredEvent>,
+    /// New outcomes, each with every delivery of its command.
+    answers: Vec<Answer>,
+    /// Commands decided before (redeliveries), answered from their record.
+    replays: Vec<Answer>,
+    /// Checkouts whose order this batch places; they pay after the commit.
+    to_pay: Vec<Uuid>,
+    /// Payment results this batch records, kept until it is committed.
+    settled: Vec<(Uuid, PaymentResult, CommandEnvelope, PaymentRequest)>,
 }
 
 pub struct PartitionWorker {
@@ -128,7 +138,7 @@ impl PartitionWorker {
     /// Load every product of this partition and arm a timer for its holds.
     async fn rebuild_timers(&mut self) -> Result<(), StoreError> {
         let partitions = self.deps.settings.partitions;
-        for product_id in self.deps.store.aggregate_ids("Product").await? {
+        for product_id in self.deps.store.aggregate_ids(Product::TYPE).await? {
             if partition_of(RouteKind::Product, &product_id, partitions) == self.partition {
                 let deadline = self.aggregates.products.get(&product_id).await?.next_deadline();
                 self.timers.set(&product_id, deadline);
@@ -173,12 +183,28 @@ impl PartitionWorker {
         metrics::histogram!("worker_batch_seconds").record(started.elapsed().as_secs_f64());
     }
 
+    /// One batch through its four phases; a failed phase hands back what it
+    /// cannot answer (redelivery answers it the same) and says why.
     async fn try_step(
         &mut self,
         deliveries: Vec<Delivery>,
         payments: Vec<(Uuid, PaymentResult)>,
     ) -> Result<(), WorkerError> {
-        let now = Utc::now();
+        let batch = self.decide(deliveries, payments, Utc::now()).await?;
+        let (batch, store_positions) = self.commit(batch).await?;
+        self.rearm_timers(&batch.staged).await?;
+        self.publish_and_answer(batch, store_positions).await
+    }
+
+    /// Decide phase: every new command against the hot aggregates, the
+    /// payments that came back, and the holds now due; repeats join their
+    /// first delivery, and commands decided before are answered from their record.
+    async fn decide(
+        &mut self,
+        deliveries: Vec<Delivery>,
+        payments: Vec<(Uuid, PaymentResult)>,
+        now: DateTime<Utc>,
+    ) -> Result<Batch, WorkerError> {
         let hold_for = chrono::Duration::from_std(self.deps.settings.hold_for).unwrap_or(chrono::Duration::minutes(5));
         let ids: Vec<Uuid> = deliveries.iter().map(|d| d.envelope.command_id).collect();
         let mut recorded: HashMap<Uuid, CommandRecord> = if ids.is_empty() {
@@ -186,19 +212,14 @@ impl PartitionWorker {
         } else {
             self.deps.store.recorded(&ids).await?.into_iter().map(|r| (r.command_id, r)).collect()
         };
-
-        let mut staged = Vec::new();
-        let mut answers: Vec<Answer> = Vec::new();
-        let mut replays: Vec<Answer> = Vec::new();
+        let mut batch = Batch::default();
         let mut by_id: HashMap<Uuid, usize> = HashMap::new();
-        let mut to_pay = Vec::new();
-        let mut handles_back = Vec::new();
         for delivery in deliveries {
             let id = delivery.envelope.command_id;
             if let Some(record) = recorded.remove(&id) {
-                replays.push(Answer { handles: vec![delivery.handle], record });
+                batch.replays.push(Answer { handles: vec![delivery.handle], record });
             } else if let Some(&i) = by_id.get(&id) {
-                answers[i].handles.push(delivery.handle);
+                batch.answers[i].handles.push(delivery.handle);
             } else if let Some(paying) = self.paying.get_mut(&id) {
                 paying.handles.push(delivery.handle);
             } else {
@@ -211,82 +232,85 @@ impl PartitionWorker {
                     actor = %envelope.actor.sub,
                     partition = self.partition,
                 );
-                let decision = self.aggregates.decide(envelope, now, hold_for, &mut staged).instrument(span).await;
-                match decision {
+                let decided = self.aggregates.decide(envelope, now, hold_for, &mut batch.staged).instrument(span).await;
+                match decided {
                     Err(e) => {
-                        handles_back.push(delivery.handle);
-                        retry_all(handles_back).await;
-                        retry_answers(answers).await;
+                        retry_all(vec![delivery.handle]).await;
+                        retry_answers(batch.answers).await;
                         return Err(e.into());
                     }
                     Ok(Decision::Done { outcome, events }) => {
-                        by_id.insert(id, answers.len());
-                        answers.push(Answer {
-                            handles: vec![delivery.handle],
-                            record: CommandRecord { command_id: id, outcome, events },
-                        });
+                        by_id.insert(id, batch.answers.len());
+                        let record = CommandRecord { command_id: id, outcome, events };
+                        batch.answers.push(Answer { handles: vec![delivery.handle], record });
                     }
                     Ok(Decision::Pay(request)) => {
-                        to_pay.push(id);
-                        self.paying.insert(
-                            id,
-                            Paying { envelope: delivery.envelope, request, handles: vec![delivery.handle] },
-                        );
+                        batch.to_pay.push(id);
+                        let paying = Paying { envelope: delivery.envelope, request, handles: vec![delivery.handle] };
+                        self.paying.insert(id, paying);
                     }
                 }
             }
         }
-
-        let mut settled_payments = Vec::new();
         for (id, result) in payments {
             let Some(paying) = self.paying.remove(&id) else { continue };
             let meta = metadata(&paying.envelope, now);
             let (outcome, events) =
-                self.aggregates.settle_payment(&paying.request, result.clone(), &meta, &mut staged).await?;
-            answers.push(Answer { handles: paying.handles, record: CommandRecord { command_id: id, outcome, events } });
-            settled_payments.push((id, result, paying.envelope, paying.request));
+                self.aggregates.settle_payment(&paying.request, result.clone(), &meta, &mut batch.staged).await?;
+            let record = CommandRecord { command_id: id, outcome, events };
+            batch.answers.push(Answer { handles: paying.handles, record });
+            batch.settled.push((id, result, paying.envelope, paying.request));
         }
+        self.expire_due_holds(now, &mut batch.staged).await?;
+        Ok(batch)
+    }
 
-        self.expire_due_holds(now, &mut staged).await?;
-
-        let mut batch = CommitBatch {
-            events: staged,
-            commands: answers.iter().map(|a| a.record.clone()).collect(),
+    /// Commit phase: the batch's events, its command records and the outbox
+    /// update in one transaction. Returns the events' store positions; on
+    /// failure, nothing of the batch is answered and paid results are kept.
+    async fn commit(&mut self, batch: Batch) -> Result<(Batch, Vec<u64>), WorkerError> {
+        let mut commit = CommitBatch {
+            events: batch.staged,
+            commands: batch.answers.iter().map(|a| a.record.clone()).collect(),
             outbox: self.outbox.take_update(),
         };
-        let commit_started = Instant::now();
-        let store_positions = match self.deps.store.commit(&batch).await {
-            Ok(positions) => positions,
+        let started = Instant::now();
+        match self.deps.store.commit(&commit).await {
+            Ok(positions) => {
+                metrics::histogram!("worker_commit_seconds").record(started.elapsed().as_secs_f64());
+                Ok((Batch { staged: commit.events, ..batch }, positions))
+            }
             Err(e) => {
-                self.outbox.restore(std::mem::take(&mut batch.outbox));
-                retry_answers(answers).await;
-                for id in to_pay {
+                self.outbox.restore(std::mem::take(&mut commit.outbox));
+                retry_answers(batch.answers).await;
+                for id in batch.to_pay {
                     if let Some(paying) = self.paying.remove(&id) {
                         retry_all(paying.handles).await;
                     }
                 }
                 // Results already paid for must not be lost: settle them again next batch.
-                for (id, result, envelope, request) in settled_payments {
+                for (id, result, envelope, request) in batch.settled {
                     self.paying.insert(id, Paying { envelope, request, handles: Vec::new() });
                     self.unsettled.push((id, result));
                 }
-                return Err(e.into());
+                Err(e.into())
             }
-        };
-        metrics::histogram!("worker_commit_seconds").record(commit_started.elapsed().as_secs_f64());
-        self.rearm_timers(&batch.events).await?;
+        }
+    }
 
-        // Answers without events (refusals such as `sold_out`, most of a flash
-        // sale) are final once committed: they need not wait for the feed.
+    /// Publish and answer phases: refusals are final once committed and are
+    /// answered at once; the rest wait until their events are on the feed,
+    /// so each answer carries the feed position a `?after=` read waits for.
+    async fn publish_and_answer(&mut self, batch: Batch, store_positions: Vec<u64>) -> Result<(), WorkerError> {
         let (answers, eventless): (Vec<Answer>, Vec<Answer>) =
-            answers.into_iter().partition(|a| !a.record.events.is_empty());
+            batch.answers.into_iter().partition(|a| !a.record.events.is_empty());
         let (replays, eventless_replays): (Vec<Answer>, Vec<Answer>) =
-            replays.into_iter().partition(|a| !a.record.events.is_empty());
+            batch.replays.into_iter().partition(|a| !a.record.events.is_empty());
         for answer in eventless.into_iter().chain(eventless_replays) {
             settle(answer, &HashMap::new()).await;
         }
 
-        if let Some(entry) = OutboxEntry::of_commit(store_positions, batch.events) {
+        if let Some(entry) = OutboxEntry::of_commit(store_positions, batch.staged) {
             crash_point(&self.deps.settings, entry.events.len());
             self.outbox.committed(entry);
         }
@@ -300,11 +324,10 @@ impl PartitionWorker {
                 return Err(e);
             }
         };
-
         for answer in answers.into_iter().chain(replays) {
             settle(answer, &position_of).await;
         }
-        for id in to_pay {
+        for id in batch.to_pay {
             self.start_payment(id);
         }
         Ok(())
@@ -375,7 +398,7 @@ impl PartitionWorker {
     /// After a commit, point each touched product's timer at its next deadline.
     async fn rearm_timers(&mut self, events: &[StoredEvent]) -> Result<(), StoreError> {
         let touched: HashSet<&str> =
-            events.iter().filter(|e| e.aggregate_type == "Product").map(|e| e.aggregate_id.as_str()).collect();
+            events.iter().filter(|e| e.aggregate_type == Product::TYPE).map(|e| e.aggregate_id.as_str()).collect();
         for product_id in touched {
             let deadline = self.aggregates.products.get(product_id).await?.next_deadline();
             self.timers.set(product_id, deadline);
@@ -419,7 +442,7 @@ fn crash_point(settings: &Settings, committed: usize) {
 async fn settle(answer: Answer, position_of: &HashMap<EventKey, u64>) {
     let mut outcome: Outcome = answer.record.outcome;
     outcome.position = answer.record.events.iter().filter_map(|k| position_of.get(k)).max().copied();
-    metrics::counter!("commands_decided_total", "status" => outcome.status.to_string()).increment(1);
+    metrics::counter!("commands_decided_total", "outcome" => outcome.label().to_owned()).increment(1);
     for handle in answer.handles {
         handle.settle(&outcome).await;
     }

@@ -8,23 +8,26 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
+use cartcast_command_api::auth::{Signer, load_secret};
+use cartcast_command_api::telemetry;
 use cartcast_domain::Role;
+use cartcast_infra::config::{LogFormat, Settings};
 use cartcast_infra::payment::{PaymentGateway, TestGateway};
 use cartcast_infra::store::EventStore;
 use cartcast_infra::store::postgres::PostgresStore;
 use cartcast_infra::store::sqlite::SqliteStore;
 use cartcast_projections::{audit, replay};
 
-use crate::auth::{Signer, load_secret};
-use crate::roles::{self, DistributedOptions, UpOptions};
-use crate::telemetry::{self, LogFormat};
+use crate::process::Distributed;
+use crate::up::Up;
+use crate::{api, media, projector, up, worker};
 
 #[derive(Debug, Parser)]
 #[command(name = "cartcast", version, about = "Live shopping: shows, chat and flash sales.")]
 pub struct Cli {
-    /// Log line format (logs go to stderr).
-    #[arg(long, global = true, env = "CARTCAST_LOG_FORMAT", value_enum, default_value = "pretty")]
-    log_format: LogFormat,
+    /// Log line format, pretty or json (logs go to stderr); else CARTCAST_LOG_FORMAT.
+    #[arg(long, global = true)]
+    log_format: Option<LogFormat>,
     #[command(subcommand)]
     command: Command,
 }
@@ -53,7 +56,8 @@ enum Command {
 /// PostgreSQL when a URL is given.
 #[derive(Debug, Args)]
 struct StoreArgs {
-    #[arg(long, env = "CARTCAST_POSTGRES_URL", hide_env_values = true)]
+    /// Else CARTCAST_POSTGRES_URL; without either, the data dir's SQLite store.
+    #[arg(long)]
     postgres_url: Option<String>,
     #[arg(long, default_value = "./cartcast-data")]
     data_dir: PathBuf,
@@ -61,8 +65,8 @@ struct StoreArgs {
 
 impl StoreArgs {
     /// The event store, and the URL of its database (where the test gateway keeps its ledger).
-    async fn open(&self) -> anyhow::Result<(Box<dyn EventStore>, String)> {
-        if let Some(url) = &self.postgres_url {
+    async fn open(&self, settings: &Settings) -> anyhow::Result<(Box<dyn EventStore>, String)> {
+        if let Some(url) = self.postgres_url.as_ref().or(settings.postgres_url.as_ref()) {
             return Ok((Box::new(PostgresStore::connect(url).await.context("connecting to PostgreSQL")?), url.clone()));
         }
         let path = self.data_dir.join("events.sqlite");
@@ -117,9 +121,11 @@ struct UpArgs {
 
 #[derive(Debug, Args)]
 struct DistributedArgs {
-    #[arg(long, env = "CARTCAST_POSTGRES_URL", hide_env_values = true)]
+    /// Else CARTCAST_POSTGRES_URL.
+    #[arg(long)]
     postgres_url: Option<String>,
-    #[arg(long, env = "CARTCAST_NATS_URL")]
+    /// Else CARTCAST_NATS_URL.
+    #[arg(long)]
     nats_url: Option<String>,
     /// `api`: where it serves (default 127.0.0.1:8080). `worker`, `projector`:
     /// where they serve `/healthz` and `/metrics` (none unless given).
@@ -135,10 +141,13 @@ struct DistributedArgs {
 }
 
 impl DistributedArgs {
-    fn into_options(self) -> anyhow::Result<DistributedOptions> {
-        Ok(DistributedOptions {
-            postgres_url: self.postgres_url.context("--postgres-url (or CARTCAST_POSTGRES_URL) is required")?,
-            nats_url: self.nats_url.context("--nats-url (or CARTCAST_NATS_URL) is required")?,
+    fn into_options(self, settings: Settings) -> anyhow::Result<Distributed> {
+        Ok(Distributed {
+            postgres_url: (self.postgres_url.or(settings.postgres_url.clone()))
+                .context("--postgres-url (or CARTCAST_POSTGRES_URL) is required")?,
+            nats_url: (self.nats_url.or(settings.nats_url.clone()))
+                .context("--nats-url (or CARTCAST_NATS_URL) is required")?,
+            settings,
             http: self.http,
             data_dir: self.data_dir,
             rtmp: self.rtmp,
@@ -164,65 +173,61 @@ struct TokenArgs {
     data_dir: PathBuf,
 }
 
-/// A command that exists in the contract but not yet in this build.
 impl Cli {
+    /// Read the settings once, then start the role or run the command asked for.
     pub async fn run(self) -> anyhow::Result<()> {
-        let format = self.log_format;
+        let mut settings = Settings::from_env()?;
+        settings.log_format = self.log_format.unwrap_or(settings.log_format);
         match self.command {
             Command::Up(args) => {
-                init_logs(format)?;
-                roles::up(UpOptions { data_dir: args.data_dir, http: args.http, rtmp: args.rtmp }).await
+                init_logs(settings.log_format)?;
+                up::run(Up { settings, data_dir: args.data_dir, http: args.http, rtmp: args.rtmp }).await
             }
-            Command::Api(args) => {
-                let options = args.into_options()?;
-                init_logs(format)?;
-                roles::api(options).await
-            }
-            Command::Worker(args) => {
-                let options = args.into_options()?;
-                init_logs(format)?;
-                roles::worker(options).await
-            }
-            Command::Projector(args) => {
-                let options = args.into_options()?;
-                init_logs(format)?;
-                roles::projector(options).await
-            }
-            Command::Media(args) => {
-                let options = args.into_options()?;
-                init_logs(format)?;
-                roles::media(options).await
-            }
+            Command::Api(args) => api::run(distributed(args, settings)?).await,
+            Command::Worker(args) => worker::run(distributed(args, settings)?).await,
+            Command::Projector(args) => projector::run(distributed(args, settings)?).await,
+            Command::Media(args) => media::run(distributed(args, settings)?).await,
             Command::Replay(args) => {
-                let (store, _) = args.store.open().await?;
+                let (store, _) = args.store.open(&settings).await?;
                 let mut out = std::io::BufWriter::new(std::io::stdout().lock());
                 replay::export(store.as_ref(), args.after, args.aggregate_type.as_deref(), &mut out).await?;
                 Ok(())
             }
-            Command::Audit(args) => {
-                let (store, url) = args.store.open().await?;
-                let audit = audit::audit_order(store.as_ref(), &args.order)
-                    .await?
-                    .with_context(|| format!("no order {} in the event store", args.order))?;
-                let gateway = TestGateway::open(&url, Duration::ZERO).await.context("opening the gateway's ledger")?;
-                let gateway_captures = gateway.captures(&audit.order_id).await;
-                let mut report = serde_json::to_value(&audit)?;
-                report["gateway_captures"] = gateway_captures.into();
-                println!("{}", serde_json::to_string_pretty(&report)?);
-                let breaches = audit.breaches(gateway_captures);
-                if !breaches.is_empty() {
-                    return Err(AuditFailed { order_id: audit.order_id, breaches }.into());
-                }
-                Ok(())
-            }
+            Command::Audit(args) => audit(args, &settings).await,
             Command::Token(args) => {
-                let secret = load_secret(Some(&args.data_dir))?;
+                let secret = load_secret(settings.secret.as_ref(), Some(&args.data_dir))?;
                 let token = Signer::new(&secret).issue(&args.sub, args.role, args.channel.as_deref(), args.ttl);
                 println!("{token}");
                 Ok(())
             }
         }
     }
+}
+
+/// A distributed role's options, its logs started.
+fn distributed(args: DistributedArgs, settings: Settings) -> anyhow::Result<Distributed> {
+    let options = args.into_options(settings)?;
+    init_logs(options.settings.log_format)?;
+    Ok(options)
+}
+
+/// Print an order's history rebuilt from the store, with the gateway's
+/// captures beside it; fail when it breaks an invariant.
+async fn audit(args: AuditArgs, settings: &Settings) -> anyhow::Result<()> {
+    let (store, url) = args.store.open(settings).await?;
+    let audit = audit::audit_order(store.as_ref(), &args.order)
+        .await?
+        .with_context(|| format!("no order {} in the event store", args.order))?;
+    let gateway = TestGateway::open(&url, Duration::ZERO).await.context("opening the gateway's ledger")?;
+    let gateway_captures = gateway.captures(&audit.order_id).await;
+    let mut report = serde_json::to_value(&audit)?;
+    report["gateway_captures"] = gateway_captures.into();
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    let breaches = audit.breaches(gateway_captures);
+    if !breaches.is_empty() {
+        return Err(AuditFailed { order_id: audit.order_id, breaches }.into());
+    }
+    Ok(())
 }
 
 fn init_logs(format: LogFormat) -> anyhow::Result<()> {

@@ -1,0 +1,33 @@
+//! `cartcast api`: the HTTP API of the distributed shape — commands go to
+//! JetStream `CMD`, reads come from the PostgreSQL read models.
+
+use std::sync::Arc;
+
+use cartcast_command_api::auth::{Signer, load_secret};
+use cartcast_command_api::startup::router;
+use cartcast_command_api::state::AppState;
+use cartcast_command_api::telemetry::metrics_handle;
+
+use crate::process::{DEFAULT_HTTP, Distributed, StopSignal, serve};
+
+/// Where creators point OBS unless `CARTCAST_INGEST_URL` says otherwise.
+const DEFAULT_INGEST_URL: &str = "rtmp://127.0.0.1:1935/live";
+
+pub async fn run(options: Distributed) -> anyhow::Result<()> {
+    let stop_signal = StopSignal::install()?;
+    let secret = load_secret(options.settings.secret.as_ref(), options.data_dir.as_deref())?;
+    options.postgres().await?;
+    let bus = options.jetstream().await?;
+    let read_models = options.read_models().await?;
+    let ingest_url = options.settings.ingest_url.clone().unwrap_or_else(|| DEFAULT_INGEST_URL.to_owned());
+    let state = AppState {
+        bus: Arc::new(bus),
+        read_models,
+        signer: Arc::new(Signer::new(&secret)),
+        settings: options.settings,
+        ingest_url,
+        presence: Arc::default(),
+        metrics: metrics_handle(),
+    };
+    serve(options.http.unwrap_or(DEFAULT_HTTP), router(state), stop_signal).await
+}

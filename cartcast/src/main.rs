@@ -1,0 +1,40 @@
+//! `cartcast`: parse the command line, run it, and turn a failure into one
+//! line on stderr and an exit code (see [`cli`]).
+//!
+//! # Layout
+//! - [`cli`]: the command line, the offline commands (`token`, `replay`,
+//!   `audit`), and which role each subcommand starts.
+//! - [`up`]: the embedded shape, every role in one process.
+//! - [`api`], [`worker`], [`projector`], [`media`]: the distributed roles,
+//!   one file each.
+//! - [`show_directory`]: the media worker's links to the rest — stream keys,
+//!   show lifecycle commands, and the show events it acts on.
+//! - [`process`]: what every role shares: connecting to its shape's
+//!   services, serving HTTP, and stopping cleanly on SIGTERM/SIGINT.
+
+mod api;
+mod cli;
+mod media;
+mod process;
+mod projector;
+mod show_directory;
+mod up;
+mod worker;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use cli::Cli;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    match Cli::parse().run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            let (code, line) = cli::report(&error);
+            eprintln!("{line}");
+            ExitCode::from(code)
+        }
+    }
+}

@@ -1,0 +1,21 @@
+//! `cartcast projector`: keeps the PostgreSQL read models up to date from the
+//! `EVENTS` feed.
+
+use std::sync::Arc;
+
+use cartcast_infra::bus::EventFeed;
+use cartcast_projections::runner::ProjectionRunner;
+
+use crate::process::{Distributed, StopSignal, Work, serve_ops};
+
+pub async fn run(options: Distributed) -> anyhow::Result<()> {
+    let stop_signal = StopSignal::install()?;
+    options.postgres().await?;
+    let feed: Arc<dyn EventFeed> = Arc::new(options.jetstream().await?);
+    let read_models = options.read_models().await?;
+    let work = Work::default();
+    work.tasks.spawn(ProjectionRunner::new(read_models, feed).run(work.stop.clone()));
+    serve_ops(options.http, stop_signal, &work).await?;
+    work.drain().await;
+    Ok(())
+}

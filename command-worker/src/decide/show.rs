@@ -1,0 +1,108 @@
+//! Show commands: schedule a show (opening the creator's channel on the
+//! first), pin a product, go live and end (from the media worker), and clips.
+
+use chrono::{DateTime, Utc};
+
+use cartcast_domain::show::ShowCommand;
+use cartcast_infra::outcome::{Answer, ClipFinished, ClipRequested, ProductPinned, ShowScheduled, ShowStatusChanged};
+use cartcast_infra::store::StoreError;
+
+use super::{Aggregates, Deciding, Decision};
+
+impl Aggregates {
+    pub(super) async fn create_show(
+        &mut self,
+        at: &mut Deciding<'_>,
+        show_id: String,
+        title: String,
+        scheduled_at: Option<DateTime<Utc>>,
+        product_ids: Vec<String>,
+    ) -> Result<Decision, StoreError> {
+        let creator = at.envelope.actor.sub.clone();
+        let mut events = match self.open_channel(at, &creator).await? {
+            Ok(events) => events,
+            Err(refused) => return Ok(refused),
+        };
+        let schedule = ShowCommand::Schedule {
+            show_id: show_id.clone(),
+            creator: creator.clone(),
+            title: title.clone(),
+            scheduled_at,
+            product_ids,
+        };
+        Ok(match self.shows.execute(&show_id, schedule, &at.meta, at.staged).await? {
+            // The channel opening (if any) is staged; it stands on its own.
+            Err(e) => Decision::refused(&e, events),
+            Ok(keys) => {
+                events.extend(keys);
+                let stream_key = self.channels.get(&creator).await?.stream_key.clone();
+                let scheduled = ShowScheduled { show_id, title, status: "scheduled".to_owned(), stream_key };
+                Decision::answer(Answer::ShowScheduled(scheduled), events)
+            }
+        })
+    }
+
+    pub(super) async fn pin(
+        &mut self,
+        at: &mut Deciding<'_>,
+        show_id: String,
+        product_id: String,
+    ) -> Result<Decision, StoreError> {
+        let command = ShowCommand::Pin { actor: at.envelope.actor.sub.clone(), product_id: product_id.clone() };
+        let answer = Answer::ProductPinned(ProductPinned { show_id: show_id.clone(), pinned_product_id: product_id });
+        self.show_command(at, &show_id, command, answer).await
+    }
+
+    pub(super) async fn go_live(&mut self, at: &mut Deciding<'_>, show_id: String) -> Result<Decision, StoreError> {
+        let command = ShowCommand::GoLive { at: at.envelope.received_at };
+        let answer = Answer::WentLive(ShowStatusChanged { show_id: show_id.clone(), status: "live".to_owned() });
+        self.show_command(at, &show_id, command, answer).await
+    }
+
+    pub(super) async fn end_show(&mut self, at: &mut Deciding<'_>, show_id: String) -> Result<Decision, StoreError> {
+        let command = ShowCommand::End { at: at.envelope.received_at };
+        let answer = Answer::Ended(ShowStatusChanged { show_id: show_id.clone(), status: "ended".to_owned() });
+        self.show_command(at, &show_id, command, answer).await
+    }
+
+    pub(super) async fn request_clip(
+        &mut self,
+        at: &mut Deciding<'_>,
+        show_id: String,
+        clip_id: String,
+        seconds: u32,
+    ) -> Result<Decision, StoreError> {
+        let command =
+            ShowCommand::RequestClip { clip_id: clip_id.clone(), actor: at.envelope.actor.sub.clone(), seconds };
+        let answer = Answer::ClipRequested(ClipRequested {
+            clip_id,
+            show_id: show_id.clone(),
+            seconds,
+            status: "processing".to_owned(),
+        });
+        self.show_command(at, &show_id, command, answer).await
+    }
+
+    pub(super) async fn finish_clip(
+        &mut self,
+        at: &mut Deciding<'_>,
+        show_id: String,
+        clip_id: String,
+        outcome: Result<String, String>,
+    ) -> Result<Decision, StoreError> {
+        let answer = Answer::ClipFinished(ClipFinished { clip_id: clip_id.clone() });
+        self.show_command(at, &show_id, ShowCommand::FinishClip { clip_id, outcome }, answer).await
+    }
+
+    /// A show command whose answer does not depend on the show after it:
+    /// `answer` when decided, the show's refusal when not.
+    async fn show_command(
+        &mut self,
+        at: &mut Deciding<'_>,
+        show_id: &str,
+        command: ShowCommand,
+        answer: Answer,
+    ) -> Result<Decision, StoreError> {
+        Ok(Decision::taken(self.shows.execute(show_id, command, &at.meta, at.staged).await?, answer))
+    }
+}

@@ -1,0 +1,13 @@
+//! What the media worker and the live sockets report about a show. The
+//! worker passes the show's status in, as it reads it from the show.
+
+use super::StreamHealth;
+use crate::show::ShowStatus;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum LiveStatsCommand {
+    /// The media worker's periodic measure of the incoming stream.
+    ReportStreamHealth { show: ShowStatus, health: StreamHealth },
+    /// The live audience as the interaction path counts it.
+    CountViewers { show: ShowStatus, connected: u64, watching: u64 },
+}

@@ -1,0 +1,284 @@
+//! What a command came to, in domain terms: an [`Answer`] (a typed body per
+//! kind of success) or a [`Refusal`] (a domain error's kind, code and
+//! message). The worker records it with the command, so every repeat of the
+//! command id gets the same one; the API edge alone decides which HTTP status
+//! each becomes. With the `openapi` feature the answers carry their OpenAPI
+//! schemas, so the schema a client reads is the type its body is written from.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use cartcast_domain::product::Stock;
+use cartcast_domain::refusal::{DomainError, RefusalKind};
+
+/// A decided command's outcome, and where its events are on the feed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Outcome {
+    #[serde(flatten)]
+    pub verdict: Verdict,
+    /// Feed position of the command's last event, for `?after=` reads; not
+    /// recorded (a replayed command gets it again from the feed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub position: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Answer(Answer),
+    Refusal(Refusal),
+    /// An outcome recorded before outcomes were typed: an HTTP status and
+    /// body, answered as they were recorded.
+    #[serde(untagged)]
+    Recorded {
+        status: u16,
+        body: serde_json::Value,
+    },
+}
+
+impl Outcome {
+    pub fn answer(answer: Answer) -> Self {
+        Self { verdict: Verdict::Answer(answer), position: None }
+    }
+
+    pub fn refusal(refusal: Refusal) -> Self {
+        Self { verdict: Verdict::Refusal(refusal), position: None }
+    }
+
+    pub fn is_answer(&self) -> bool {
+        match &self.verdict {
+            Verdict::Answer(_) => true,
+            Verdict::Refusal(_) => false,
+            Verdict::Recorded { status, .. } => (200..300).contains(status),
+        }
+    }
+
+    /// A short label for logs and metrics: `answered`, or the refusal's code.
+    pub fn label(&self) -> &str {
+        match &self.verdict {
+            Verdict::Answer(_) => "answered",
+            Verdict::Refusal(refusal) => &refusal.code,
+            Verdict::Recorded { .. } => "recorded",
+        }
+    }
+}
+
+/// Why a command was refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refusal {
+    pub kind: RefusalKind,
+    /// Stable, snake_case; clients branch on this.
+    pub code: String,
+    /// For people; may change.
+    pub message: String,
+    /// The order a refused payment belongs to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
+}
+
+impl Refusal {
+    /// An aggregate's refusal, as it stands.
+    pub fn of(error: &impl DomainError) -> Self {
+        Self { kind: error.kind(), code: error.code().to_owned(), message: error.to_string(), order_id: None }
+    }
+
+    /// A command value the worker itself found wrong.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self { kind: RefusalKind::Invalid, code: "invalid_input".to_owned(), message: message.into(), order_id: None }
+    }
+
+    pub fn payment_declined(order_id: &str, reason: &str) -> Self {
+        Self {
+            kind: RefusalKind::PaymentDeclined,
+            code: "payment_declined".to_owned(),
+            message: format!("the card was declined ({reason})"),
+            order_id: Some(order_id.to_owned()),
+        }
+    }
+
+    pub fn payment_timed_out(order_id: &str) -> Self {
+        Self {
+            kind: RefusalKind::PaymentTimedOut,
+            code: "payment_timeout".to_owned(),
+            message: "the payment gateway did not answer in time; nothing was charged and the order expired".to_owned(),
+            order_id: Some(order_id.to_owned()),
+        }
+    }
+}
+
+/// Every kind of success, each with the body its caller gets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Answer {
+    ProductCreated(ProductAnswer),
+    StockAdded(ProductAnswer),
+    Reserved(ReservationCreated),
+    Released(ReservationReleased),
+    OrderConfirmed(OrderConfirmed),
+    ShowScheduled(ShowScheduled),
+    ProductPinned(ProductPinned),
+    WentLive(ShowStatusChanged),
+    Ended(ShowStatusChanged),
+    ClipRequested(ClipRequested),
+    ClipFinished(ClipFinished),
+    StreamHealthReported(ShowAnswer),
+    ViewersCounted(ViewersCounted),
+    StreamKeyRegenerated(StreamKeyRegenerated),
+}
+
+/// A product as its seller just left it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProductAnswer {
+    pub product_id: String,
+    pub seller: String,
+    pub sku: String,
+    pub title: String,
+    /// Price in the currency's minor unit (cents).
+    pub price_minor: i64,
+    /// ISO 4217 code.
+    pub currency: Option<String>,
+    pub stock: StockLevels,
+}
+
+/// A product's four stock counters: `available + reserved + sold = total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StockLevels {
+    pub total: u64,
+    pub available: u64,
+    pub reserved: u64,
+    pub sold: u64,
+}
+
+impl From<Stock> for StockLevels {
+    fn from(stock: Stock) -> Self {
+        Self { total: stock.total, available: stock.available, reserved: stock.reserved, sold: stock.sold }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReservationCreated {
+    /// `<product_id>.<n>`.
+    pub reservation_id: String,
+    pub product_id: String,
+    pub quantity: u64,
+    /// When the hold lapses and its units go back on sale.
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReservationReleased {
+    pub reservation_id: String,
+    #[cfg_attr(feature = "openapi", schema(example = "released"))]
+    pub status: String,
+    pub product_id: String,
+    /// The product's stock with the units back on sale.
+    pub stock: StockLevels,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OrderConfirmed {
+    pub order_id: String,
+    #[cfg_attr(feature = "openapi", schema(example = "confirmed"))]
+    pub status: String,
+    pub reservation_id: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    /// The payment gateway's capture.
+    pub capture_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ShowScheduled {
+    pub show_id: String,
+    pub title: String,
+    #[cfg_attr(feature = "openapi", schema(example = "scheduled"))]
+    pub status: String,
+    /// The RTMP stream name; keep it secret.
+    pub stream_key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProductPinned {
+    pub show_id: String,
+    pub pinned_product_id: String,
+}
+
+/// A show went live or ended (the media worker's commands).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShowStatusChanged {
+    pub show_id: String,
+    pub status: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ClipRequested {
+    pub clip_id: String,
+    pub show_id: String,
+    pub seconds: u32,
+    #[cfg_attr(feature = "openapi", schema(example = "processing"))]
+    pub status: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClipFinished {
+    pub clip_id: String,
+}
+
+/// A report about a show was recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShowAnswer {
+    pub show_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ViewersCounted {
+    pub show_id: String,
+    pub connected: u64,
+    pub watching: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StreamKeyRegenerated {
+    pub channel_id: String,
+    /// The new RTMP stream name; the previous one no longer authenticates.
+    pub stream_key: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn an_outcome_reads_back_as_it_was_written() {
+        let pinned = ProductPinned { show_id: "s1".into(), pinned_product_id: "p1".into() };
+        let outcome = Outcome { position: Some(9), ..Outcome::answer(Answer::ProductPinned(pinned)) };
+        let written = serde_json::to_value(&outcome).unwrap();
+        assert_eq!(
+            written,
+            json!({"answer": {"product_pinned": {"show_id": "s1", "pinned_product_id": "p1"}}, "position": 9})
+        );
+        assert_eq!(serde_json::from_value::<Outcome>(written).unwrap(), outcome);
+        let refused = Outcome::refusal(Refusal::payment_timed_out("o1"));
+        assert_eq!(serde_json::from_value::<Outcome>(serde_json::to_value(&refused).unwrap()).unwrap(), refused);
+    }
+
+    #[test]
+    fn an_outcome_recorded_before_outcomes_were_typed_is_answered_as_recorded() {
+        let old = json!({"status": 409, "body": {"error": {"code": "sold_out", "message": "only 0 units available"}}});
+        let outcome: Outcome = serde_json::from_value(old).unwrap();
+        let Verdict::Recorded { status, body } = &outcome.verdict else { panic!("{outcome:?}") };
+        assert_eq!((*status, body["error"]["code"].as_str()), (409, Some("sold_out")));
+        assert!(!outcome.is_answer());
+    }
+}

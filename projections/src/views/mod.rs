@@ -1,0 +1,53 @@
+//! The catalog projection: sends each event to the view its aggregate feeds.
+//!
+//! One file per view holds its row types, its update and its queries:
+//! `products` (with stock and reservations), `orders` (with their
+//! history), `shows` (with their clips and live stats) and `channels`. Events carry the
+//! values they produce (stock after the event, status), so the updates only
+//! copy them.
+
+use cqrs_es::Aggregate;
+use sqlx::{Any, Transaction};
+use tracing::warn;
+
+use cartcast_domain::channel::Channel;
+use cartcast_domain::live_stats::{LiveStats, recorded_in_show_stream};
+use cartcast_domain::order::Order;
+use cartcast_domain::product::Product;
+use cartcast_domain::show::Show;
+use cartcast_infra::store::StoredEvent;
+
+use crate::read_models::ReadError;
+
+mod channels;
+mod orders;
+mod products;
+mod shows;
+
+pub use orders::{HistoryEntry, OrderView};
+pub use products::{ProductView, StockView};
+pub use shows::{ClipView, ShowView};
+
+/// The projection's name in `projection_checkpoints`.
+pub const CATALOG: &str = "catalog";
+
+/// Apply one event at feed `position` inside the projection's transaction.
+pub async fn apply(tx: &mut Transaction<'static, Any>, position: u64, event: &StoredEvent) -> Result<(), ReadError> {
+    match event.aggregate_type.as_str() {
+        t if t == Product::TYPE => {
+            products::apply(tx, position, event, serde_json::from_value(event.payload.clone())?).await
+        }
+        t if t == Order::TYPE => {
+            orders::apply(tx, position, event, serde_json::from_value(event.payload.clone())?).await
+        }
+        t if recorded_in_show_stream(t, &event.event_type) || t == LiveStats::TYPE => {
+            shows::apply_live_stats(tx, event, serde_json::from_value(event.payload.clone())?).await
+        }
+        t if t == Show::TYPE => shows::apply(tx, event, serde_json::from_value(event.payload.clone())?).await,
+        t if t == Channel::TYPE => channels::apply(tx, event, serde_json::from_value(event.payload.clone())?).await,
+        other => {
+            warn!(aggregate_type = other, "catalog ignores unknown aggregate type");
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,216 @@
+//! The shows view: each show with its products, status and audience, and its clips.
+//!
+//! Clips live here rather than in a view file of their own: they are
+//! [`ShowEvent`]s of the show's own stream, so one exhaustive match below
+//! decides what every show event does to the read models.
+
+use serde::{Deserialize, Serialize};
+use sqlx::{Any, Row, Transaction};
+use utoipa::ToSchema;
+
+use cartcast_domain::live_stats::LiveStatsEvent;
+use cartcast_domain::show::ShowEvent;
+use cartcast_infra::store::StoredEvent;
+
+use crate::read_models::{ReadError, ReadModels};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShowView {
+    pub show_id: String,
+    pub creator: String,
+    pub title: String,
+    pub status: String,
+    pub scheduled_at: Option<String>,
+    pub product_ids: Vec<String>,
+    pub pinned_product_id: Option<String>,
+    /// The creator's channel stream key; only shown to the creator.
+    pub stream_key: Option<String>,
+    /// The last audience count: open live sockets, and of those, players playing.
+    pub viewers_connected: u64,
+    pub viewers_watching: u64,
+}
+
+/// A clip of a live show.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(as = Clip)]
+pub struct ClipView {
+    pub clip_id: String,
+    pub show_id: String,
+    pub requested_by: String,
+    pub seconds: u32,
+    /// `processing`, `ready` or `failed`.
+    pub status: String,
+    /// The MP4, once ready.
+    pub url: Option<String>,
+    /// Why it could not be made, if it failed.
+    pub reason: Option<String>,
+}
+
+/// Apply one of a show's events to its row or to one of its clips.
+pub(super) async fn apply(
+    tx: &mut Transaction<'static, Any>,
+    stored: &StoredEvent,
+    event: ShowEvent,
+) -> Result<(), ReadError> {
+    let show_id = stored.aggregate_id.as_str();
+    match event {
+        ShowEvent::ShowScheduled { creator, title, scheduled_at, product_ids, .. } => {
+            sqlx::query(
+                "INSERT INTO rm_shows (show_id, creator, title, status, scheduled_at, product_ids, pinned_product_id) \
+                 VALUES ($1, $2, $3, 'scheduled', $4, $5, NULL) ON CONFLICT (show_id) DO NOTHING",
+            )
+            .bind(show_id)
+            .bind(creator)
+            .bind(title)
+            .bind(scheduled_at.map(|t| t.to_rfc3339()))
+            .bind(serde_json::to_string(&product_ids)?)
+            .execute(&mut **tx)
+            .await?;
+        }
+        ShowEvent::ProductsAttached { product_ids } => attach_products(tx, show_id, product_ids).await?,
+        ShowEvent::ProductPinned { product_id } => {
+            set_column(tx, show_id, "UPDATE rm_shows SET pinned_product_id = $1 WHERE show_id = $2", product_id).await?
+        }
+        ShowEvent::ShowWentLive { .. } => {
+            set_column(tx, show_id, "UPDATE rm_shows SET status = $1 WHERE show_id = $2", "live".to_owned()).await?
+        }
+        ShowEvent::ShowEnded { .. } => {
+            set_column(tx, show_id, "UPDATE rm_shows SET status = $1 WHERE show_id = $2", "ended".to_owned()).await?
+        }
+        ShowEvent::ClipRequested { clip_id, requested_by, seconds } => {
+            sqlx::query(
+                "INSERT INTO rm_clips (clip_id, show_id, requested_by, seconds, status) \
+                 VALUES ($1, $2, $3, $4, 'processing') ON CONFLICT (clip_id) DO NOTHING",
+            )
+            .bind(clip_id)
+            .bind(show_id)
+            .bind(requested_by)
+            .bind(i64::from(seconds))
+            .execute(&mut **tx)
+            .await?;
+        }
+        ShowEvent::ClipReady { clip_id, url } => {
+            sqlx::query("UPDATE rm_clips SET status = 'ready', url = $1 WHERE clip_id = $2")
+                .bind(url)
+                .bind(clip_id)
+                .execute(&mut **tx)
+                .await?;
+        }
+        ShowEvent::ClipFailed { clip_id, reason } => {
+            sqlx::query("UPDATE rm_clips SET status = 'failed', reason = $1 WHERE clip_id = $2")
+                .bind(reason)
+                .bind(clip_id)
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Apply one of a show's samples (its live-stats stream's, or one recorded
+/// in the show's own stream before that existed) to the show's row.
+pub(super) async fn apply_live_stats(
+    tx: &mut Transaction<'static, Any>,
+    stored: &StoredEvent,
+    event: LiveStatsEvent,
+) -> Result<(), ReadError> {
+    match event {
+        LiveStatsEvent::ViewersCounted { connected, watching } => {
+            sqlx::query("UPDATE rm_shows SET viewers_connected = $1, viewers_watching = $2 WHERE show_id = $3")
+                .bind(connected as i64)
+                .bind(watching as i64)
+                .bind(&stored.aggregate_id)
+                .execute(&mut **tx)
+                .await?;
+        }
+        // Operators read stream health from the media worker's metrics and the event log.
+        LiveStatsEvent::StreamHealthReported { .. } => {}
+    }
+    Ok(())
+}
+
+/// Add `product_ids` to the show's products, keeping their order and skipping
+/// those already attached.
+async fn attach_products(
+    tx: &mut Transaction<'static, Any>,
+    show_id: &str,
+    product_ids: Vec<String>,
+) -> Result<(), ReadError> {
+    let current: Option<String> = sqlx::query_scalar("SELECT product_ids FROM rm_shows WHERE show_id = $1")
+        .bind(show_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let mut all: Vec<String> = current.as_deref().map(serde_json::from_str).transpose()?.unwrap_or_default();
+    all.extend(product_ids.into_iter().filter(|p| !all.contains(p)).collect::<Vec<_>>());
+    set_column(tx, show_id, "UPDATE rm_shows SET product_ids = $1 WHERE show_id = $2", serde_json::to_string(&all)?)
+        .await
+}
+
+/// Run `sql`, an update of one column of the show's row, with `value` as `$1`.
+async fn set_column(
+    tx: &mut Transaction<'static, Any>,
+    show_id: &str,
+    sql: &'static str,
+    value: String,
+) -> Result<(), ReadError> {
+    sqlx::query(sql).bind(value).bind(show_id).execute(&mut **tx).await?;
+    Ok(())
+}
+
+impl ReadModels {
+    pub async fn show(&self, show_id: &str) -> Result<Option<ShowView>, ReadError> {
+        let row = sqlx::query(
+            "SELECT s.show_id, s.creator, s.title, s.status, s.scheduled_at, s.product_ids, \
+             s.pinned_product_id, c.stream_key, s.viewers_connected, s.viewers_watching FROM rm_shows s \
+             LEFT JOIN rm_channels c ON c.channel_id = s.creator WHERE s.show_id = $1",
+        )
+        .bind(show_id)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| {
+            Ok(ShowView {
+                show_id: r.get(0),
+                creator: r.get(1),
+                title: r.get(2),
+                status: r.get(3),
+                scheduled_at: r.get(4),
+                product_ids: serde_json::from_str(&r.get::<String, _>(5))?,
+                pinned_product_id: r.get(6),
+                stream_key: r.get(7),
+                viewers_connected: r.get::<i64, _>(8) as u64,
+                viewers_watching: r.get::<i64, _>(9) as u64,
+            })
+        })
+        .transpose()
+    }
+
+    /// The show a creator's stream goes to: the live one, else the scheduled
+    /// one due soonest (unscheduled ones after those with a time).
+    pub async fn publishable_show(&self, creator: &str) -> Result<Option<String>, ReadError> {
+        Ok(sqlx::query_scalar(
+            "SELECT show_id FROM rm_shows WHERE creator = $1 AND status IN ('live', 'scheduled') \
+             ORDER BY CASE WHEN status = 'live' THEN 0 ELSE 1 END, COALESCE(scheduled_at, '9999'), show_id LIMIT 1",
+        )
+        .bind(creator)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    pub async fn clip(&self, clip_id: &str) -> Result<Option<ClipView>, ReadError> {
+        let row = sqlx::query(
+            "SELECT clip_id, show_id, requested_by, seconds, status, url, reason FROM rm_clips WHERE clip_id = $1",
+        )
+        .bind(clip_id)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.map(|r| ClipView {
+            clip_id: r.get(0),
+            show_id: r.get(1),
+            requested_by: r.get(2),
+            seconds: r.get::<i64, _>(3) as u32,
+            status: r.get(4),
+            url: r.get(5),
+            reason: r.get(6),
+        }))
+    }
+}

@@ -83,7 +83,7 @@ struct ReplayArgs {
     /// Start after this global position (0: from the beginning).
     #[arg(long, default_value_t = 0)]
     after: u64,
-    /// Only events of this aggregate type (Product, Order, Show, Channel).
+    /// Only events of this aggregate type (Product, Order, Show, LiveStats, Channel).
     #[arg(long = "type")]
     aggregate_type: Option<String>,
 }

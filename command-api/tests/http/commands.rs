@@ -101,6 +101,27 @@ async fn a_refusal_from_the_worker_is_answered_as_recorded() {
 }
 
 #[tokio::test]
+async fn an_answer_has_the_fields_its_openapi_schema_names() {
+    let app = spawn_app().await;
+    let token = app.token("ann", Role::Viewer);
+    let response = app.post("/api/v1/products/p1/reservations", &token, json!({"quantity": 2})).await;
+    let document = app.get("/api/v1/openapi.json", None).await.body;
+    let reserve = &document["paths"]["/api/v1/products/{id}/reservations"]["post"]["responses"]["201"];
+    let reference = reserve["content"]["application/json"]["schema"]["$ref"].as_str().unwrap();
+    let schema = &document["components"]["schemas"][reference.trim_start_matches("#/components/schemas/")];
+    let mut documented: Vec<&str> = schema["allOf"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|part| part["properties"].as_object().unwrap().keys().map(String::as_str))
+        .collect();
+    let mut answered: Vec<&str> = response.body.as_object().unwrap().keys().map(String::as_str).collect();
+    documented.sort_unstable();
+    answered.sort_unstable();
+    assert_eq!(answered, documented, "the body the client gets is the schema it reads");
+}
+
+#[tokio::test]
 async fn a_command_not_decided_in_time_is_a_503_to_retry() {
     let app = spawn_app_answering(|_| Err(BusError::Timeout(Duration::from_secs(10)))).await;
     let response = app.post("/api/v1/products", &app.token("cara", Role::Creator), product()).await;

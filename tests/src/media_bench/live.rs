@@ -134,6 +134,10 @@ async fn await_live(client: &Client, creator: &str, show_id: &str) -> anyhow::Re
     let path = format!("/api/v1/shows/{show_id}");
     poll("the show to go live", LIVE_WITHIN, || async {
         let show = client.get(&path, Some(creator)).await?;
+        if show.status == 404 {
+            // The read models have not caught up with the show's creation yet.
+            return Ok(Err("the show is not readable yet".to_owned()));
+        }
         anyhow::ensure!(show.status == 200, "reading the show answered {}: {}", show.status, show.body);
         let status = show.body["status"].as_str().unwrap_or_default().to_owned();
         Ok(if status == "live" { Ok(()) } else { Err(format!("the show is {status:?}")) })

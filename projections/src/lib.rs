@@ -7,8 +7,8 @@
 //! - [`views`]: the catalog projection, one file per view, each holding its
 //!   rows, the update that turns events into them and the queries that read
 //!   them: `products` (with live stock and reservations), `orders` (with their
-//!   history), `shows` (with their clips) and `channels`; `views/mod.rs` only
-//!   sends each event to its aggregate's view.
+//!   history), `shows` (with their clips and live stats) and `channels`;
+//!   `views/mod.rs` only sends each event to its aggregate's view.
 //! - [`replay`]: the analyst export — every stored event in global order.
 //! - [`audit`]: an order's full history rebuilt from the event store.
 //! - [`sequences`]: the last applied sequence of each aggregate, so a view

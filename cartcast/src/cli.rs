@@ -17,6 +17,7 @@ use cartcast_infra::store::EventStore;
 use cartcast_infra::store::postgres::PostgresStore;
 use cartcast_infra::store::sqlite::SqliteStore;
 use cartcast_projections::{audit, replay};
+use cartcast_realtime::frames;
 
 use crate::process::Distributed;
 use crate::up::Up;
@@ -50,6 +51,8 @@ enum Command {
     Replay(ReplayArgs),
     /// Reconstruct an order's full history from the event store (for auditors).
     Audit(AuditArgs),
+    /// Print the JSON Schema of the live socket's frames (for client code generators).
+    FramesSchema,
 }
 
 /// Which event store an offline command reads: the embedded data dir, or
@@ -194,6 +197,10 @@ impl Cli {
                 Ok(())
             }
             Command::Audit(args) => audit(args, &settings).await,
+            Command::FramesSchema => {
+                println!("{}", serde_json::to_string_pretty(&frames::json_schema())?);
+                Ok(())
+            }
             Command::Token(args) => {
                 let secret = load_secret(settings.secret.as_ref(), Some(&args.data_dir))?;
                 let token = Signer::new(&secret).issue(&args.sub, args.role, args.channel.as_deref(), args.ttl);

@@ -20,7 +20,6 @@
 //! - [`state`]: [`state::AppState`], what handlers share.
 //! - [`instrument`]: the per-request span and HTTP metrics middleware.
 //! - [`telemetry`]: the tracing subscriber and the Prometheus recorder.
-//! - [`presence`]: who is watching, per show, from this process's live sockets.
 
 pub mod auth;
 pub mod command;
@@ -28,7 +27,6 @@ pub mod error;
 pub mod extract;
 pub mod instrument;
 pub mod outcome;
-pub mod presence;
 pub mod routes;
 pub mod startup;
 pub mod state;

@@ -8,9 +8,9 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use cartcast_infra::bus::CommandBus;
 use cartcast_infra::config::Settings;
 use cartcast_projections::ReadModels;
+use cartcast_realtime::presence::Presence;
 
 use crate::auth::Signer;
-use crate::presence::Presence;
 
 #[derive(Clone)]
 pub struct AppState {

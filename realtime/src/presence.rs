@@ -1,8 +1,8 @@
-//! Who is watching: each live socket of this API process, per show, with
+//! Who is watching: each live socket of this gateway, per show, with
 //! whether its player plays. Changes reach the show's sockets at once and
-//! the event store as `ViewersCounted`, at most every [`REPORT_EVERY`].
-//! Counts are this process's own sockets (one API process per show's
-//! audience); summing across API processes is the interaction path's job.
+//! the show's live stats as `ViewersCounted`, at most every [`REPORT_EVERY`].
+//! Counts are this gateway's own sockets; summing across gateways is still
+//! to come (issue 9).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

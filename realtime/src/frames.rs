@@ -1,0 +1,105 @@
+//! Every frame of a show's live socket, as Rust types: what clients send and
+//! what the gateway sends back. Their JSON Schema ([`json_schema`], checked
+//! in as `realtime/frames.schema.json`) is what clients generate types from.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+/// What a client sends: one JSON object per text frame, tagged by `type`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientFrame {
+    /// At least every 30 s: whether the player plays. A socket that has not
+    /// said `playing` within that time is connected but not watching.
+    Heartbeat { state: PlayerState },
+    /// Not open on this server yet: answered with an `error` frame, `not_available`.
+    Chat {},
+    /// Not open on this server yet: answered with an `error` frame, `not_available`.
+    React {},
+    /// Not open on this server yet: answered with an `error` frame, `not_available`.
+    Vote {},
+}
+
+/// What the viewer's player is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PlayerState {
+    Playing,
+    Paused,
+    /// The page is in the background.
+    Hidden,
+}
+
+/// What the gateway sends: one JSON object per text frame, tagged by `type`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerFrame {
+    /// The show's audience, first on connect and then whenever it changes.
+    Viewers {
+        /// Open sockets.
+        connected: u64,
+        /// Of those, players that said `playing` in their last heartbeat.
+        watching: u64,
+    },
+    /// A frame the gateway did not take; the socket stays open.
+    Error {
+        /// Stable, snake_case: `bad_frame`, `not_available`.
+        code: String,
+        /// For people; may change.
+        message: String,
+    },
+}
+
+impl ServerFrame {
+    pub fn error(code: &str, message: impl Into<String>) -> Self {
+        ServerFrame::Error { code: code.to_owned(), message: message.into() }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).expect("a server frame serializes")
+    }
+}
+
+/// One JSON Schema (draft 2020-12) for both directions: `ClientFrame` and
+/// `ServerFrame` under `$defs`, and a frame is one or the other.
+pub fn json_schema() -> serde_json::Value {
+    let mut generator = schemars::SchemaGenerator::default();
+    let client = generator.subschema_for::<ClientFrame>();
+    let server = generator.subschema_for::<ServerFrame>();
+    json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "Cartcast live socket frames",
+        "description": "Frames of GET /api/v1/shows/{id}/live: ClientFrame from client to gateway, ServerFrame back.",
+        "oneOf": [client, server],
+        "$defs": generator.take_definitions(true),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_read_and_write_the_documented_json() {
+        let heartbeat: ClientFrame = serde_json::from_str(r#"{"type":"heartbeat","state":"hidden"}"#).unwrap();
+        assert_eq!(heartbeat, ClientFrame::Heartbeat { state: PlayerState::Hidden });
+        let viewers = ServerFrame::Viewers { connected: 3, watching: 2 }.to_json();
+        assert_eq!(viewers, r#"{"type":"viewers","connected":3,"watching":2}"#);
+        let error = ServerFrame::error("bad_frame", "no").to_json();
+        assert_eq!(error, r#"{"type":"error","code":"bad_frame","message":"no"}"#);
+    }
+
+    #[test]
+    fn the_checked_in_schema_is_the_frames_schema() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("frames.schema.json");
+        let generated = serde_json::to_string_pretty(&json_schema()).unwrap() + "\n";
+        let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            checked_in == generated,
+            "{} is not the frames' schema; write it with `cargo run -p cartcast -- frames-schema > {}`",
+            path.display(),
+            path.display()
+        );
+    }
+}

@@ -1,0 +1,158 @@
+//! The live socket against the real binary: every kind of bad input gets an
+//! `error` frame or a clean close with its documented code
+//! (`realtime/PROTOCOL.md`), and the gateway keeps serving the show's other
+//! sockets; a socket whose token expires is closed with 4440.
+
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use cartcast_domain::Role;
+use cartcast_tests::media::FRAME_WITHIN;
+use cartcast_tests::{Client, Deployment, Shape};
+
+type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn open(client: &Client, show_id: &str, token: &str) -> Socket {
+    let url = format!("{}/api/v1/shows/{show_id}/live?token={token}", client.base.replacen("http", "ws", 1));
+    tokio_tungstenite::connect_async(url).await.expect("the socket opens").0
+}
+
+/// The next JSON frame the gateway sends, or the close code it closed with.
+async fn next(socket: &mut Socket) -> Result<Value, Option<u16>> {
+    loop {
+        let message = tokio::time::timeout(FRAME_WITHIN, socket.next()).await.expect("a frame in time");
+        match message {
+            Some(Ok(Message::Text(text))) => return Ok(serde_json::from_str(&text).expect("JSON")),
+            Some(Ok(Message::Close(frame))) => return Err(frame.map(|f| u16::from(f.code))),
+            Some(Ok(_)) => {}
+            None | Some(Err(_)) => return Err(None),
+        }
+    }
+}
+
+/// The next frame, which must be an `error` frame; its code.
+async fn error_code(socket: &mut Socket) -> String {
+    loop {
+        let frame = next(socket).await.expect("an error frame, not a close");
+        if frame["type"] == "error" {
+            assert!(frame["message"].as_str().is_some_and(|m| !m.is_empty()), "{frame}");
+            return frame["code"].as_str().unwrap().to_owned();
+        }
+    }
+}
+
+async fn text(socket: &mut Socket, body: impl Into<String>) {
+    socket.send(Message::text(body.into())).await.expect("sent");
+}
+
+async fn heartbeat(socket: &mut Socket, state: &str) {
+    text(socket, json!({"type": "heartbeat", "state": state}).to_string()).await;
+}
+
+/// Until a `viewers` frame says `watching`.
+async fn until_watching(socket: &mut Socket, watching: u64) {
+    loop {
+        let frame = next(socket).await.expect("frames, not a close");
+        if frame["type"] == "viewers" && frame["watching"] == watching {
+            return;
+        }
+    }
+}
+
+#[tokio::test]
+async fn bad_input_on_the_live_socket_is_answered_and_the_show_goes_on() {
+    let mut deployment = Deployment::start(Shape::Embedded, &[]).await.expect("start");
+    let client = deployment.client();
+    let creator = client.token("creator-1", Role::Creator);
+    let created = client.post("/api/v1/shows", &creator, None, json!({"title": "Drop"})).await.unwrap();
+    assert_eq!(created.status, 201, "{}", created.body);
+    let show_id = created.body["show_id"].as_str().unwrap().to_owned();
+    let after = created.body["position"].as_u64().unwrap();
+    client.get(&format!("/api/v1/shows/{show_id}?after={after}"), None).await.unwrap();
+    let token = client.token("ann", Role::Viewer);
+
+    // One well-behaved viewer watches throughout.
+    let mut steady = open(&client, &show_id, &token).await;
+    heartbeat(&mut steady, "playing").await;
+    until_watching(&mut steady, 1).await;
+
+    // Frames the gateway does not take are answered; the socket stays open.
+    let mut socket = open(&client, &show_id, &token).await;
+    text(&mut socket, "{\"type\": \"heartbeat\"").await;
+    assert_eq!(error_code(&mut socket).await, "bad_frame", "malformed JSON");
+    text(&mut socket, json!({"type": "teleport"}).to_string()).await;
+    assert_eq!(error_code(&mut socket).await, "bad_frame", "unknown type");
+    text(&mut socket, json!({"type": "heartbeat"}).to_string()).await;
+    assert_eq!(error_code(&mut socket).await, "bad_frame", "missing field");
+    socket.send(Message::binary(vec![0xff, 0x00])).await.unwrap();
+    assert_eq!(error_code(&mut socket).await, "bad_frame", "binary frame");
+    text(&mut socket, json!({"type": "chat", "text": "<script>alert(1)</script>"}).to_string()).await;
+    assert_eq!(error_code(&mut socket).await, "not_available", "chat is not open yet");
+    heartbeat(&mut socket, "playing").await;
+    until_watching(&mut socket, 2).await;
+
+    // A frame over 16 KiB closes its socket with 1009.
+    let mut big = open(&client, &show_id, &token).await;
+    text(&mut big, json!({"type": "heartbeat", "state": "x".repeat(17 * 1024)}).to_string()).await;
+    assert_eq!(next_close(&mut big).await, Some(1009), "frame too big");
+
+    // Text that is not UTF-8 closes its socket with 1007.
+    let mut garbled = open(&client, &show_id, &token).await;
+    let frame = Frame::message(vec![0x7b, 0xff, 0xfe, 0x7d], OpCode::Data(Data::Text), true);
+    garbled.send(Message::Frame(frame)).await.unwrap();
+    assert_eq!(next_close(&mut garbled).await, Some(1007), "invalid UTF-8");
+
+    // A flood closes its socket with 1008.
+    let mut flood = open(&client, &show_id, &token).await;
+    for _ in 0..500 {
+        if flood.send(Message::text(json!({"type": "heartbeat", "state": "paused"}).to_string())).await.is_err() {
+            break;
+        }
+    }
+    assert_eq!(next_close(&mut flood).await, Some(1008), "flood");
+
+    // Through all of it the steady viewer is served: the flood's and the
+    // others' sockets leave the count and the well-formed one still watches.
+    heartbeat(&mut steady, "playing").await;
+    until_watching(&mut steady, 2).await;
+    assert_eq!(still_answers(&mut socket).await, "not_available", "the answered socket is still open");
+    deployment.stop().await.expect("clean stop");
+}
+
+/// Send a vote (not open yet) and read its answer's code: the socket still answers.
+async fn still_answers(socket: &mut Socket) -> String {
+    text(socket, json!({"type": "vote", "poll_id": "p", "option": 1}).to_string()).await;
+    error_code(socket).await
+}
+
+/// Frames until the close; its code.
+async fn next_close(socket: &mut Socket) -> Option<u16> {
+    loop {
+        if let Err(code) = next(socket).await {
+            return code;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_socket_whose_token_expires_is_closed_with_4440() {
+    let mut deployment = Deployment::start(Shape::Embedded, &[]).await.expect("start");
+    let client = deployment.client();
+    let creator = client.token("creator-1", Role::Creator);
+    let created = client.post("/api/v1/shows", &creator, None, json!({"title": "Drop"})).await.unwrap();
+    let show_id = created.body["show_id"].as_str().unwrap().to_owned();
+    let after = created.body["position"].as_u64().unwrap();
+    client.get(&format!("/api/v1/shows/{show_id}?after={after}"), None).await.unwrap();
+
+    let short = client.token_with_ttl("ann", Role::Viewer, Duration::from_secs(2));
+    let mut socket = open(&client, &show_id, &short).await;
+    heartbeat(&mut socket, "playing").await;
+    assert_eq!(next_close(&mut socket).await, Some(4440), "the expired token's socket is closed to reconnect");
+    deployment.stop().await.expect("clean stop");
+}

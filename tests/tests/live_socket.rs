@@ -18,6 +18,17 @@ use cartcast_tests::{Client, Deployment, Shape};
 
 type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 
+/// A show a creator just scheduled, readable by id.
+async fn scheduled_show(client: &Client) -> String {
+    let creator = client.token("creator-1", Role::Creator);
+    let created = client.post("/api/v1/shows", &creator, None, json!({"title": "Drop"})).await.unwrap();
+    assert_eq!(created.status, 201, "{}", created.body);
+    let show_id = created.body["show_id"].as_str().unwrap().to_owned();
+    let after = created.body["position"].as_u64().unwrap();
+    client.get(&format!("/api/v1/shows/{show_id}?after={after}"), None).await.unwrap();
+    show_id
+}
+
 async fn open(client: &Client, show_id: &str, token: &str) -> Socket {
     let url = format!("{}/api/v1/shows/{show_id}/live?token={token}", client.base.replacen("http", "ws", 1));
     tokio_tungstenite::connect_async(url).await.expect("the socket opens").0
@@ -69,12 +80,7 @@ async fn until_watching(socket: &mut Socket, watching: u64) {
 async fn bad_input_on_the_live_socket_is_answered_and_the_show_goes_on() {
     let mut deployment = Deployment::start(Shape::Embedded, &[]).await.expect("start");
     let client = deployment.client();
-    let creator = client.token("creator-1", Role::Creator);
-    let created = client.post("/api/v1/shows", &creator, None, json!({"title": "Drop"})).await.unwrap();
-    assert_eq!(created.status, 201, "{}", created.body);
-    let show_id = created.body["show_id"].as_str().unwrap().to_owned();
-    let after = created.body["position"].as_u64().unwrap();
-    client.get(&format!("/api/v1/shows/{show_id}?after={after}"), None).await.unwrap();
+    let show_id = scheduled_show(&client).await;
     let token = client.token("ann", Role::Viewer);
 
     // One well-behaved viewer watches throughout.
@@ -144,11 +150,7 @@ async fn next_close(socket: &mut Socket) -> Option<u16> {
 async fn a_socket_whose_token_expires_is_closed_with_4440() {
     let mut deployment = Deployment::start(Shape::Embedded, &[]).await.expect("start");
     let client = deployment.client();
-    let creator = client.token("creator-1", Role::Creator);
-    let created = client.post("/api/v1/shows", &creator, None, json!({"title": "Drop"})).await.unwrap();
-    let show_id = created.body["show_id"].as_str().unwrap().to_owned();
-    let after = created.body["position"].as_u64().unwrap();
-    client.get(&format!("/api/v1/shows/{show_id}?after={after}"), None).await.unwrap();
+    let show_id = scheduled_show(&client).await;
 
     let short = client.token_with_ttl("ann", Role::Viewer, Duration::from_secs(2));
     let mut socket = open(&client, &show_id, &short).await;

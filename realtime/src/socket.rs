@@ -22,6 +22,10 @@ pub const MAX_FRAME: usize = 16 * 1024;
 /// over [`MAX_FRAME`] is still answered with a close code, not a dropped connection.
 pub const MAX_MESSAGE: usize = 1024 * 1024;
 
+/// The longest a socket stays open, however long its token lasts: then it
+/// is closed as expired, and its client reconnects with a fresh token.
+pub const LONGEST_STAY: Duration = Duration::from_secs(24 * 3600);
+
 /// How many frames a socket may send at once, and how many a second after that.
 const BURST: f64 = 60.0;
 const PER_SECOND: f64 = 20.0;
@@ -41,7 +45,8 @@ pub mod close {
 /// Serve `socket` from its seat in the show's audience until either side
 /// closes, or the caller's token expires at `token_expires`.
 pub async fn serve(mut socket: WebSocket, mut seat: Seat, token_expires: SystemTime) {
-    let expiry = Instant::now() + token_expires.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO);
+    let left = token_expires.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO);
+    let expiry = Instant::now() + left.min(LONGEST_STAY);
     let mut budget = Budget::new();
     let first = *seat.audience.borrow_and_update();
     if socket.send(viewers(first)).await.is_err() {
@@ -65,7 +70,9 @@ pub async fn serve(mut socket: WebSocket, mut seat: Seat, token_expires: SystemT
                 Ok(Some(Ok(Message::Text(text)))) if text.len() > MAX_FRAME => {
                     Step::Close(close::TOO_BIG, "frame over 16 KiB")
                 }
-                Ok(Some(Ok(Message::Text(text)))) => take(&seat, &text).map_or(Step::Continue, |f| Step::Send(text_frame(&f))),
+                Ok(Some(Ok(Message::Text(text)))) => {
+                    take(&seat, &text).map_or(Step::Continue, |answer| Step::Send(text_frame(&answer)))
+                }
                 Ok(Some(Ok(Message::Binary(_)))) => {
                     Step::Send(text_frame(&ServerFrame::error("bad_frame", "frames are JSON text, not binary")))
                 }

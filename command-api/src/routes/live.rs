@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::response::Response;
 
-use cartcast_realtime::socket::{self, MAX_MESSAGE};
+use cartcast_realtime::socket::{self, LONGEST_STAY, MAX_MESSAGE};
 
 use crate::auth::Authenticated;
 use crate::error::{ApiError, NotFound};
@@ -37,6 +37,8 @@ pub async fn live_socket(
     let show = state.read_models.show(&show_id).await.context("reading a show")?;
     show.ok_or(ApiError::NotFound(NotFound::Show))?;
     let seat = state.presence.join(&show_id, &state.bus, state.settings.command_timeout);
-    let token_expires = SystemTime::UNIX_EPOCH + Duration::from_secs(user.claims.exp);
+    let token_expires = SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(user.claims.exp));
+    // A token too far in the future to represent lasts as long as a socket may stay.
+    let token_expires = token_expires.unwrap_or_else(|| SystemTime::now() + LONGEST_STAY);
     Ok(upgrade.max_message_size(MAX_MESSAGE).on_upgrade(move |ws| socket::serve(ws, seat, token_expires)))
 }

@@ -25,7 +25,7 @@ pub async fn run(options: Distributed) -> anyhow::Result<()> {
         read_models,
         signer: Arc::new(Signer::new(&secret)),
         settings: options.settings,
-        ingest_url,
+        ingest_url: ingest_url.into(),
         presence: Arc::default(),
         metrics: metrics_handle(),
     };

@@ -77,7 +77,7 @@ pub async fn run(options: Up) -> anyhow::Result<()> {
         bus,
         read_models,
         signer,
-        ingest_url: format!("rtmp://{rtmp_addr}/{}", rtmp::APP),
+        ingest_url: format!("rtmp://{rtmp_addr}/{}", rtmp::APP).into(),
         settings,
         presence: Arc::default(),
         metrics: metrics_handle(),

@@ -62,7 +62,7 @@ impl<R> CommandContext<R> {
             command,
         };
         let outcome = state.bus.dispatch(envelope, state.settings.command_timeout).await?;
-        Ok(CommandReply::new(outcome, &state.ingest_url))
+        Ok(CommandReply::new(outcome, state.ingest_url.clone()))
     }
 }
 

@@ -2,6 +2,8 @@
 //! each answer and each kind of refusal gets, and the body written from the
 //! same type the OpenAPI document describes.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -38,12 +40,12 @@ pub struct ShowCreated {
 #[derive(Debug)]
 pub struct CommandReply {
     outcome: Outcome,
-    ingest_url: String,
+    ingest_url: Arc<str>,
 }
 
 impl CommandReply {
-    pub fn new(outcome: Outcome, ingest_url: &str) -> Self {
-        Self { outcome, ingest_url: ingest_url.to_owned() }
+    pub fn new(outcome: Outcome, ingest_url: Arc<str>) -> Self {
+        Self { outcome, ingest_url }
     }
 }
 
@@ -65,7 +67,7 @@ impl IntoResponse for CommandReply {
 }
 
 /// Each answer's status and body.
-fn answered(answer: Answer, position: Option<u64>, ingest_url: String) -> Response {
+fn answered(answer: Answer, position: Option<u64>, ingest_url: Arc<str>) -> Response {
     fn body<T: Serialize>(status: StatusCode, answer: T, position: Option<u64>) -> Response {
         (status, Json(Answered { answer, position })).into_response()
     }
@@ -75,7 +77,9 @@ fn answered(answer: Answer, position: Option<u64>, ingest_url: String) -> Respon
         Answer::Reserved(reservation) => body(StatusCode::CREATED, reservation, position),
         Answer::Released(released) => body(StatusCode::OK, released, position),
         Answer::OrderConfirmed(order) => body(StatusCode::CREATED, order, position),
-        Answer::ShowScheduled(show) => body(StatusCode::CREATED, ShowCreated { show, ingest_url }, position),
+        Answer::ShowScheduled(show) => {
+            body(StatusCode::CREATED, ShowCreated { show, ingest_url: ingest_url.to_string() }, position)
+        }
         Answer::ProductPinned(pinned) => body(StatusCode::OK, pinned, position),
         Answer::WentLive(changed) | Answer::Ended(changed) => body(StatusCode::OK, changed, position),
         Answer::ClipRequested(clip) => body(StatusCode::ACCEPTED, clip, position),

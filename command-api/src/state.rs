@@ -22,7 +22,7 @@ pub struct AppState {
     /// `command_timeout` bounds how long a handler waits for an outcome.
     pub settings: Settings,
     /// Where creators point OBS, e.g. `rtmp://127.0.0.1:1935/live`; answered on show creation.
-    pub ingest_url: String,
+    pub ingest_url: Arc<str>,
     /// This process's live sockets per show, and their reporters.
     pub presence: Arc<Presence>,
     /// Renders the process-wide recorder for `GET /metrics` (see [`crate::telemetry::metrics_handle`]).

@@ -172,7 +172,7 @@ impl Settings {
         settings.nats_url = var("CARTCAST_NATS_URL")?;
         settings.nats_prefix = var("CARTCAST_NATS_PREFIX")?;
         settings.ingest_url = var("CARTCAST_INGEST_URL")?;
-        settings.secret = var(SECRET_VAR)?.map(Secret);
+        settings.secret = var(SECRET_VAR)?.map(Secret::new);
         Ok(settings)
     }
 }

@@ -122,7 +122,7 @@ async fn spawn(responder: Box<Responder>, metrics: PrometheusHandle) -> TestApp 
         read_models: read_models.clone(),
         signer: Arc::new(signer.clone()),
         settings: Settings::default(),
-        ingest_url: INGEST_URL.to_owned(),
+        ingest_url: INGEST_URL.into(),
         presence: Arc::default(),
         metrics,
     };

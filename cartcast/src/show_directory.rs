@@ -12,7 +12,7 @@ use cqrs_es::Aggregate;
 use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 
-use cartcast_domain::live_stats::{LiveStats, LiveStatsEvent, StreamHealth, recorded_in_show_stream};
+use cartcast_domain::live_stats::{LiveStats, LiveStatsEvent, StreamHealth, stream_of};
 use cartcast_domain::show::{Show, ShowEvent};
 use cartcast_infra::bus::{CommandBus, EventFeed};
 use cartcast_infra::envelope::{AppCommand, CommandEnvelope};
@@ -117,14 +117,14 @@ pub async fn follow_shows(feed: Arc<dyn EventFeed>, hub: Arc<MediaHub>, stop: Ca
 /// What the media worker does with one event of the feed.
 fn act_on(hub: &Arc<MediaHub>, event: &StoredEvent) {
     let show_id = event.aggregate_id.as_str();
-    let aggregate_type = event.aggregate_type.as_str();
-    if aggregate_type == LiveStats::TYPE || recorded_in_show_stream(aggregate_type, &event.event_type) {
+    let stream = stream_of(&event.aggregate_type, &event.event_type);
+    if stream == LiveStats::TYPE {
         match serde_json::from_value::<LiveStatsEvent>(event.payload.clone()) {
             Ok(LiveStatsEvent::ViewersCounted { watching, .. }) => hub.watchers(show_id, watching),
             Ok(LiveStatsEvent::StreamHealthReported { .. }) => {}
             Err(error) => tracing::warn!(%show_id, %error, "media: unreadable live-stats event"),
         }
-    } else if aggregate_type == Show::TYPE {
+    } else if stream == Show::TYPE {
         match serde_json::from_value::<ShowEvent>(event.payload.clone()) {
             Ok(ShowEvent::ProductPinned { product_id }) => {
                 let pin = Pin { id: format!("pin-{}", event.sequence), product_id, at: event.metadata.occurred_at };

@@ -10,7 +10,7 @@ use cqrs_es::Aggregate;
 use cqrs_es::DomainEvent;
 use cqrs_es::event_sink::EventSink;
 
-use cartcast_domain::live_stats::recorded_in_show_stream;
+use cartcast_domain::live_stats::stream_of;
 use cartcast_infra::store::{EventKey, EventMetadata, EventStore, StoreError, StoredEvent};
 
 /// One aggregate and the sequence number of its last event.
@@ -44,8 +44,8 @@ where
             let mut hot = Hot { state: A::default(), version: 0 };
             for stored in self.store.load(A::TYPE, id).await? {
                 hot.version = stored.sequence;
-                // A sample stored in a show's stream belongs to its live stats now.
-                if recorded_in_show_stream(A::TYPE, &stored.event_type) {
+                // An event stored here that belongs to another stream today.
+                if stream_of(A::TYPE, &stored.event_type) != A::TYPE {
                     continue;
                 }
                 let event: A::Event = serde_json::from_value(stored.payload)?;

@@ -42,12 +42,15 @@ impl DomainEvent for LiveStatsEvent {
     }
 }
 
-/// The upcaster for samples stored before they had their own stream: an
-/// event of type `ViewersCounted` or `StreamHealthReported` in a show's own
-/// stream is a [`LiveStatsEvent`] of that show. Stored events are never
-/// edited, so readers of a show's stream pass over these (keeping their
-/// sequence numbers), and readers of samples take them as they are.
-pub fn recorded_in_show_stream(aggregate_type: &str, event_type: &str) -> bool {
+/// The upcaster: the aggregate type a stored event belongs to today, given
+/// the stream it was stored in. Samples stored before they had a stream of
+/// their own — `ViewersCounted` and `StreamHealthReported` in a show's
+/// stream — are [`LiveStatsEvent`]s of that show; every other event belongs
+/// where it was stored. Stored events are never edited, so every reader
+/// routes by this: a show's loader passes over the samples (keeping their
+/// sequence numbers), readers of samples take them as they are.
+pub fn stream_of<'a>(stored_in: &'a str, event_type: &str) -> &'a str {
     use cqrs_es::Aggregate;
-    aggregate_type == crate::show::Show::TYPE && matches!(event_type, "ViewersCounted" | "StreamHealthReported")
+    let sample = matches!(event_type, "ViewersCounted" | "StreamHealthReported");
+    if stored_in == crate::show::Show::TYPE && sample { super::LiveStats::TYPE } else { stored_in }
 }

@@ -11,4 +11,4 @@ mod tests;
 
 pub use aggregate::LiveStats;
 pub use commands::LiveStatsCommand;
-pub use events::{LiveStatsEvent, StreamHealth, recorded_in_show_stream};
+pub use events::{LiveStatsEvent, StreamHealth, stream_of};

@@ -5,7 +5,7 @@
 use cqrs_es::DomainEvent;
 use cqrs_es::test::TestFramework;
 
-use super::{LiveStats, LiveStatsCommand, LiveStatsEvent, StreamHealth, recorded_in_show_stream};
+use super::{LiveStats, LiveStatsCommand, LiveStatsEvent, StreamHealth, stream_of};
 use crate::show::{ShowError, ShowStatus};
 
 type LiveStatsTestFramework = TestFramework<LiveStats>;
@@ -100,10 +100,11 @@ fn test_health_recorded_before_keyframe_intervals_were_measured_still_reads() {
 fn test_samples_once_stored_in_a_show_stream_read_as_live_stats() {
     // As `ShowEvent::ViewersCounted` wrote it into a show's stream.
     let stored = serde_json::json!({"type": "ViewersCounted", "connected": 7, "watching": 5});
-    assert!(recorded_in_show_stream("Show", "ViewersCounted"));
-    assert!(recorded_in_show_stream("Show", "StreamHealthReported"));
-    assert!(!recorded_in_show_stream("Show", "ProductPinned"));
-    assert!(!recorded_in_show_stream("LiveStats", "ViewersCounted"));
+    assert_eq!(stream_of("Show", "ViewersCounted"), "LiveStats");
+    assert_eq!(stream_of("Show", "StreamHealthReported"), "LiveStats");
+    assert_eq!(stream_of("Show", "ProductPinned"), "Show");
+    assert_eq!(stream_of("LiveStats", "ViewersCounted"), "LiveStats");
+    assert_eq!(stream_of("Product", "ViewersCounted"), "Product");
     let event: LiveStatsEvent = serde_json::from_value(stored).expect("a show-stream sample reads");
     assert_eq!(event, LiveStatsEvent::ViewersCounted { connected: 7, watching: 5 });
 }

@@ -11,7 +11,7 @@ use sqlx::{Any, Transaction};
 use tracing::warn;
 
 use cartcast_domain::channel::Channel;
-use cartcast_domain::live_stats::{LiveStats, recorded_in_show_stream};
+use cartcast_domain::live_stats::{LiveStats, stream_of};
 use cartcast_domain::order::Order;
 use cartcast_domain::product::Product;
 use cartcast_domain::show::Show;
@@ -33,14 +33,14 @@ pub const CATALOG: &str = "catalog";
 
 /// Apply one event at feed `position` inside the projection's transaction.
 pub async fn apply(tx: &mut Transaction<'static, Any>, position: u64, event: &StoredEvent) -> Result<(), ReadError> {
-    match event.aggregate_type.as_str() {
+    match stream_of(&event.aggregate_type, &event.event_type) {
         t if t == Product::TYPE => {
             products::apply(tx, position, event, serde_json::from_value(event.payload.clone())?).await
         }
         t if t == Order::TYPE => {
             orders::apply(tx, position, event, serde_json::from_value(event.payload.clone())?).await
         }
-        t if recorded_in_show_stream(t, &event.event_type) || t == LiveStats::TYPE => {
+        t if t == LiveStats::TYPE => {
             shows::apply_live_stats(tx, event, serde_json::from_value(event.payload.clone())?).await
         }
         t if t == Show::TYPE => shows::apply(tx, event, serde_json::from_value(event.payload.clone())?).await,

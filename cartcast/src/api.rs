@@ -7,6 +7,8 @@ use cartcast_command_api::auth::{Signer, load_secret};
 use cartcast_command_api::startup::router;
 use cartcast_command_api::state::AppState;
 use cartcast_command_api::telemetry::metrics_handle;
+use cartcast_infra::bus::CommandBus;
+use cartcast_realtime::gateway::Gateway;
 
 use crate::process::{DEFAULT_HTTP, Distributed, StopSignal, serve};
 
@@ -17,16 +19,18 @@ pub async fn run(options: Distributed) -> anyhow::Result<()> {
     let stop_signal = StopSignal::install()?;
     let secret = load_secret(options.settings.secret.as_ref(), options.data_dir.as_deref())?;
     options.postgres().await?;
-    let bus = options.jetstream().await?;
+    let bus: Arc<dyn CommandBus> = Arc::new(options.jetstream().await?);
+    let gateway = Gateway::new(Arc::new(options.relay().await?), bus.clone(), options.settings.command_timeout);
     let read_models = options.read_models().await?;
     let ingest_url = options.settings.ingest_url.clone().unwrap_or_else(|| DEFAULT_INGEST_URL.to_owned());
     let state = AppState {
-        bus: Arc::new(bus),
+        bus,
         read_models,
         signer: Arc::new(Signer::new(&secret)),
         settings: options.settings,
         ingest_url: ingest_url.into(),
-        presence: Arc::default(),
+        gateway,
+        limits: Arc::default(),
         metrics: metrics_handle(),
     };
     serve(options.http.unwrap_or(DEFAULT_HTTP), router(state), stop_signal).await

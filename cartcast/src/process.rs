@@ -19,6 +19,7 @@ use cartcast_infra::bus::jetstream::{BusNames, JetStreamBus};
 use cartcast_infra::config::Settings;
 use cartcast_infra::store::postgres::PostgresStore;
 use cartcast_projections::ReadModels;
+use cartcast_realtime::relay::nats::NatsRelay;
 
 /// Where `cartcast api` and `cartcast media` serve HTTP unless told otherwise.
 pub const DEFAULT_HTTP: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8080);
@@ -53,6 +54,13 @@ impl Distributed {
         JetStreamBus::connect(&self.nats_url, self.bus_names(), self.settings.partitions)
             .await
             .with_context(|| format!("connecting to NATS at {}", self.nats_url))
+    }
+
+    /// The live rooms' relay: NATS subjects per show, chat in JetStream `CHAT`.
+    pub async fn relay(&self) -> anyhow::Result<NatsRelay> {
+        NatsRelay::connect(&self.nats_url, self.bus_names())
+            .await
+            .with_context(|| format!("connecting the live rooms to NATS at {}", self.nats_url))
     }
 
     pub async fn read_models(&self) -> anyhow::Result<ReadModels> {

@@ -23,6 +23,8 @@ use cartcast_infra::store::sqlite::SqliteStore;
 use cartcast_media::ingest::rtmp;
 use cartcast_projections::ReadModels;
 use cartcast_projections::runner::ProjectionRunner;
+use cartcast_realtime::gateway::Gateway;
+use cartcast_realtime::relay::local::LocalRelay;
 
 use crate::media::start_media;
 use crate::process::{StopSignal, Work, serve};
@@ -72,6 +74,8 @@ pub async fn run(options: Up) -> anyhow::Result<()> {
 
     let bus: Arc<dyn CommandBus> = Arc::new(bus);
     let directory = BusShowDirectory::new(bus.clone(), read_models.clone(), settings.command_timeout);
+    let relay = LocalRelay::open(&data_dir).context("opening the chat store")?;
+    let gateway = Gateway::new(Arc::new(relay), bus.clone(), settings.command_timeout);
     let (hls, rtmp_addr) = start_media(rtmp, &settings, &data_dir, directory, feed, &work).await?;
     let state = AppState {
         bus,
@@ -79,7 +83,8 @@ pub async fn run(options: Up) -> anyhow::Result<()> {
         signer,
         ingest_url: format!("rtmp://{rtmp_addr}/{}", rtmp::APP).into(),
         settings,
-        presence: Arc::default(),
+        gateway,
+        limits: Arc::default(),
         metrics: metrics_handle(),
     };
     serve(http, router(state).merge(hls), stop_signal).await?;

@@ -37,6 +37,12 @@ pub enum ApiError {
     Unauthorized(#[from] AuthError),
     #[error("your role or identity does not allow this")]
     Forbidden,
+    /// An anonymous session may watch and be counted; this needs an account.
+    #[error("sign in to do this: an anonymous session may only watch")]
+    SignInRequired,
+    /// Too many requests from one address (or account); retry after the wait.
+    #[error("too many requests; retry in {} s", .0.as_secs().max(1))]
+    TooManyRequests(Duration),
     #[error("{0} not found")]
     NotFound(NotFound),
     #[error("method not allowed on this path")]
@@ -113,7 +119,8 @@ impl ApiError {
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden => StatusCode::FORBIDDEN,
+            ApiError::Forbidden | ApiError::SignInRequired => StatusCode::FORBIDDEN,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -131,6 +138,8 @@ impl ApiError {
             ApiError::InvalidIdempotencyKey => "invalid_idempotency_key",
             ApiError::Unauthorized(e) => e.code(),
             ApiError::Forbidden => "forbidden",
+            ApiError::SignInRequired => "sign_in_required",
+            ApiError::TooManyRequests(_) => "rate_limited",
             ApiError::NotFound(NotFound::Route) => "not_found",
             ApiError::NotFound(NotFound::Product) => "product_not_found",
             ApiError::NotFound(NotFound::Reservation) => "reservation_not_found",
@@ -147,7 +156,12 @@ impl ApiError {
 
     /// When a retry may succeed, for `Retry-After`.
     pub fn retry_after(&self) -> Option<Duration> {
-        matches!(self, ApiError::Unavailable(_)).then_some(Duration::from_secs(RETRY_AFTER_SECS))
+        match self {
+            ApiError::Unavailable(_) => Some(Duration::from_secs(RETRY_AFTER_SECS)),
+            // Whole seconds, rounded up: `Retry-After` has no finer unit.
+            ApiError::TooManyRequests(wait) => Some(Duration::from_secs(wait.as_secs_f64().ceil().max(1.0) as u64)),
+            _ => None,
+        }
     }
 }
 

@@ -6,7 +6,7 @@
 //! - [`startup`]: [`startup::Application`] binds a listener (port 0 allowed)
 //!   and serves the router until a shutdown future resolves.
 //! - [`routes`]: one module per resource (products, reservations, orders,
-//!   shows), plus health, metrics and the OpenAPI document.
+//!   shows, chat, sessions), plus health, metrics and the OpenAPI document.
 //! - [`command`]: the command path's edge — an authorized request becomes a
 //!   `CommandEnvelope`, is dispatched on the bus, and its outcome is answered.
 //! - [`auth`]: signed bearer tokens (HS256), the token secret, and the
@@ -18,6 +18,7 @@
 //! - [`error`]: [`error::ApiError`], every refusal of the edge itself, and
 //!   its status and code.
 //! - [`state`]: [`state::AppState`], what handlers share.
+//! - [`limit`]: per-address budgets (429 + `Retry-After`) for what anyone may call.
 //! - [`instrument`]: the per-request span and HTTP metrics middleware.
 //! - [`telemetry`]: the tracing subscriber and the Prometheus recorder.
 
@@ -26,6 +27,7 @@ pub mod command;
 pub mod error;
 pub mod extract;
 pub mod instrument;
+pub mod limit;
 pub mod outcome;
 pub mod routes;
 pub mod startup;

@@ -37,7 +37,9 @@ impl Application {
 
     /// Serves until `shutdown` resolves, then finishes the requests in flight.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await
+        // The peer's address is each request's `ConnectInfo`, for per-address limits.
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await
     }
 }
 
@@ -59,6 +61,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/shows/{id}", get(routes::get_show))
         .route("/api/v1/shows/{id}/pin", post(routes::pin_product))
         .route("/api/v1/shows/{id}/live", get(routes::live_socket))
+        .route("/api/v1/shows/{id}/chat", get(routes::chat_replay))
+        .route("/api/v1/sessions", post(routes::create_session))
         .route("/api/v1/clips", post(routes::request_clip))
         .route("/api/v1/clips/{id}", get(routes::get_clip))
         .route("/api/v1/channels/me/stream-key", post(routes::regenerate_stream_key))

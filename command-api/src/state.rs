@@ -8,9 +8,10 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use cartcast_infra::bus::CommandBus;
 use cartcast_infra::config::Settings;
 use cartcast_projections::ReadModels;
-use cartcast_realtime::presence::Presence;
+use cartcast_realtime::gateway::Gateway;
 
 use crate::auth::Signer;
+use crate::limit::Limits;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -23,8 +24,10 @@ pub struct AppState {
     pub settings: Settings,
     /// Where creators point OBS, e.g. `rtmp://127.0.0.1:1935/live`; answered on show creation.
     pub ingest_url: Arc<str>,
-    /// This process's live sockets per show, and their reporters.
-    pub presence: Arc<Presence>,
+    /// This process's live sockets, one room per show, joined to the other gateways by the relay.
+    pub gateway: Arc<Gateway>,
+    /// Budgets per client address for what anyone may call.
+    pub limits: Arc<Limits>,
     /// Renders the process-wide recorder for `GET /metrics` (see [`crate::telemetry::metrics_handle`]).
     pub metrics: PrometheusHandle,
 }

@@ -20,4 +20,5 @@ pub mod config;
 pub mod envelope;
 pub mod outcome;
 pub mod payment;
+pub mod rate;
 pub mod store;

@@ -6,6 +6,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::chat::ChatMessage;
+
 /// What a client sends: one JSON object per text frame, tagged by `type`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -13,8 +15,9 @@ pub enum ClientFrame {
     /// At least every 30 s: whether the player plays. A socket that has not
     /// said `playing` within that time is connected but not watching.
     Heartbeat { state: PlayerState },
-    /// Not open on this server yet: answered with an `error` frame, `not_available`.
-    Chat {},
+    /// Post a chat message: plain text, at most 500 characters. Needs a
+    /// signed-in token; one message per 1.5 s per user unless slow mode says slower.
+    Chat { text: String },
     /// Not open on this server yet: answered with an `error` frame, `not_available`.
     React {},
     /// Not open on this server yet: answered with an `error` frame, `not_available`.
@@ -35,6 +38,11 @@ pub enum PlayerState {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerFrame {
+    /// Chat messages, oldest first: recent history first thing after
+    /// connecting, then what was posted in each ~100 ms window.
+    Chat { messages: Vec<ChatMessage> },
+    /// A moderator deleted this message: remove it from the screen.
+    ChatDeleted { message_id: String },
     /// The show's audience, first on connect and then whenever it changes.
     Viewers {
         /// Open sockets.
@@ -44,16 +52,20 @@ pub enum ServerFrame {
     },
     /// A frame the gateway did not take; the socket stays open.
     Error {
-        /// Stable, snake_case: `bad_frame`, `not_available`.
+        /// Stable, snake_case: `bad_frame`, `not_available`, `sign_in_required`,
+        /// `empty_message`, `message_too_long`, `bad_text`, `rate_limited`, `unavailable`.
         code: String,
         /// For people; may change.
         message: String,
+        /// With `rate_limited`: how long to wait before the next try.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        retry_after_ms: Option<u64>,
     },
 }
 
 impl ServerFrame {
     pub fn error(code: &str, message: impl Into<String>) -> Self {
-        ServerFrame::Error { code: code.to_owned(), message: message.into() }
+        ServerFrame::Error { code: code.to_owned(), message: message.into(), retry_after_ms: None }
     }
 
     pub fn to_json(&self) -> String {

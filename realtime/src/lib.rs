@@ -1,18 +1,26 @@
 //! The realtime gateway: viewers' live sockets to a show. No FFmpeg, no
-//! command worker: it reaches the rest of Cartcast through the command bus.
-//! Today it carries presence (who is watching); chat, reactions and polls
-//! are answered `not_available` until they move in. The protocol is in
+//! command worker: it reaches the rest of Cartcast through the command bus
+//! and, across gateways, through its relay. The protocol is in
 //! `realtime/PROTOCOL.md`.
 //!
 //! # Layout
 //! - [`frames`]: every frame of the socket as a Rust type, and their JSON
 //!   Schema for clients (`realtime/frames.schema.json`).
-//! - [`presence`]: who is watching, per show, from this process's sockets,
-//!   and the reporter that records each show's audience.
-//! - [`socket`]: one upgraded socket's loop: heartbeats in, `viewers` out,
-//!   bad input answered or closed with its code, a socket closed when its
-//!   token expires.
+//! - [`gateway`]: this process's rooms, and the seat each socket holds.
+//! - [`room`]: one show's room on this gateway: one relay subscription,
+//!   batched fan-out to the local sockets, the audience reported and summed.
+//! - [`presence`]: who is watching: seats by session, other gateways'
+//!   reports, the recorder of the summed audience.
+//! - [`chat`]: what a message is and who may post how often.
+//! - [`relay`]: how a room spans gateways and where chat is stored, one
+//!   adapter per shape.
+//! - [`socket`]: one upgraded socket's loop: greeting and batches out,
+//!   heartbeats and chat in, bad input answered or closed with its code.
 
+pub mod chat;
 pub mod frames;
+pub mod gateway;
 pub mod presence;
+pub mod relay;
+pub mod room;
 pub mod socket;

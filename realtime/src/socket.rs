@@ -1,16 +1,21 @@
-//! One viewer's live socket, once upgraded: the show's audience goes out as
-//! `viewers` frames whenever it changes, heartbeats come in and say whether
-//! the player plays. A frame it cannot take gets an `error` frame and the
-//! socket stays open; a socket that floods, sends frames too big or not
-//! valid, or whose token expires is closed with a code that says which.
+//! One viewer's live socket, once upgraded: the room's greeting (recent
+//! chat, the audience) and then its batches go out; heartbeats and chat come
+//! in. A frame it cannot take gets an `error` frame and the socket stays
+//! open; a socket that floods, sends frames too big or not valid, falls too
+//! far behind, or whose token expires is closed with a code that says which.
 
 use std::time::{Duration, SystemTime};
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 
+use cartcast_infra::rate::TokenBucket;
+
+use crate::chat::ChatRefusal;
 use crate::frames::{ClientFrame, PlayerState, ServerFrame};
-use crate::presence::{Audience, Seat};
+use crate::gateway::Seat;
+use crate::room::Greeting;
 
 /// A player that has not sent a heartbeat for this long counts as not playing.
 pub const HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -26,8 +31,11 @@ pub const MAX_MESSAGE: usize = 1024 * 1024;
 /// is closed as expired, and its client reconnects with a fresh token.
 pub const LONGEST_STAY: Duration = Duration::from_secs(24 * 3600);
 
+/// A socket whose client does not take a frame within this long is too slow.
+pub const SEND_WITHIN: Duration = Duration::from_secs(10);
+
 /// How many frames a socket may send at once, and how many a second after that.
-const BURST: f64 = 60.0;
+const BURST: u32 = 60;
 const PER_SECOND: f64 = 20.0;
 
 /// Close codes (`API.md`, "Round 2 additions").
@@ -38,26 +46,31 @@ pub mod close {
     pub const FLOOD: u16 = 1008;
     /// A frame over [`super::MAX_FRAME`].
     pub const TOO_BIG: u16 = 1009;
+    /// The client fell a whole backlog behind the room: reconnect.
+    pub const TOO_SLOW: u16 = 4008;
     /// The token expired: reconnect with a fresh one.
     pub const TOKEN_EXPIRED: u16 = 4440;
 }
 
-/// Serve `socket` from its seat in the show's audience until either side
+/// Serve `socket` from its seat in the show's room until either side
 /// closes, or the caller's token expires at `token_expires`.
-pub async fn serve(mut socket: WebSocket, mut seat: Seat, token_expires: SystemTime) {
+pub async fn serve(mut socket: WebSocket, seat: Seat, greeting: Greeting, token_expires: SystemTime) {
     let left = token_expires.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO);
     let expiry = Instant::now() + left.min(LONGEST_STAY);
-    let mut budget = Budget::new();
-    let first = *seat.audience.borrow_and_update();
-    if socket.send(viewers(first)).await.is_err() {
-        return;
+    let mut budget = TokenBucket::new(BURST, PER_SECOND, Instant::now());
+    let Greeting { frames, mut batches } = greeting;
+    for frame in &frames {
+        if !send(&mut socket, text_frame(frame)).await {
+            return;
+        }
     }
     loop {
         let step = tokio::select! {
             () = tokio::time::sleep_until(expiry) => Step::Close(close::TOKEN_EXPIRED, "token expired"),
-            changed = seat.audience.changed() => match changed {
-                Ok(()) => Step::Send(viewers(*seat.audience.borrow_and_update())),
-                Err(_) => Step::Stop,
+            batch = batches.recv() => match batch {
+                Ok(batch) => Step::Batch(batch),
+                Err(RecvError::Lagged(_)) => Step::Close(close::TOO_SLOW, "too slow: fell behind the room"),
+                Err(RecvError::Closed) => Step::Stop,
             },
             received = tokio::time::timeout(HEARTBEAT_TIMEOUT, socket.recv()) => match received {
                 Err(_) => {
@@ -66,12 +79,12 @@ pub async fn serve(mut socket: WebSocket, mut seat: Seat, token_expires: SystemT
                 }
                 Ok(None | Some(Ok(Message::Close(_)))) => Step::Stop,
                 Ok(Some(Err(_))) => Step::Close(close::INVALID, "not a valid frame"),
-                Ok(Some(Ok(_))) if !budget.take() => Step::Close(close::FLOOD, "too many frames"),
+                Ok(Some(Ok(_))) if budget.take(Instant::now()).is_err() => Step::Close(close::FLOOD, "too many frames"),
                 Ok(Some(Ok(Message::Text(text)))) if text.len() > MAX_FRAME => {
                     Step::Close(close::TOO_BIG, "frame over 16 KiB")
                 }
                 Ok(Some(Ok(Message::Text(text)))) => {
-                    take(&seat, &text).map_or(Step::Continue, |answer| Step::Send(text_frame(&answer)))
+                    take(&seat, &text).await.map_or(Step::Continue, |answer| Step::Send(text_frame(&answer)))
                 }
                 Ok(Some(Ok(Message::Binary(_)))) => {
                     Step::Send(text_frame(&ServerFrame::error("bad_frame", "frames are JSON text, not binary")))
@@ -82,8 +95,15 @@ pub async fn serve(mut socket: WebSocket, mut seat: Seat, token_expires: SystemT
         match step {
             Step::Continue => {}
             Step::Send(message) => {
-                if socket.send(message).await.is_err() {
+                if !send(&mut socket, message).await {
                     return;
+                }
+            }
+            Step::Batch(batch) => {
+                for frame in &batch.frames {
+                    if !send(&mut socket, Message::Text(frame.clone())).await {
+                        return;
+                    }
                 }
             }
             Step::Close(code, reason) => {
@@ -97,71 +117,44 @@ pub async fn serve(mut socket: WebSocket, mut seat: Seat, token_expires: SystemT
     }
 }
 
+/// Sends one frame; false when the socket is gone or took longer than
+/// [`SEND_WITHIN`] (a client that stopped reading).
+async fn send(socket: &mut WebSocket, message: Message) -> bool {
+    matches!(tokio::time::timeout(SEND_WITHIN, socket.send(message)).await, Ok(Ok(())))
+}
+
 /// What the loop does after one event.
 enum Step {
     Continue,
     Send(Message),
+    Batch(std::sync::Arc<crate::room::Batch>),
     Close(u16, &'static str),
     Stop,
 }
 
 /// Act on one text frame; the frame to answer with, if any.
-fn take(seat: &Seat, text: &str) -> Option<ServerFrame> {
+async fn take(seat: &Seat, text: &str) -> Option<ServerFrame> {
     match serde_json::from_str::<ClientFrame>(text) {
         Ok(ClientFrame::Heartbeat { state }) => {
             seat.playing(state == PlayerState::Playing);
             None
         }
-        Ok(ClientFrame::Chat {} | ClientFrame::React {} | ClientFrame::Vote {}) => {
-            Some(ServerFrame::error("not_available", "chat, reactions and polls are not open on this server yet"))
+        Ok(ClientFrame::Chat { text }) => seat.post(&text).await.err().map(refused),
+        Ok(ClientFrame::React {} | ClientFrame::Vote {}) => {
+            Some(ServerFrame::error("not_available", "reactions and polls are not open on this server yet"))
         }
         Err(error) => Some(ServerFrame::error("bad_frame", error.to_string())),
     }
 }
 
-fn viewers(audience: Audience) -> Message {
-    text_frame(&ServerFrame::Viewers { connected: audience.connected, watching: audience.watching })
+fn refused(refusal: ChatRefusal) -> ServerFrame {
+    let retry_after_ms = match refusal {
+        ChatRefusal::RateLimited(wait) => Some(u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1)),
+        _ => None,
+    };
+    ServerFrame::Error { code: refusal.code().to_owned(), message: refusal.to_string(), retry_after_ms }
 }
 
 fn text_frame(frame: &ServerFrame) -> Message {
     Message::Text(frame.to_json().into())
-}
-
-/// A token bucket: [`BURST`] frames at once, then [`PER_SECOND`].
-struct Budget {
-    tokens: f64,
-    refilled: Instant,
-}
-
-impl Budget {
-    fn new() -> Self {
-        Self { tokens: BURST, refilled: Instant::now() }
-    }
-
-    /// Spend one frame's worth; false when the socket is over its rate.
-    fn take(&mut self) -> bool {
-        let now = Instant::now();
-        self.tokens = (self.tokens + (now - self.refilled).as_secs_f64() * PER_SECOND).min(BURST);
-        self.refilled = now;
-        if self.tokens < 1.0 {
-            return false;
-        }
-        self.tokens -= 1.0;
-        true
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test(start_paused = true)]
-    async fn a_burst_passes_and_a_sustained_flood_does_not() {
-        let mut budget = Budget::new();
-        assert!((0..60).all(|_| budget.take()), "a burst of 60 passes");
-        assert!(!budget.take(), "the 61st at once does not");
-        tokio::time::advance(Duration::from_millis(100)).await;
-        assert!(budget.take() && budget.take(), "two more after 100 ms at 20/s");
-        assert!(!budget.take());
-    }
 }

@@ -146,6 +146,23 @@ impl Deployment {
         self.workers.remove(index).wait(within).await
     }
 
+    /// Start one more `cartcast api` (distributed shape), a second gateway
+    /// on the same NATS; returns its URL.
+    pub async fn add_api(&mut self) -> anyhow::Result<String> {
+        let n = self.api.len();
+        let args = ["api", "--http", "127.0.0.1:0"].map(String::from);
+        let api = Process::start(&format!("api-{n}"), &args, &self.env, true).await?;
+        let url = api.url.clone().context("url")?;
+        self.api.push(api);
+        Ok(url)
+    }
+
+    /// `kill -9` API process `index` (not the first, which is the deployment's URL).
+    pub async fn kill_api(&mut self, index: usize) -> anyhow::Result<()> {
+        anyhow::ensure!(index > 0, "the first API serves the deployment's URL");
+        self.api.remove(index).kill9().await
+    }
+
     /// Start `cartcast media` (distributed shape) on the deployment's data dir.
     pub async fn add_media(&mut self) -> anyhow::Result<()> {
         let data_dir = self.data_dir.display().to_string();
@@ -188,7 +205,12 @@ impl Deployment {
     }
 
     pub fn client(&self) -> Client {
-        Client::new(&self.url, self.secret.as_bytes())
+        self.client_at(&self.url)
+    }
+
+    /// A client of one API process at `url` (one gateway of several).
+    pub fn client_at(&self, url: &str) -> Client {
+        Client::new(url, self.secret.as_bytes())
     }
 
     /// Stop every process with SIGTERM, asserting each exits cleanly within 5 s.

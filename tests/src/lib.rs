@@ -11,10 +11,12 @@
 //! - [`Client`]: typed HTTP calls with minted tokens and idempotency keys.
 //! - [`sale`]: a flash sale of careful buyers, a kill point, and the checks
 //!   of its outcome against the event store and the read model.
+//! - [`live`]: the live socket as a test client.
 //! - [`media`]: the ffmpeg CLI as RTMP publisher and HLS player, a playlist reader.
 
 mod client;
 mod deployment;
+pub mod live;
 pub mod media;
 mod process;
 pub mod sale;

@@ -58,8 +58,16 @@ impl Process {
                 None => bail!("{name} exited before listening"),
             }
         }
-        // Keep draining stdout so the process never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        // Keep draining stdout so the process never blocks on a full pipe; with
+        // CARTCAST_TEST_LOG set (a log filter), its log lines go to stderr.
+        let echo = std::env::var_os("CARTCAST_TEST_LOG").is_some().then(|| name.to_owned());
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = lines.next_line().await {
+                if let Some(name) = &echo {
+                    eprintln!("[{name}] {line}");
+                }
+            }
+        });
         Ok(Self { name: name.to_owned(), child, url, rtmp })
     }
 

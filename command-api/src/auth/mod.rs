@@ -28,8 +28,12 @@ pub struct Authenticated {
 }
 
 impl Authenticated {
-    /// Refuses with 403 unless the caller has one of `allowed`.
+    /// Refuses with 403 unless the caller has one of `allowed` and is signed
+    /// in (an anonymous session only watches).
     pub fn require(&self, allowed: &[Role]) -> Result<(), ApiError> {
+        if self.claims.anonymous {
+            return Err(ApiError::SignInRequired);
+        }
         if allowed.contains(&self.actor.role) { Ok(()) } else { Err(ApiError::Forbidden) }
     }
 

@@ -27,6 +27,23 @@ pub struct Claims {
     pub iat: u64,
     /// Expires at, in seconds since the Unix epoch.
     pub exp: u64,
+    /// An anonymous session (`POST /api/v1/sessions`): may watch and be counted, not post or buy.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub anonymous: bool,
+}
+
+impl Claims {
+    fn new(sub: &str, role: Role, channel: Option<&str>, ttl: Duration, anonymous: bool) -> Self {
+        let iat = unix_seconds(SystemTime::now());
+        Self {
+            sub: sub.to_owned(),
+            role,
+            channel: channel.map(str::to_owned),
+            iat,
+            exp: iat.saturating_add(ttl.as_secs()),
+            anonymous,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -80,15 +97,13 @@ impl Signer {
 
     /// A token for `sub` acting as `role`, valid for `ttl` from now.
     pub fn issue(&self, sub: &str, role: Role, channel: Option<&str>, ttl: Duration) -> String {
-        let iat = unix_seconds(SystemTime::now());
-        let claims = Claims {
-            sub: sub.to_owned(),
-            role,
-            channel: channel.map(str::to_owned),
-            iat,
-            exp: iat.saturating_add(ttl.as_secs()),
-        };
-        self.sign(&claims)
+        self.sign(&Claims::new(sub, role, channel, ttl, false))
+    }
+
+    /// An anonymous session's token for `sub`, valid for `ttl` from now, with its claims.
+    pub fn issue_anonymous(&self, sub: &str, ttl: Duration) -> (String, Claims) {
+        let claims = Claims::new(sub, Role::Viewer, None, ttl, true);
+        (self.sign(&claims), claims)
     }
 
     fn sign(&self, claims: &Claims) -> String {
@@ -185,7 +200,8 @@ mod tests {
         let token = signer().issue("ann", Role::Viewer, None, HOUR);
         let parts: Vec<&str> = token.split('.').collect();
         let now = unix_seconds(SystemTime::now());
-        let forged = Claims { sub: "ann".into(), role: Role::Admin, channel: None, iat: now, exp: now + 3600 };
+        let forged =
+            Claims { sub: "ann".into(), role: Role::Admin, channel: None, iat: now, exp: now + 3600, anonymous: false };
         let forged = format!("{}.{}.{}", parts[0], encode_json(&forged), parts[2]);
         assert_eq!(signer().verify(&forged, SystemTime::now()), Err(AuthError::BadSignature));
     }
@@ -194,8 +210,14 @@ mod tests {
     fn an_unsigned_token_is_refused() {
         let now = unix_seconds(SystemTime::now());
         let header = encode_json(&Header { alg: "none".into(), typ: None });
-        let claims =
-            encode_json(&Claims { sub: "ann".into(), role: Role::Admin, channel: None, iat: now, exp: now + 60 });
+        let claims = encode_json(&Claims {
+            sub: "ann".into(),
+            role: Role::Admin,
+            channel: None,
+            iat: now,
+            exp: now + 60,
+            anonymous: false,
+        });
         assert_eq!(signer().verify(&format!("{header}.{claims}."), SystemTime::now()), Err(AuthError::Malformed));
     }
 

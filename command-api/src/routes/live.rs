@@ -1,7 +1,7 @@
 //! `GET /api/v1/shows/{id}/live?token=…`: a viewer's socket to a show. The
-//! API checks the token and the show, then hands the upgraded socket to the
-//! realtime gateway (`cartcast_realtime::socket`; protocol in
-//! `realtime/PROTOCOL.md`).
+//! API checks the token and the show, seats the viewer in the show's room on
+//! this process's gateway, then hands the upgraded socket to it
+//! (`cartcast_realtime::socket`; protocol in `realtime/PROTOCOL.md`).
 
 use std::time::{Duration, SystemTime};
 
@@ -10,6 +10,9 @@ use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::response::Response;
 
+use cartcast_domain::Role;
+use cartcast_realtime::chat::Badge;
+use cartcast_realtime::room::Viewer;
 use cartcast_realtime::socket::{self, LONGEST_STAY, MAX_MESSAGE};
 
 use crate::auth::Authenticated;
@@ -23,7 +26,7 @@ use crate::state::AppState;
     tag = "shows",
     params(("id" = String, Path, description = "Show id"), ("token" = String, Query, description = "Bearer token")),
     responses(
-        (status = 101, description = "WebSocket: `heartbeat` frames in; `viewers` frames out (realtime/PROTOCOL.md)"),
+        (status = 101, description = "WebSocket: `heartbeat` and `chat` frames in; `chat`, `viewers` and `error` frames out (realtime/PROTOCOL.md)"),
         (status = 401, description = "No valid token"),
         (status = 404, description = "`show_not_found`"),
     ),
@@ -35,10 +38,16 @@ pub async fn live_socket(
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     let show = state.read_models.show(&show_id).await.context("reading a show")?;
-    show.ok_or(ApiError::NotFound(NotFound::Show))?;
-    let seat = state.presence.join(&show_id, &state.bus, state.settings.command_timeout);
+    let show = show.ok_or(ApiError::NotFound(NotFound::Show))?;
+    let badge = if user.is(&show.creator) {
+        Some(Badge::Creator)
+    } else {
+        matches!(user.actor.role, Role::Moderator | Role::Admin).then_some(Badge::Moderator)
+    };
+    let viewer = Viewer { session: user.claims.sub.as_str().into(), may_post: !user.claims.anonymous, badge };
+    let (seat, greeting) = state.gateway.join(&show_id, viewer).await;
     let token_expires = SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(user.claims.exp));
     // A token too far in the future to represent lasts as long as a socket may stay.
     let token_expires = token_expires.unwrap_or_else(|| SystemTime::now() + LONGEST_STAY);
-    Ok(upgrade.max_message_size(MAX_MESSAGE).on_upgrade(move |ws| socket::serve(ws, seat, token_expires)))
+    Ok(upgrade.max_message_size(MAX_MESSAGE).on_upgrade(move |ws| socket::serve(ws, seat, greeting, token_expires)))
 }

@@ -1,6 +1,7 @@
 //! HTTP handlers, one module per resource.
 
 mod channels;
+mod chat;
 mod clips;
 mod health;
 mod live;
@@ -9,9 +10,11 @@ mod openapi;
 mod orders;
 mod products;
 mod reservations;
+mod sessions;
 mod shows;
 
 pub use channels::*;
+pub use chat::*;
 pub use clips::*;
 pub use health::*;
 pub use live::*;
@@ -20,4 +23,5 @@ pub use openapi::*;
 pub use orders::*;
 pub use products::*;
 pub use reservations::*;
+pub use sessions::*;
 pub use shows::*;

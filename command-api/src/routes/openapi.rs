@@ -9,7 +9,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr};
 use utoipa::{IntoResponses, Modify, OpenApi};
 
-use super::{channels, clips, health, live, metrics, orders, products, reservations, shows};
+use super::{channels, chat, clips, health, live, metrics, orders, products, reservations, sessions, shows};
 use crate::error::{ErrorBody, ErrorDetail};
 
 #[derive(OpenApi)]
@@ -31,6 +31,8 @@ use crate::error::{ErrorBody, ErrorDetail};
         shows::get_show,
         shows::pin_product,
         live::live_socket,
+        chat::chat_replay,
+        sessions::create_session,
         clips::request_clip,
         clips::get_clip,
         channels::regenerate_stream_key,

@@ -23,6 +23,8 @@ use cartcast_infra::config::Settings;
 use cartcast_infra::envelope::CommandEnvelope;
 use cartcast_infra::outcome::{Answer, Outcome, ReservationCreated};
 use cartcast_projections::ReadModels;
+use cartcast_realtime::gateway::Gateway;
+use cartcast_realtime::relay::local::LocalRelay;
 
 pub const INGEST_URL: &str = "rtmp://127.0.0.1:1935/live";
 
@@ -123,7 +125,8 @@ async fn spawn(responder: Box<Responder>, metrics: PrometheusHandle) -> TestApp 
         signer: Arc::new(signer.clone()),
         settings: Settings::default(),
         ingest_url: INGEST_URL.into(),
-        presence: Arc::default(),
+        gateway: Gateway::new(Arc::new(LocalRelay::open(&dir).unwrap()), bus.clone(), Duration::from_secs(5)),
+        limits: Arc::default(),
         metrics,
     };
     TestApp { router: router(state), bus, signer, read_models, dir }

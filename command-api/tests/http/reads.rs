@@ -24,7 +24,7 @@ async fn seed_catalog(app: &TestApp) {
                                        '2025-01-01T00:00:00Z', '2025-01-01T00:00:01Z');
          INSERT INTO rm_history VALUES ('order:o1', 9, '{}');
          INSERT INTO rm_history VALUES ('reservation:p1.1', 8, '{}');
-         INSERT INTO rm_shows VALUES ('s1', 'cara', 'Friday drop', 'scheduled', NULL, '[\"p1\"]', 'p1', 3, 2);
+         INSERT INTO rm_shows VALUES ('s1', 'cara', 'Friday drop', 'scheduled', NULL, '[\"p1\"]', 'p1', 3, 2, NULL, NULL);
          INSERT INTO rm_channels VALUES ('cara', 'cara', 'sk_secret');",
         history("OrderPlaced", 9).replace('\'', "''"),
         history("UnitsReserved", 8).replace('\'', "''"),

@@ -28,6 +28,9 @@ pub struct ShowView {
     /// The last audience count: open live sockets, and of those, players playing.
     pub viewers_connected: u64,
     pub viewers_watching: u64,
+    /// When it went live (RFC 3339): second 0 of its VOD.
+    pub live_at: Option<String>,
+    pub ended_at: Option<String>,
 }
 
 /// A clip of a live show.
@@ -71,11 +74,13 @@ pub(super) async fn apply(
         ShowEvent::ProductPinned { product_id } => {
             set_column(tx, show_id, "UPDATE rm_shows SET pinned_product_id = $1 WHERE show_id = $2", product_id).await?
         }
-        ShowEvent::ShowWentLive { .. } => {
-            set_column(tx, show_id, "UPDATE rm_shows SET status = $1 WHERE show_id = $2", "live".to_owned()).await?
+        ShowEvent::ShowWentLive { at } => {
+            let sql = "UPDATE rm_shows SET status = 'live', live_at = $1 WHERE show_id = $2";
+            set_column(tx, show_id, sql, at.to_rfc3339()).await?
         }
-        ShowEvent::ShowEnded { .. } => {
-            set_column(tx, show_id, "UPDATE rm_shows SET status = $1 WHERE show_id = $2", "ended".to_owned()).await?
+        ShowEvent::ShowEnded { at } => {
+            let sql = "UPDATE rm_shows SET status = 'ended', ended_at = $1 WHERE show_id = $2";
+            set_column(tx, show_id, sql, at.to_rfc3339()).await?
         }
         ShowEvent::ClipRequested { clip_id, requested_by, seconds } => {
             sqlx::query(
@@ -161,7 +166,8 @@ impl ReadModels {
     pub async fn show(&self, show_id: &str) -> Result<Option<ShowView>, ReadError> {
         let row = sqlx::query(
             "SELECT s.show_id, s.creator, s.title, s.status, s.scheduled_at, s.product_ids, \
-             s.pinned_product_id, c.stream_key, s.viewers_connected, s.viewers_watching FROM rm_shows s \
+             s.pinned_product_id, c.stream_key, s.viewers_connected, s.viewers_watching, s.live_at, s.ended_at \
+             FROM rm_shows s \
              LEFT JOIN rm_channels c ON c.channel_id = s.creator WHERE s.show_id = $1",
         )
         .bind(show_id)
@@ -179,6 +185,8 @@ impl ReadModels {
                 stream_key: r.get(7),
                 viewers_connected: r.get::<i64, _>(8) as u64,
                 viewers_watching: r.get::<i64, _>(9) as u64,
+                live_at: r.get(10),
+                ended_at: r.get(11),
             })
         })
         .transpose()

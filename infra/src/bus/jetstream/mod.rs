@@ -119,7 +119,7 @@ fn event_stream(names: &BusNames) -> StreamConfig {
 
 /// Creates the stream, or updates an existing one to `wanted` while keeping
 /// its replica count (replication is the deployment's choice).
-async fn ensure_stream(js: &Context, wanted: StreamConfig) -> Result<(), BusError> {
+pub async fn ensure_stream(js: &Context, wanted: StreamConfig) -> Result<(), BusError> {
     match js.get_stream(&wanted.name).await {
         Ok(stream) => {
             let replicas = stream.cached_info().config.num_replicas;

@@ -78,6 +78,32 @@ impl BusNames {
         self.subject(&format!("cartcast.outcome.{}", instance.simple()))
     }
 
+    /// The chat stream (`CHAT`): every show's chat, the store of record.
+    pub fn chat_stream(&self) -> String {
+        self.stream("CHAT")
+    }
+
+    /// Every chat subject: `room.*.chat`.
+    pub fn chat_subjects(&self) -> String {
+        self.subject("room.*.chat")
+    }
+
+    /// `room.<show>.chat`: one show's chat, stored in `CHAT`.
+    pub fn chat(&self, show_id: &str) -> String {
+        self.subject(&format!("room.{}.chat", token(show_id)))
+    }
+
+    /// `room.<show>.live`: what a show's gateways tell each other and keep no record of
+    /// (audience reports, reaction deltas, deletions).
+    pub fn room_live(&self, show_id: &str) -> String {
+        self.subject(&format!("room.{}.live", token(show_id)))
+    }
+
+    /// `room.<show>.>`: everything of one show's room, chat and live.
+    pub fn room(&self, show_id: &str) -> String {
+        self.subject(&format!("room.{}.>", token(show_id)))
+    }
+
     fn stream(&self, base: &str) -> String {
         match &self.prefix {
             Some(prefix) => format!("{prefix}_{base}"),
@@ -127,6 +153,8 @@ mod tests {
         assert_eq!(names.command(RouteKind::Product, 3), "cmd.product.3");
         assert_eq!(names.partition_filter(3), "cmd.*.3");
         assert_eq!(names.event("Product", "p1"), "evt.product.p1");
+        assert_eq!(names.chat("s1"), "room.s1.chat");
+        assert_eq!(names.room("s1"), "room.s1.>");
     }
 
     #[test]

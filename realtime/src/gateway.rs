@@ -1,0 +1,94 @@
+//! The gateway: this process's rooms, one per show with a local socket, and
+//! the seat each socket holds in one.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use cartcast_infra::bus::CommandBus;
+
+use crate::chat::ChatRefusal;
+use crate::relay::Relay;
+use crate::room::{self, Greeting, Room, Viewer};
+
+/// What every room of this gateway shares.
+pub(crate) struct Core {
+    /// Tells this gateway's reports apart from the others'; random per process.
+    pub(crate) id: String,
+    pub(crate) relay: Arc<dyn Relay>,
+    /// Where the summed audience is recorded.
+    pub(crate) bus: Arc<dyn CommandBus>,
+    pub(crate) command_timeout: Duration,
+}
+
+pub struct Gateway {
+    core: Arc<Core>,
+    rooms: Mutex<HashMap<String, Arc<Room>>>,
+}
+
+impl Gateway {
+    pub fn new(relay: Arc<dyn Relay>, bus: Arc<dyn CommandBus>, command_timeout: Duration) -> Arc<Self> {
+        let id = uuid::Uuid::new_v4().simple().to_string();
+        Arc::new(Self { core: Arc::new(Core { id, relay, bus, command_timeout }), rooms: Mutex::default() })
+    }
+
+    /// The show's room across gateways: its chat store, for the HTTP routes.
+    pub fn relay(&self) -> &Arc<dyn Relay> {
+        &self.core.relay
+    }
+
+    /// Seats a socket of `viewer` in `show_id`'s room, opening the room on
+    /// this gateway if it is the first; then greets it.
+    pub async fn join(self: &Arc<Self>, show_id: &str, viewer: Viewer) -> (Seat, Greeting) {
+        let (room, socket) = {
+            let mut rooms = self.rooms.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let room = rooms.entry(show_id.to_owned()).or_insert_with(|| {
+                let room = Arc::new(Room::new(show_id, self.core.clone()));
+                tokio::spawn(room::run(room.clone(), self.clone()));
+                room
+            });
+            // Seated under the rooms' lock, so a room never closes between being found and being sat in.
+            let socket = room.sit(viewer.session.clone());
+            (room.clone(), socket)
+        };
+        let greeting = room.greet().await;
+        (Seat { room, socket, viewer }, greeting)
+    }
+
+    /// Closes `room` if its last socket has gone; true when closed.
+    pub(crate) fn close_if_empty(&self, room: &Room) -> bool {
+        let mut rooms = self.rooms.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if !room.is_empty() {
+            return false;
+        }
+        if rooms.get(&room.show_id).is_some_and(|open| std::ptr::eq(Arc::as_ptr(open), room)) {
+            rooms.remove(&room.show_id);
+        }
+        true
+    }
+}
+
+/// One socket's place in a show's room; leaves it when dropped.
+pub struct Seat {
+    room: Arc<Room>,
+    socket: u64,
+    viewer: Viewer,
+}
+
+impl Seat {
+    /// The player reports playing (or paused, hidden).
+    pub fn playing(&self, playing: bool) {
+        self.room.playing(self.socket, playing);
+    }
+
+    /// Posts a chat message in the show's room.
+    pub async fn post(&self, text: &str) -> Result<(), ChatRefusal> {
+        self.room.post(&self.viewer, text).await
+    }
+}
+
+impl Drop for Seat {
+    fn drop(&mut self) {
+        self.room.leave(self.socket);
+    }
+}

@@ -1,0 +1,342 @@
+//! One show's room on this gateway: one subscription to the show's relay,
+//! fanned out to every local socket. News is gathered for a window
+//! ([`WINDOW`]) and sent as one batch of ready-made frames through a
+//! bounded ring ([`BACKLOG`] batches) that every socket reads at its own
+//! pace; a socket a whole ring behind is too slow and is closed. Under a
+//! chat flood the live fan-out samples ordinary messages (every one is
+//! stored); creator and moderator messages always go out.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::extract::ws::Utf8Bytes;
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use tokio::sync::{broadcast, watch};
+use tokio::time::{Instant, MissedTickBehavior};
+
+use crate::chat::{self, ChatMessage, ChatRefusal, Pacer};
+use crate::frames::ServerFrame;
+use crate::gateway::{Core, Gateway};
+use crate::presence::{self, Audience, REPORT_EVERY, Reports, Seats};
+use crate::relay::RoomMessage;
+
+/// How long news gathers before it goes out as one batch.
+pub const WINDOW: Duration = Duration::from_millis(100);
+/// How many batches a socket may fall behind (~25 s) before it is closed as too slow.
+pub const BACKLOG: usize = 256;
+/// How many recent messages a socket gets when it connects.
+pub const HISTORY: usize = 50;
+/// Ordinary chat messages per window in the live fan-out; more are sampled down to this.
+pub const CHAT_PER_WINDOW: usize = 30;
+
+/// One window's frames, serialized once for every socket.
+#[derive(Debug)]
+pub struct Batch {
+    pub frames: Vec<Utf8Bytes>,
+}
+
+/// Who holds a socket, as far as the room is concerned.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    /// Counts once however many sockets carry it: the token's subject.
+    pub session: Arc<str>,
+    /// False for anonymous sessions: they watch and are counted, and do not post.
+    pub may_post: bool,
+    pub badge: Option<chat::Badge>,
+}
+
+pub(crate) struct Room {
+    pub(crate) show_id: String,
+    core: Arc<Core>,
+    state: Mutex<RoomState>,
+    batches: broadcast::Sender<Arc<Batch>>,
+    /// True once the room hears its relay and holds the recent history.
+    ready: watch::Sender<bool>,
+    /// A room leads only after hearing the others for one report interval.
+    opened: Instant,
+    next_socket: AtomicU64,
+}
+
+#[derive(Default)]
+struct RoomState {
+    seats: Seats,
+    /// The other gateways' audiences of the show.
+    reports: Reports,
+    /// The last [`HISTORY`] messages sent out, oldest first.
+    recent: VecDeque<ChatMessage>,
+    /// Heard since the last batch.
+    pending_chat: Vec<ChatMessage>,
+    pending_deleted: Vec<String>,
+    /// The audience the sockets were last told.
+    shown: Audience,
+    pacer: Pacer,
+}
+
+impl RoomState {
+    fn audience(&self) -> Audience {
+        self.seats.audience() + self.reports.total()
+    }
+}
+
+/// What a socket gets when it takes its seat: the frames to start with, and
+/// every batch after them.
+pub struct Greeting {
+    pub frames: Vec<ServerFrame>,
+    pub batches: broadcast::Receiver<Arc<Batch>>,
+}
+
+impl Room {
+    pub(crate) fn new(show_id: &str, core: Arc<Core>) -> Self {
+        Self {
+            show_id: show_id.to_owned(),
+            core,
+            state: Mutex::default(),
+            batches: broadcast::channel(BACKLOG).0,
+            ready: watch::channel(false).0,
+            opened: Instant::now(),
+            next_socket: AtomicU64::new(0),
+        }
+    }
+
+    fn state(&self) -> MutexGuard<'_, RoomState> {
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Seats a new socket of `session`; returns its id.
+    pub(crate) fn sit(&self, session: Arc<str>) -> u64 {
+        let socket = self.next_socket.fetch_add(1, Ordering::Relaxed);
+        self.state().seats.sit(socket, session);
+        socket
+    }
+
+    pub(crate) fn leave(&self, socket: u64) {
+        self.state().seats.leave(socket);
+    }
+
+    pub(crate) fn playing(&self, socket: u64, playing: bool) {
+        self.state().seats.playing(socket, playing);
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.state().seats.is_empty()
+    }
+
+    /// Once the room is ready (or has waited long enough for its relay):
+    /// recent history and the audience now, and every batch from here on.
+    pub(crate) async fn greet(&self) -> Greeting {
+        let mut ready = self.ready.subscribe();
+        if tokio::time::timeout(self.core.command_timeout, ready.wait_for(|ready| *ready)).await.is_err() {
+            tracing::warn!(show_id = %self.show_id, "greeting a socket before the room hears its relay");
+        }
+        let state = self.state();
+        let audience = state.audience();
+        let frames = vec![
+            ServerFrame::Chat { messages: state.recent.iter().cloned().collect() },
+            ServerFrame::Viewers { connected: audience.connected, watching: audience.watching },
+        ];
+        // Subscribed under the same lock a batch is sent under: nothing between the greeting and the first batch.
+        Greeting { frames, batches: self.batches.subscribe() }
+    }
+
+    /// Posts `text` as `viewer`, once it passes the chat's rules.
+    pub(crate) async fn post(&self, viewer: &Viewer, text: &str) -> Result<(), ChatRefusal> {
+        if !viewer.may_post {
+            return Err(ChatRefusal::SignInRequired);
+        }
+        let message = chat::compose(&viewer.session, viewer.badge, text, chrono::Utc::now())?;
+        self.state().pacer.admit(&viewer.session, chat::DEFAULT_INTERVAL, Instant::now())?;
+        self.core.relay.post_chat(&self.show_id, &message).await.map_err(|error| {
+            tracing::warn!(show_id = %self.show_id, %error, "posting chat");
+            ChatRefusal::Unavailable
+        })
+    }
+
+    /// Takes one message heard on the relay into the next batch.
+    fn hear(&self, message: RoomMessage) {
+        let mut state = self.state();
+        match message {
+            RoomMessage::Chat { message } => {
+                let known = state.recent.iter().chain(&state.pending_chat).any(|seen| seen.id == message.id);
+                if !known {
+                    state.pending_chat.push(message);
+                }
+            }
+            RoomMessage::ChatDeleted { message_id } => {
+                state.recent.retain(|message| message.id != message_id);
+                state.pending_chat.retain(|message| message.id != message_id);
+                state.pending_deleted.push(message_id);
+            }
+            RoomMessage::Audience { gateway, connected, watching, leaving } => {
+                if gateway != self.core.id {
+                    state.reports.heard(&gateway, Audience { connected, watching }, leaving, Instant::now());
+                }
+            }
+            RoomMessage::Reactions { .. } => {}
+        }
+    }
+
+    /// Sends what gathered in the last window as one batch.
+    fn flush(&self) {
+        let mut state = self.state();
+        let mut frames = Vec::new();
+        if !state.pending_chat.is_empty() {
+            let heard = std::mem::take(&mut state.pending_chat);
+            for message in &heard {
+                if state.recent.len() == HISTORY {
+                    state.recent.pop_front();
+                }
+                state.recent.push_back(message.clone());
+            }
+            frames.push(ServerFrame::Chat { messages: sample(heard, CHAT_PER_WINDOW) });
+        }
+        for message_id in std::mem::take(&mut state.pending_deleted) {
+            frames.push(ServerFrame::ChatDeleted { message_id });
+        }
+        // Checked every window, so a gateway that went silent drops out on time.
+        state.reports.drop_silent(Instant::now());
+        let audience = state.audience();
+        if audience != state.shown {
+            state.shown = audience;
+            frames.push(ServerFrame::Viewers { connected: audience.connected, watching: audience.watching });
+        }
+        if !frames.is_empty() {
+            let frames = frames.iter().map(|frame| Utf8Bytes::from(frame.to_json())).collect();
+            // No receiver is fine: nobody to tell.
+            let _ = self.batches.send(Arc::new(Batch { frames }));
+        }
+    }
+}
+
+/// At most `keep` ordinary messages, evenly spread over the window, and every
+/// priority message, in their order.
+fn sample(messages: Vec<ChatMessage>, keep: usize) -> Vec<ChatMessage> {
+    let ordinary = messages.iter().filter(|message| !message.is_priority()).count();
+    if ordinary <= keep {
+        return messages;
+    }
+    let mut seen = 0;
+    messages
+        .into_iter()
+        .filter(|message| {
+            if message.is_priority() {
+                return true;
+            }
+            seen += 1;
+            // The n-th ordinary message goes out when it crosses a multiple of ordinary/keep.
+            (seen * keep).div_ceil(ordinary) != ((seen - 1) * keep).div_ceil(ordinary)
+        })
+        .collect()
+}
+
+/// The room's task: hears the relay, sends a batch every window, reports
+/// this gateway's audience every [`REPORT_EVERY`], and closes the room once
+/// its last socket has gone.
+pub(crate) async fn run(room: Arc<Room>, gateway: Arc<Gateway>) {
+    let Some(mut upstream) = connect(&room, &gateway).await else {
+        return;
+    };
+    match room.core.relay.recent_chat(&room.show_id, HISTORY).await {
+        Ok(recent) => room.state().recent = recent.into(),
+        Err(error) => tracing::warn!(show_id = %room.show_id, %error, "loading recent chat"),
+    }
+    room.ready.send_replace(true);
+    let mut window = tokio::time::interval(WINDOW);
+    window.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut report = tokio::time::interval(REPORT_EVERY);
+    report.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let mut recorder: Option<watch::Sender<Audience>> = None;
+    loop {
+        tokio::select! {
+            heard = upstream.next() => match heard {
+                Some(message) => room.hear(message),
+                None => match connect(&room, &gateway).await {
+                    Some(again) => upstream = again,
+                    None => return,
+                },
+            },
+            _ = window.tick() => room.flush(),
+            _ = report.tick() => {
+                if report_audience(&room, &gateway, &mut recorder).await {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Subscribes to the room's relay, retrying every second while the room has
+/// sockets; `None` once it has none (and is closed).
+async fn connect(room: &Room, gateway: &Gateway) -> Option<BoxStream<'static, RoomMessage>> {
+    loop {
+        match room.core.relay.subscribe(&room.show_id).await {
+            Ok(upstream) => return Some(upstream),
+            Err(error) => tracing::warn!(show_id = %room.show_id, %error, "subscribing to the room"),
+        }
+        room.ready.send_replace(true);
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        if gateway.close_if_empty(room) {
+            return None;
+        }
+    }
+}
+
+/// Tells the other gateways this one's audience, and records the summed
+/// audience while this gateway leads the room. True once the room is closed.
+async fn report_audience(room: &Room, gateway: &Gateway, recorder: &mut Option<watch::Sender<Audience>>) -> bool {
+    let closed = gateway.close_if_empty(room);
+    let (own, total, leads) = {
+        let mut state = room.state();
+        let now = Instant::now();
+        state.pacer.forget_idle(now);
+        let heard_the_others = now.saturating_duration_since(room.opened) > REPORT_EVERY;
+        (state.seats.audience(), state.audience(), (heard_the_others || closed) && state.reports.leads(&room.core.id))
+    };
+    let report = RoomMessage::Audience {
+        gateway: room.core.id.clone(),
+        connected: own.connected,
+        watching: own.watching,
+        leaving: closed,
+    };
+    if let Err(error) = room.core.relay.publish(&room.show_id, &report).await {
+        tracing::warn!(show_id = %room.show_id, %error, "reporting the audience");
+    }
+    match (leads, recorder.as_ref()) {
+        (true, Some(sender)) => {
+            sender.send_replace(total);
+        }
+        (true, None) => {
+            let (sender, receiver) = watch::channel(total);
+            let core = &room.core;
+            tokio::spawn(presence::record(room.show_id.clone(), receiver, core.bus.clone(), core.command_timeout));
+            *recorder = Some(sender);
+        }
+        // Another gateway leads: the recorder records its last value and stops.
+        (false, _) => *recorder = None,
+    }
+    closed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn message(n: usize, badge: Option<chat::Badge>) -> ChatMessage {
+        chat::compose(&format!("u{n}"), badge, &format!("m{n}"), chrono::Utc::now()).unwrap()
+    }
+
+    #[test]
+    fn a_flood_is_sampled_and_priority_messages_all_go_out() {
+        let mut flood: Vec<_> = (0..300).map(|n| message(n, None)).collect();
+        flood.insert(150, message(1000, Some(chat::Badge::Creator)));
+        flood.push(message(1001, Some(chat::Badge::Moderator)));
+        let sent = sample(flood, 30);
+        assert_eq!(sent.iter().filter(|m| !m.is_priority()).count(), 30);
+        assert_eq!(sent.iter().filter(|m| m.is_priority()).count(), 2);
+        assert_eq!(sent.last().unwrap().text, "m1001", "order kept");
+        let calm: Vec<_> = (0..10).map(|n| message(n, None)).collect();
+        assert_eq!(sample(calm.clone(), 30), calm);
+    }
+}

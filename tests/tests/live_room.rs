@@ -1,0 +1,215 @@
+//! The live room against the real binary: chat that crosses gateways, keeps
+//! its history and follows its rules; anonymous sessions that watch and are
+//! counted; viewer counts summed across gateways that stay right when
+//! sockets leave or a gateway dies.
+
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use serde_json::json;
+
+use cartcast_domain::Role;
+use cartcast_tests::live::{
+    Socket, chat, error_frame, heartbeat, join, open, open_at, scheduled_show, until_said, until_viewers,
+};
+use cartcast_tests::{Client, Deployment, Shape};
+
+#[tokio::test]
+async fn chat_crosses_gateways_keeps_its_history_and_replays_by_time() {
+    let mut deployment = Deployment::start(Shape::Distributed, &[]).await.expect("start");
+    let other = deployment.add_api().await.expect("a second gateway");
+    let client = deployment.client();
+    let show_id = scheduled_show(&client).await;
+    let before = chrono::Utc::now();
+
+    let (mut ann, history) = join(&client.base, &show_id, &client.token("ann", Role::Viewer)).await;
+    assert!(history.is_empty(), "a new show has no chat");
+    let (mut bob, _) = join(&other, &show_id, &client.token("bob", Role::Viewer)).await;
+
+    let markup = "<b>50% off</b> <script>alert('x')</script> & more";
+    chat(&mut ann, markup).await;
+    let heard = until_said(&mut bob, markup).await;
+    assert_eq!(heard["user"], "ann");
+    assert_eq!(heard["text"], markup, "markup arrives as the same inert text");
+    assert!(heard["id"].as_str().is_some_and(|id| !id.is_empty()) && heard["ts"].is_string(), "{heard}");
+    until_said(&mut ann, markup).await;
+
+    chat(&mut bob, "from the other gateway").await;
+    until_said(&mut ann, "from the other gateway").await;
+    let between = chrono::Utc::now();
+    tokio::time::sleep(Duration::from_millis(1500)).await; // ann's rate limit
+    chat(&mut ann, "third").await;
+    until_said(&mut bob, "third").await;
+    until_said(&mut ann, "third").await;
+
+    // A reconnect, on either gateway, starts with the recent history in order.
+    for base in [client.base.as_str(), other.as_str()] {
+        let (_, history) = join(base, &show_id, &client.token("carol", Role::Viewer)).await;
+        let texts: Vec<_> = history.iter().map(|m| m["text"].as_str().unwrap()).collect();
+        assert_eq!(texts, [markup, "from the other gateway", "third"], "history on {base}");
+    }
+
+    // The chat's store of record replays it by time.
+    let at = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let path = format!("/api/v1/shows/{show_id}/chat?from={}&to={}", at(before), at(between));
+    let replay = client.get(&path.replace('+', "%2B"), None).await.unwrap();
+    assert_eq!(replay.status, 200, "{}", replay.body);
+    let texts: Vec<_> = replay.body["messages"].as_array().unwrap().iter().map(|m| m["text"].clone()).collect();
+    assert_eq!(texts, [json!(markup), json!("from the other gateway")]);
+    assert!(replay.body["messages"][0]["offset_s"].is_null(), "the show has not gone live");
+    let everything = client.get(&format!("/api/v1/shows/{show_id}/chat"), None).await.unwrap();
+    assert_eq!(everything.body["messages"].as_array().unwrap().len(), 3);
+    let refused = client.get(&format!("/api/v1/shows/{show_id}/chat?from=12"), None).await.unwrap();
+    assert_eq!(refused.code(), Some("invalid_input"), "seconds into a show that never went live");
+    deployment.stop().await.expect("clean stop");
+}
+
+#[tokio::test]
+async fn chat_rules_answer_with_codes_and_history_outlives_a_crash() {
+    let mut deployment = Deployment::start(Shape::Embedded, &[]).await.expect("start");
+    let client = deployment.client();
+    let show_id = scheduled_show(&client).await;
+    let (mut ann, _) = join(&client.base, &show_id, &client.token("ann", Role::Viewer)).await;
+
+    chat(&mut ann, "first").await;
+    until_said(&mut ann, "first").await;
+    chat(&mut ann, "too soon").await;
+    let (code, frame) = error_frame(&mut ann).await;
+    assert_eq!(code, "rate_limited");
+    let wait = frame["retry_after_ms"].as_u64().expect("retry_after_ms");
+    assert!((1..=1500).contains(&wait), "{frame}");
+    tokio::time::sleep(Duration::from_millis(wait)).await;
+    chat(&mut ann, "after the wait").await;
+    until_said(&mut ann, "after the wait").await;
+
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    chat(&mut ann, &"x".repeat(501)).await;
+    assert_eq!(error_frame(&mut ann).await.0, "message_too_long");
+    chat(&mut ann, " \n ").await;
+    assert_eq!(error_frame(&mut ann).await.0, "empty_message");
+
+    // What a viewer saw outlives a crash of the process.
+    drop(ann);
+    deployment.crash_and_restart().await.expect("crash and restart");
+    let client = deployment.client();
+    let (_, history) = join(&client.base, &show_id, &client.token("bob", Role::Viewer)).await;
+    let texts: Vec<_> = history.iter().map(|m| m["text"].as_str().unwrap()).collect();
+    assert_eq!(texts, ["first", "after the wait"]);
+    deployment.stop().await.expect("clean stop");
+}
+
+#[tokio::test]
+async fn an_anonymous_session_watches_and_is_counted_but_does_not_post() {
+    let mut deployment = Deployment::start(Shape::Embedded, &[]).await.expect("start");
+    let client = deployment.client();
+    let show_id = scheduled_show(&client).await;
+
+    let session = client.post("/api/v1/sessions", "", None, json!({})).await.unwrap();
+    assert_eq!(session.status, 201, "{}", session.body);
+    let token = session.body["token"].as_str().unwrap().to_owned();
+    assert!(session.body["session_id"].as_str().unwrap().starts_with("anon-"));
+    assert!(session.body["expires_at"].is_string());
+
+    let (mut anonymous, _) = join(&client.base, &show_id, &token).await;
+    heartbeat(&mut anonymous, "playing").await;
+    until_viewers(&mut anonymous, |connected, watching| (connected, watching) == (1, 1), Duration::from_secs(5))
+        .await
+        .expect("counted");
+    chat(&mut anonymous, "hi").await;
+    assert_eq!(error_frame(&mut anonymous).await.0, "sign_in_required");
+    let product = client.create_product(&client.token("creator-1", Role::Creator), 5).await.unwrap();
+    let path = format!("/api/v1/products/{product}/reservations");
+    let reserve = client.post(&path, &token, None, json!({"quantity": 1})).await.unwrap();
+    assert_eq!((reserve.status, reserve.code()), (403, Some("sign_in_required")));
+
+    // Sessions are rate-limited per address.
+    let mut answers = Vec::new();
+    for _ in 0..30 {
+        answers.push(client.post("/api/v1/sessions", "", None, json!({})).await.unwrap());
+    }
+    let limited = answers.iter().find(|answer| answer.status == 429).expect("a 429 within 30 sessions at once");
+    assert_eq!(limited.code(), Some("rate_limited"));
+    let retry_after = limited.retry_after.as_deref().and_then(|seconds| seconds.parse::<u64>().ok());
+    assert!(retry_after.is_some_and(|seconds| seconds >= 1), "Retry-After: {:?}", limited.retry_after);
+    deployment.stop().await.expect("clean stop");
+}
+
+/// Long enough for every gateway to have reported twice.
+fn presence_settles() -> Duration {
+    Duration::from_secs(5)
+}
+
+/// `count` sockets of distinct viewers on `base`, each saying it plays.
+async fn audience(client: &Client, base: &str, show_id: &str, first: usize, count: usize) -> Vec<Socket> {
+    futures::stream::iter(first..first + count)
+        .map(|n| {
+            let token = client.token(&format!("viewer-{n}"), Role::Viewer);
+            async move {
+                let mut socket = open_at(base, show_id, &token).await.expect("the socket opens");
+                heartbeat(&mut socket, "playing").await;
+                socket
+            }
+        })
+        .buffer_unordered(32)
+        .collect()
+        .await
+}
+
+#[tokio::test]
+async fn viewer_counts_are_summed_across_gateways_and_stay_right() {
+    let mut deployment = Deployment::start(Shape::Distributed, &[]).await.expect("start");
+    let other = deployment.add_api().await.expect("a second gateway");
+    let client = deployment.client();
+    let show_id = scheduled_show(&client).await;
+    let settle = Duration::from_secs(15);
+
+    // An observer that never sends a heartbeat: connected, not watching.
+    let mut observer = open(&client, &show_id, &client.token("observer", Role::Viewer)).await;
+    let mut here = audience(&client, &client.base, &show_id, 0, 700).await;
+    let there = audience(&client, &other, &show_id, 700, 300).await;
+    let counts = until_viewers(&mut observer, |c, w| (c, w) == (1001, 1000), settle).await.expect("1,000 join");
+    assert_eq!(counts, (1001, 1000), "the observer is connected and not watching");
+
+    // The summed count is what the show reads back too.
+    let mut recorded = None;
+    for _ in 0..100 {
+        let show = client.get(&format!("/api/v1/shows/{show_id}"), None).await.unwrap();
+        recorded = Some(show.body["viewers"].clone());
+        if show.body["viewers"] == json!({"connected": 1001, "watching": 1000}) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(recorded, Some(json!({"connected": 1001, "watching": 1000})));
+
+    // One session in five tabs counts once: a sixth tab's greeting says so.
+    let tabs_token = client.token("one-viewer-five-tabs", Role::Viewer);
+    let mut tabs = Vec::new();
+    for _ in 0..5 {
+        let mut tab = open_at(&other, &show_id, &tabs_token).await.unwrap();
+        heartbeat(&mut tab, "playing").await;
+        tabs.push(tab);
+    }
+    until_viewers(&mut observer, |c, w| (c, w) == (1002, 1001), settle).await.expect("the tabs' session counts");
+    tokio::time::sleep(presence_settles()).await;
+    let (mut sixth, _) = join(&other, &show_id, &tabs_token).await;
+    let greeting = until_viewers(&mut sixth, |_, _| true, settle).await.unwrap();
+    assert_eq!(greeting, (1002, 1001), "five tabs and a sixth of one session count once");
+    drop((tabs, sixth));
+    until_viewers(&mut observer, |c, w| (c, w) == (1001, 1000), settle).await.expect("the tabs closed");
+
+    // Half leave.
+    here.truncate(200);
+    let counts = until_viewers(&mut observer, |c, w| (c, w) == (501, 500), settle).await.expect("500 leave");
+    assert_eq!(counts, (501, 500));
+
+    // The other gateway dies holding 300: they drop out within two report intervals.
+    let killed = Instant::now();
+    deployment.kill_api(1).await.expect("kill -9");
+    until_viewers(&mut observer, |c, w| (c, w) == (201, 200), Duration::from_secs(10)).await.expect("drops by 300");
+    let took = killed.elapsed();
+    assert!(took <= Duration::from_millis(4500), "the count dropped {took:?} after the kill");
+    drop(there);
+    drop(here);
+    deployment.stop().await.expect("clean stop");
+}

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use cartcast_command_api::auth::{Signer, load_secret};
+use cartcast_command_api::seed::ReadModelSeed;
 use cartcast_command_api::startup::router;
 use cartcast_command_api::state::AppState;
 use cartcast_command_api::telemetry::metrics_handle;
@@ -20,8 +21,9 @@ pub async fn run(options: Distributed) -> anyhow::Result<()> {
     let secret = load_secret(options.settings.secret.as_ref(), options.data_dir.as_deref())?;
     options.postgres().await?;
     let bus: Arc<dyn CommandBus> = Arc::new(options.jetstream().await?);
-    let gateway = Gateway::new(Arc::new(options.relay().await?), bus.clone(), options.settings.command_timeout);
     let read_models = options.read_models().await?;
+    let seed = Arc::new(ReadModelSeed(read_models.clone()));
+    let gateway = Gateway::new(Arc::new(options.relay().await?), bus.clone(), seed, options.settings.command_timeout);
     let ingest_url = options.settings.ingest_url.clone().unwrap_or_else(|| DEFAULT_INGEST_URL.to_owned());
     let state = AppState {
         bus,

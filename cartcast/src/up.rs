@@ -10,6 +10,7 @@ use anyhow::Context;
 use tracing::error;
 
 use cartcast_command_api::auth::{Signer, load_secret};
+use cartcast_command_api::seed::ReadModelSeed;
 use cartcast_command_api::startup::router;
 use cartcast_command_api::state::AppState;
 use cartcast_command_api::telemetry::metrics_handle;
@@ -75,7 +76,8 @@ pub async fn run(options: Up) -> anyhow::Result<()> {
     let bus: Arc<dyn CommandBus> = Arc::new(bus);
     let directory = BusShowDirectory::new(bus.clone(), read_models.clone(), settings.command_timeout);
     let relay = LocalRelay::open(&data_dir).context("opening the chat store")?;
-    let gateway = Gateway::new(Arc::new(relay), bus.clone(), settings.command_timeout);
+    let seed = Arc::new(ReadModelSeed(read_models.clone()));
+    let gateway = Gateway::new(Arc::new(relay), bus.clone(), seed, settings.command_timeout);
     let (hls, rtmp_addr) = start_media(rtmp, &settings, &data_dir, directory, feed, &work).await?;
     let state = AppState {
         bus,

@@ -18,6 +18,7 @@
 //! - [`error`]: [`error::ApiError`], every refusal of the edge itself, and
 //!   its status and code.
 //! - [`state`]: [`state::AppState`], what handlers share.
+//! - [`seed`]: what a live room starts from, read from the read models.
 //! - [`limit`]: per-address budgets (429 + `Retry-After`) for what anyone may call.
 //! - [`instrument`]: the per-request span and HTTP metrics middleware.
 //! - [`telemetry`]: the tracing subscriber and the Prometheus recorder.
@@ -30,6 +31,7 @@ pub mod instrument;
 pub mod limit;
 pub mod outcome;
 pub mod routes;
+pub mod seed;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

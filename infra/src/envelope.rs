@@ -1,6 +1,8 @@
 //! The command envelope: what the API appends to the command log and a
 //! partition's worker decides (its outcome is in [`crate::outcome`]).
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -126,6 +128,11 @@ pub enum AppCommand {
         connected: u64,
         watching: u64,
     },
+    /// From a gateway: the reactions it accepted over its last window, per emoji.
+    CountReactions {
+        show_id: String,
+        counts: BTreeMap<String, u64>,
+    },
 }
 
 /// Which aggregate family a command is ordered with.
@@ -165,6 +172,7 @@ impl AppCommand {
             | AppCommand::GoLive { show_id }
             | AppCommand::EndShow { show_id }
             | AppCommand::CountViewers { show_id, .. }
+            | AppCommand::CountReactions { show_id, .. }
             | AppCommand::ReportStreamHealth { show_id, .. }
             | AppCommand::RequestClip { show_id, .. }
             | AppCommand::FinishClip { show_id, .. } => (RouteKind::Show, show_id),
@@ -191,6 +199,7 @@ impl AppCommand {
             AppCommand::GoLive { .. } => "go_live",
             AppCommand::EndShow { .. } => "end_show",
             AppCommand::CountViewers { .. } => "count_viewers",
+            AppCommand::CountReactions { .. } => "count_reactions",
             AppCommand::ReportStreamHealth { .. } => "report_stream_health",
             AppCommand::RequestClip { .. } => "request_clip",
             AppCommand::FinishClip { .. } => "finish_clip",

@@ -123,6 +123,7 @@ pub enum Answer {
     ClipFinished(ClipFinished),
     StreamHealthReported(ShowAnswer),
     ViewersCounted(ViewersCounted),
+    ReactionsCounted(ShowAnswer),
     StreamKeyRegenerated(StreamKeyRegenerated),
 }
 

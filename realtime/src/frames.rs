@@ -5,6 +5,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use std::collections::BTreeMap;
 
 use crate::chat::ChatMessage;
 
@@ -18,8 +19,8 @@ pub enum ClientFrame {
     /// Post a chat message: plain text, at most 500 characters. Needs a
     /// signed-in token; one message per 1.5 s per user unless slow mode says slower.
     Chat { text: String },
-    /// Not open on this server yet: answered with an `error` frame, `not_available`.
-    React {},
+    /// One reaction: one of ❤ 🔥 😂 😮 👏 🛒. A burst of 50 at once, then 10 a second.
+    React { emoji: String },
     /// Not open on this server yet: answered with an `error` frame, `not_available`.
     Vote {},
 }
@@ -43,6 +44,9 @@ pub enum ServerFrame {
     Chat { messages: Vec<ChatMessage> },
     /// A moderator deleted this message: remove it from the screen.
     ChatDeleted { message_id: String },
+    /// Every reaction counted in the show, per emoji: in the greeting, then
+    /// whenever they change (at most once a window).
+    Reactions { totals: BTreeMap<String, u64> },
     /// The show's audience, first on connect and then whenever it changes.
     Viewers {
         /// Open sockets.
@@ -53,7 +57,8 @@ pub enum ServerFrame {
     /// A frame the gateway did not take; the socket stays open.
     Error {
         /// Stable, snake_case: `bad_frame`, `not_available`, `sign_in_required`,
-        /// `empty_message`, `message_too_long`, `bad_text`, `rate_limited`, `unavailable`.
+        /// `empty_message`, `message_too_long`, `bad_text`, `rate_limited`,
+        /// `unavailable`, `unknown_emoji`.
         code: String,
         /// For people; may change.
         message: String,

@@ -1,15 +1,24 @@
 //! The gateway: this process's rooms, one per show with a local socket, and
 //! the seat each socket holds in one.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use async_trait::async_trait;
 
 use cartcast_infra::bus::CommandBus;
 
 use crate::chat::ChatRefusal;
 use crate::relay::Relay;
 use crate::room::{self, Greeting, Room, Viewer};
+
+/// What a room starts from that only the read side knows.
+#[async_trait]
+pub trait RoomSeed: Send + Sync + 'static {
+    /// Every reaction recorded in the show so far, per emoji.
+    async fn reaction_totals(&self, show_id: &str) -> anyhow::Result<BTreeMap<String, u64>>;
+}
 
 /// What every room of this gateway shares.
 pub(crate) struct Core {
@@ -18,6 +27,7 @@ pub(crate) struct Core {
     pub(crate) relay: Arc<dyn Relay>,
     /// Where the summed audience is recorded.
     pub(crate) bus: Arc<dyn CommandBus>,
+    pub(crate) seed: Arc<dyn RoomSeed>,
     pub(crate) command_timeout: Duration,
 }
 
@@ -27,9 +37,15 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    pub fn new(relay: Arc<dyn Relay>, bus: Arc<dyn CommandBus>, command_timeout: Duration) -> Arc<Self> {
+    pub fn new(
+        relay: Arc<dyn Relay>,
+        bus: Arc<dyn CommandBus>,
+        seed: Arc<dyn RoomSeed>,
+        command_timeout: Duration,
+    ) -> Arc<Self> {
         let id = uuid::Uuid::new_v4().simple().to_string();
-        Arc::new(Self { core: Arc::new(Core { id, relay, bus, command_timeout }), rooms: Mutex::default() })
+        let core = Core { id, relay, bus, seed, command_timeout };
+        Arc::new(Self { core: Arc::new(core), rooms: Mutex::default() })
     }
 
     /// The show's room across gateways: its chat store, for the HTTP routes.
@@ -84,6 +100,11 @@ impl Seat {
     /// Posts a chat message in the show's room.
     pub async fn post(&self, text: &str) -> Result<(), ChatRefusal> {
         self.room.post(&self.viewer, text).await
+    }
+
+    /// Counts one reaction in the show's room (the socket checked it and its budget).
+    pub fn react(&self, emoji: &'static str) {
+        self.room.react(emoji);
     }
 }
 

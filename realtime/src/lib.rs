@@ -12,6 +12,8 @@
 //! - [`presence`]: who is watching: seats by session, other gateways'
 //!   reports, the recorder of the summed audience.
 //! - [`chat`]: what a message is and who may post how often.
+//! - [`reactions`]: which reactions, how many a socket may send, and the
+//!   room's tally: windows to the other gateways, records to the event feed.
 //! - [`relay`]: how a room spans gateways and where chat is stored, one
 //!   adapter per shape.
 //! - [`socket`]: one upgraded socket's loop: greeting and batches out,
@@ -21,6 +23,7 @@ pub mod chat;
 pub mod frames;
 pub mod gateway;
 pub mod presence;
+pub mod reactions;
 pub mod relay;
 pub mod room;
 pub mod socket;

@@ -17,10 +17,13 @@ use futures::stream::BoxStream;
 use tokio::sync::{broadcast, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 
+use cartcast_infra::envelope::{AppCommand, CommandEnvelope};
+
 use crate::chat::{self, ChatMessage, ChatRefusal, Pacer};
 use crate::frames::ServerFrame;
 use crate::gateway::{Core, Gateway};
 use crate::presence::{self, Audience, REPORT_EVERY, Reports, Seats};
+use crate::reactions::Tally;
 use crate::relay::RoomMessage;
 
 /// How long news gathers before it goes out as one batch.
@@ -73,6 +76,7 @@ struct RoomState {
     /// The audience the sockets were last told.
     shown: Audience,
     pacer: Pacer,
+    tally: Tally,
 }
 
 impl RoomState {
@@ -136,6 +140,7 @@ impl Room {
         let frames = vec![
             ServerFrame::Chat { messages: state.recent.iter().cloned().collect() },
             ServerFrame::Viewers { connected: audience.connected, watching: audience.watching },
+            ServerFrame::Reactions { totals: state.tally.totals().clone() },
         ];
         // Subscribed under the same lock a batch is sent under: nothing between the greeting and the first batch.
         Greeting { frames, batches: self.batches.subscribe() }
@@ -152,6 +157,11 @@ impl Room {
             tracing::warn!(show_id = %self.show_id, %error, "posting chat");
             ChatRefusal::Unavailable
         })
+    }
+
+    /// Counts one reaction of a socket of this gateway.
+    pub(crate) fn react(&self, emoji: &'static str) {
+        self.state().tally.accept(emoji);
     }
 
     /// Takes one message heard on the relay into the next batch.
@@ -174,12 +184,17 @@ impl Room {
                     state.reports.heard(&gateway, Audience { connected, watching }, leaving, Instant::now());
                 }
             }
-            RoomMessage::Reactions { .. } => {}
+            RoomMessage::Reactions { gateway, counts } => {
+                if gateway != self.core.id {
+                    state.tally.heard(&counts);
+                }
+            }
         }
     }
 
-    /// Sends what gathered in the last window as one batch.
-    fn flush(&self) {
+    /// Sends what gathered in the last window as one batch; returns this
+    /// gateway's reactions of the window, for the other gateways.
+    fn flush(&self) -> Option<std::collections::BTreeMap<String, u64>> {
         let mut state = self.state();
         let mut frames = Vec::new();
         if !state.pending_chat.is_empty() {
@@ -202,11 +217,15 @@ impl Room {
             state.shown = audience;
             frames.push(ServerFrame::Viewers { connected: audience.connected, watching: audience.watching });
         }
+        if let Some(totals) = state.tally.take_changed_totals() {
+            frames.push(ServerFrame::Reactions { totals });
+        }
         if !frames.is_empty() {
             let frames = frames.iter().map(|frame| Utf8Bytes::from(frame.to_json())).collect();
             // No receiver is fine: nobody to tell.
             let _ = self.batches.send(Arc::new(Batch { frames }));
         }
+        state.tally.take_unsent()
     }
 }
 
@@ -242,6 +261,10 @@ pub(crate) async fn run(room: Arc<Room>, gateway: Arc<Gateway>) {
         Ok(recent) => room.state().recent = recent.into(),
         Err(error) => tracing::warn!(show_id = %room.show_id, %error, "loading recent chat"),
     }
+    match room.core.seed.reaction_totals(&room.show_id).await {
+        Ok(recorded) => room.state().tally.seed(&recorded),
+        Err(error) => tracing::warn!(show_id = %room.show_id, %error, "loading reaction totals"),
+    }
     room.ready.send_replace(true);
     let mut window = tokio::time::interval(WINDOW);
     window.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -257,8 +280,16 @@ pub(crate) async fn run(room: Arc<Room>, gateway: Arc<Gateway>) {
                     None => return,
                 },
             },
-            _ = window.tick() => room.flush(),
+            _ = window.tick() => {
+                if let Some(counts) = room.flush() {
+                    let window = RoomMessage::Reactions { gateway: room.core.id.clone(), counts };
+                    if let Err(error) = room.core.relay.publish(&room.show_id, &window).await {
+                        tracing::warn!(show_id = %room.show_id, %error, "telling the other gateways of reactions");
+                    }
+                }
+            }
             _ = report.tick() => {
+                record_reactions(&room);
                 if report_audience(&room, &gateway, &mut recorder).await {
                     return;
                 }
@@ -281,6 +312,24 @@ async fn connect(room: &Room, gateway: &Gateway) -> Option<BoxStream<'static, Ro
             return None;
         }
     }
+}
+
+/// Records what this gateway accepted since the last record as the show's
+/// `ReactionsCounted`, beside the room's loop; what fails is tried again at
+/// the next report.
+fn record_reactions(room: &Arc<Room>) {
+    let Some(counts) = room.state().tally.take_unrecorded() else {
+        return;
+    };
+    let room = room.clone();
+    tokio::spawn(async move {
+        let command = AppCommand::CountReactions { show_id: room.show_id.clone(), counts: counts.clone() };
+        let envelope = CommandEnvelope::from_system("reactions", None, command);
+        if let Err(error) = room.core.bus.dispatch(envelope, room.core.command_timeout).await {
+            tracing::warn!(show_id = %room.show_id, %error, "recording reactions");
+            room.state().tally.restore_unrecorded(&counts);
+        }
+    });
 }
 
 /// Tells the other gateways this one's audience, and records the summed

@@ -15,6 +15,7 @@ use cartcast_infra::rate::TokenBucket;
 use crate::chat::ChatRefusal;
 use crate::frames::{ClientFrame, PlayerState, ServerFrame};
 use crate::gateway::Seat;
+use crate::reactions::{self, ReactionRefusal};
 use crate::room::Greeting;
 
 /// A player that has not sent a heartbeat for this long counts as not playing.
@@ -58,6 +59,7 @@ pub async fn serve(mut socket: WebSocket, seat: Seat, greeting: Greeting, token_
     let left = token_expires.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO);
     let expiry = Instant::now() + left.min(LONGEST_STAY);
     let mut budget = TokenBucket::new(BURST, PER_SECOND, Instant::now());
+    let mut reactions = reactions::budget(Instant::now());
     let Greeting { frames, mut batches } = greeting;
     for frame in &frames {
         if !send(&mut socket, text_frame(frame)).await {
@@ -84,7 +86,8 @@ pub async fn serve(mut socket: WebSocket, seat: Seat, greeting: Greeting, token_
                     Step::Close(close::TOO_BIG, "frame over 16 KiB")
                 }
                 Ok(Some(Ok(Message::Text(text)))) => {
-                    take(&seat, &text).await.map_or(Step::Continue, |answer| Step::Send(text_frame(&answer)))
+                    let answer = take(&seat, &mut reactions, &text).await;
+                    answer.map_or(Step::Continue, |answer| Step::Send(text_frame(&answer)))
                 }
                 Ok(Some(Ok(Message::Binary(_)))) => {
                     Step::Send(text_frame(&ServerFrame::error("bad_frame", "frames are JSON text, not binary")))
@@ -133,26 +136,50 @@ enum Step {
 }
 
 /// Act on one text frame; the frame to answer with, if any.
-async fn take(seat: &Seat, text: &str) -> Option<ServerFrame> {
+async fn take(seat: &Seat, reactions: &mut TokenBucket, text: &str) -> Option<ServerFrame> {
     match serde_json::from_str::<ClientFrame>(text) {
         Ok(ClientFrame::Heartbeat { state }) => {
             seat.playing(state == PlayerState::Playing);
             None
         }
         Ok(ClientFrame::Chat { text }) => seat.post(&text).await.err().map(refused),
-        Ok(ClientFrame::React {} | ClientFrame::Vote {}) => {
-            Some(ServerFrame::error("not_available", "reactions and polls are not open on this server yet"))
+        Ok(ClientFrame::React { emoji }) => {
+            // A reaction that could never count does not spend the budget.
+            let taken = reactions::known(&emoji)
+                .and_then(|emoji| reactions.take(Instant::now()).map(|()| emoji).map_err(ReactionRefusal::RateLimited));
+            match taken {
+                Ok(emoji) => {
+                    seat.react(emoji);
+                    None
+                }
+                Err(refusal) => Some(refused_reaction(refusal)),
+            }
         }
+        Ok(ClientFrame::Vote {}) => Some(ServerFrame::error("not_available", "polls are not open on this server yet")),
         Err(error) => Some(ServerFrame::error("bad_frame", error.to_string())),
     }
 }
 
 fn refused(refusal: ChatRefusal) -> ServerFrame {
-    let retry_after_ms = match refusal {
-        ChatRefusal::RateLimited(wait) => Some(u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1)),
+    let wait = match refusal {
+        ChatRefusal::RateLimited(wait) => Some(wait),
         _ => None,
     };
-    ServerFrame::Error { code: refusal.code().to_owned(), message: refusal.to_string(), retry_after_ms }
+    error_frame(refusal.code(), refusal.to_string(), wait)
+}
+
+fn refused_reaction(refusal: ReactionRefusal) -> ServerFrame {
+    let wait = match refusal {
+        ReactionRefusal::RateLimited(wait) => Some(wait),
+        ReactionRefusal::UnknownEmoji => None,
+    };
+    error_frame(refusal.code(), refusal.to_string(), wait)
+}
+
+/// An `error` frame, with `retry_after_ms` when waiting helps.
+fn error_frame(code: &str, message: String, wait: Option<Duration>) -> ServerFrame {
+    let retry_after_ms = wait.map(|wait| u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1));
+    ServerFrame::Error { code: code.to_owned(), message, retry_after_ms }
 }
 
 fn text_frame(frame: &ServerFrame) -> Message {

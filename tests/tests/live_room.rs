@@ -9,10 +9,13 @@ use futures::StreamExt;
 use serde_json::json;
 
 use cartcast_domain::Role;
+use cartcast_domain::live_stats::LiveStats;
 use cartcast_tests::live::{
-    Socket, chat, error_frame, heartbeat, join, open, open_at, scheduled_show, until_said, until_viewers,
+    Socket, chat, error_frame, heartbeat, join, next, next_within, open, open_at, scheduled_show, text, until_said,
+    until_viewers,
 };
 use cartcast_tests::{Client, Deployment, Shape};
+use cqrs_es::Aggregate;
 
 #[tokio::test]
 async fn chat_crosses_gateways_keeps_its_history_and_replays_by_time() {
@@ -211,5 +214,92 @@ async fn viewer_counts_are_summed_across_gateways_and_stay_right() {
     assert!(took <= Duration::from_millis(4500), "the count dropped {took:?} after the kill");
     drop(there);
     drop(here);
+    deployment.stop().await.expect("clean stop");
+}
+
+/// The sum of a `reactions` frame's totals.
+fn total(frame: &serde_json::Value) -> u64 {
+    frame["totals"].as_object().unwrap().values().map(|count| count.as_u64().unwrap()).sum()
+}
+
+/// Frames until a `reactions` frame whose totals sum to `wanted`.
+async fn until_reactions(socket: &mut Socket, wanted: u64) -> serde_json::Value {
+    loop {
+        let frame = next(socket).await.expect("frames, not a close");
+        if frame["type"] == "reactions" && total(&frame) == wanted {
+            return frame;
+        }
+    }
+}
+
+#[tokio::test]
+async fn reactions_are_counted_exactly_across_gateways() {
+    let mut deployment = Deployment::start(Shape::Distributed, &[]).await.expect("start");
+    let other = deployment.add_api().await.expect("a second gateway");
+    let client = deployment.client();
+    let show_id = scheduled_show(&client).await;
+    let (mut observer, _) = join(&client.base, &show_id, &client.token("observer", Role::Viewer)).await;
+
+    // 200 viewers on two gateways send a burst of 50 each, all at once.
+    let senders = futures::stream::iter(0..200)
+        .map(|n| {
+            let (token, base) = (client.token(&format!("fan-{n}"), Role::Viewer), [&client.base, &other][n % 2]);
+            let show_id = show_id.clone();
+            async move {
+                let mut socket = open_at(base, &show_id, &token).await.expect("the socket opens");
+                for k in 0..50 {
+                    let emoji = ["❤", "🔥"][k % 2];
+                    text(&mut socket, json!({"type": "react", "emoji": emoji}).to_string()).await;
+                }
+                socket
+            }
+        })
+        .buffer_unordered(200)
+        .collect::<Vec<_>>()
+        .await;
+    let seen = until_reactions(&mut observer, 10_000).await;
+    assert_eq!(seen["totals"], json!({"❤": 5000, "🔥": 5000}));
+
+    // A flood from one socket: past the burst a reaction is refused and not counted.
+    let mut flood = open(&client, &show_id, &client.token("flood", Role::Viewer)).await;
+    for _ in 0..55 {
+        text(&mut flood, json!({"type": "react", "emoji": "👏"}).to_string()).await;
+    }
+    text(&mut flood, json!({"type": "react", "emoji": "<img src=x>"}).to_string()).await;
+    let mut refused = Vec::new();
+    while let Some(Ok(frame)) = next_within(&mut flood, Duration::from_secs(2)).await {
+        if frame["type"] == "error" {
+            refused.push(frame["code"].as_str().unwrap().to_owned());
+        }
+    }
+    assert_eq!(refused.last().map(String::as_str), Some("unknown_emoji"));
+    let limited = refused.iter().filter(|code| *code == "rate_limited").count() as u64;
+    assert!((4..=5).contains(&limited), "55 at once against a burst of 50: {refused:?}");
+    let accepted = 55 - limited;
+    let seen = until_reactions(&mut observer, 10_000 + accepted).await;
+    assert_eq!(seen["totals"]["👏"], accepted);
+
+    // Every window is in the event feed, and the windows add up exactly.
+    let mut recorded = 0;
+    for _ in 0..100 {
+        let show = client.get(&format!("/api/v1/shows/{show_id}"), None).await.unwrap();
+        recorded = show.body["reactions"].as_object().unwrap().values().map(|n| n.as_u64().unwrap()).sum();
+        if recorded == 10_000 + accepted {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(recorded, 10_000 + accepted, "the show's recorded totals");
+    let store = deployment.event_store().await.unwrap();
+    let windows = store.load(LiveStats::TYPE, &show_id).await.unwrap();
+    let in_events: u64 = windows
+        .iter()
+        .filter(|event| event.event_type == "ReactionsCounted")
+        .flat_map(|event| {
+            event.payload["counts"].as_object().unwrap().values().map(|n| n.as_u64().unwrap()).collect::<Vec<_>>()
+        })
+        .sum();
+    assert_eq!(in_events, 10_000 + accepted, "the ReactionsCounted windows sum to every accepted reaction");
+    drop(senders);
     deployment.stop().await.expect("clean stop");
 }

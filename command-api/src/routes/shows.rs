@@ -1,6 +1,8 @@
 //! Shows: schedule one, read it (its stream key only for its creator), pin a
 //! product on screen.
 
+use std::collections::BTreeMap;
+
 use anyhow::Context;
 use axum::Json;
 use axum::extract::State;
@@ -80,6 +82,8 @@ pub struct Show {
     #[schema(example = "/hls/0190b2c4-0000-7000-8000-000000000000/master.m3u8")]
     pub manifest_url: String,
     pub viewers: Viewers,
+    /// Every reaction counted in the show, per emoji.
+    pub reactions: BTreeMap<String, u64>,
     /// Only for the show's creator.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stream_key: Option<String>,
@@ -90,8 +94,9 @@ pub struct Show {
 
 impl Show {
     /// The public view, plus the ingest details when `creator_view`.
-    fn new(view: ShowView, creator_view: bool, ingest_url: &str) -> Self {
+    fn new(view: ShowView, reactions: BTreeMap<String, u64>, creator_view: bool, ingest_url: &str) -> Self {
         Self {
+            reactions,
             manifest_url: format!("/hls/{}/master.m3u8", view.show_id),
             viewers: Viewers { connected: view.viewers_connected, watching: view.viewers_watching },
             stream_key: view.stream_key.filter(|_| creator_view),
@@ -129,7 +134,8 @@ pub async fn get_show(
     let show = state.read_models.show(&show_id).await.context("reading a show")?;
     let show = show.ok_or(ApiError::NotFound(NotFound::Show))?;
     let creator_view = user.is_some_and(|user| user.is(&show.creator));
-    Ok(Json(Show::new(show, creator_view, &state.ingest_url)))
+    let reactions = state.read_models.reaction_totals(&show_id).await.context("reading a show's reactions")?;
+    Ok(Json(Show::new(show, reactions, creator_view, &state.ingest_url)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

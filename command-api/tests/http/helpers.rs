@@ -14,6 +14,7 @@ use serde_json::Value;
 use tower::ServiceExt;
 
 use cartcast_command_api::auth::Signer;
+use cartcast_command_api::seed::ReadModelSeed;
 use cartcast_command_api::startup::router;
 use cartcast_command_api::state::AppState;
 use cartcast_command_api::telemetry::metrics_handle;
@@ -125,7 +126,12 @@ async fn spawn(responder: Box<Responder>, metrics: PrometheusHandle) -> TestApp 
         signer: Arc::new(signer.clone()),
         settings: Settings::default(),
         ingest_url: INGEST_URL.into(),
-        gateway: Gateway::new(Arc::new(LocalRelay::open(&dir).unwrap()), bus.clone(), Duration::from_secs(5)),
+        gateway: Gateway::new(
+            Arc::new(LocalRelay::open(&dir).unwrap()),
+            bus.clone(),
+            Arc::new(ReadModelSeed(read_models.clone())),
+            Duration::from_secs(5),
+        ),
         limits: Arc::default(),
         metrics,
     };

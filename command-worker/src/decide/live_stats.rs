@@ -1,6 +1,8 @@
-//! A live show's samples: stream-health reports from the media worker and
-//! audience counts from the live sockets, recorded in the show's live-stats
+//! A live show's samples: stream-health reports from the media worker,
+//! audience counts and reaction windows from the live sockets, recorded in the show's live-stats
 //! stream — decided against the show's status, read from the show.
+
+use std::collections::BTreeMap;
 
 use cartcast_domain::live_stats::{LiveStatsCommand, StreamHealth};
 use cartcast_infra::outcome::{Answer, ShowAnswer, ViewersCounted};
@@ -30,6 +32,17 @@ impl Aggregates {
         let show = self.shows.get(&show_id).await?.status;
         let answer = Answer::ViewersCounted(ViewersCounted { show_id: show_id.clone(), connected, watching });
         self.record_sample(at, &show_id, LiveStatsCommand::CountViewers { show, connected, watching }, answer).await
+    }
+
+    pub(super) async fn count_reactions(
+        &mut self,
+        at: &mut Deciding<'_>,
+        show_id: String,
+        counts: BTreeMap<String, u64>,
+    ) -> Result<Decision, StoreError> {
+        let show = self.shows.get(&show_id).await?.status;
+        let answer = Answer::ReactionsCounted(ShowAnswer { show_id: show_id.clone() });
+        self.record_sample(at, &show_id, LiveStatsCommand::CountReactions { show, counts }, answer).await
     }
 
     async fn record_sample(

@@ -140,6 +140,7 @@ impl Aggregates {
             AppCommand::CountViewers { show_id, connected, watching } => {
                 self.count_viewers(&mut at, show_id, connected, watching).await
             }
+            AppCommand::CountReactions { show_id, counts } => self.count_reactions(&mut at, show_id, counts).await,
             AppCommand::RegenerateStreamKey => self.regenerate_stream_key(&mut at).await,
         }
     }

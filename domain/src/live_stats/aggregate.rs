@@ -1,6 +1,8 @@
 //! The live-stats aggregate: one per show, keyed by the show's id. It
-//! records a sample while the show can take it, and a count only when it
-//! changed.
+//! records a sample while the show can take it, an audience count only when
+//! it changed, and every window of reactions (their totals add up).
+
+use std::collections::BTreeMap;
 
 use cqrs_es::Aggregate;
 use cqrs_es::event_sink::EventSink;
@@ -12,6 +14,8 @@ use crate::show::{ShowError, ShowStatus};
 pub struct LiveStats {
     /// The last audience count: (connected, watching).
     pub viewers: (u64, u64),
+    /// Every reaction counted so far, per emoji.
+    pub reactions: BTreeMap<String, u64>,
 }
 
 impl LiveStats {
@@ -38,6 +42,14 @@ impl LiveStats {
                     vec![LiveStatsEvent::ViewersCounted { connected, watching }]
                 })
             }
+            LiveStatsCommand::CountReactions { show, mut counts } => {
+                if show == ShowStatus::New {
+                    return Err(ShowError::NotFound);
+                }
+                // Reactions are facts whatever the show's status; a window of none is no news.
+                counts.retain(|_, count| *count > 0);
+                Ok(if counts.is_empty() { vec![] } else { vec![LiveStatsEvent::ReactionsCounted { counts }] })
+            }
         }
     }
 }
@@ -63,6 +75,11 @@ impl Aggregate for LiveStats {
     fn apply(&mut self, event: Self::Event) {
         match event {
             LiveStatsEvent::ViewersCounted { connected, watching } => self.viewers = (connected, watching),
+            LiveStatsEvent::ReactionsCounted { counts } => {
+                for (emoji, count) in counts {
+                    *self.reactions.entry(emoji).or_default() += count;
+                }
+            }
             LiveStatsEvent::StreamHealthReported { .. } => {}
         }
     }

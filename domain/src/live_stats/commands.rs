@@ -1,6 +1,8 @@
 //! What the media worker and the live sockets report about a show. The
 //! worker passes the show's status in, as it reads it from the show.
 
+use std::collections::BTreeMap;
+
 use super::StreamHealth;
 use crate::show::ShowStatus;
 
@@ -10,4 +12,6 @@ pub enum LiveStatsCommand {
     ReportStreamHealth { show: ShowStatus, health: StreamHealth },
     /// The live audience as the interaction path counts it.
     CountViewers { show: ShowStatus, connected: u64, watching: u64 },
+    /// Reactions one gateway accepted over its last window, per emoji.
+    CountReactions { show: ShowStatus, counts: BTreeMap<String, u64> },
 }

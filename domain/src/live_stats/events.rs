@@ -1,5 +1,7 @@
 //! What was measured about a live show.
 
+use std::collections::BTreeMap;
+
 use cqrs_es::DomainEvent;
 
 /// The incoming stream over one reporting period, as the media worker measured it.
@@ -26,6 +28,9 @@ pub enum LiveStatsEvent {
     StreamHealthReported { health: StreamHealth },
     /// The audience changed: open sockets, and players that report playing.
     ViewersCounted { connected: u64, watching: u64 },
+    /// Reactions one gateway accepted over one window, per emoji: their sum
+    /// over a show's stream is its exact total.
+    ReactionsCounted { counts: BTreeMap<String, u64> },
 }
 
 impl DomainEvent for LiveStatsEvent {
@@ -33,6 +38,7 @@ impl DomainEvent for LiveStatsEvent {
         match self {
             LiveStatsEvent::StreamHealthReported { .. } => "StreamHealthReported",
             LiveStatsEvent::ViewersCounted { .. } => "ViewersCounted",
+            LiveStatsEvent::ReactionsCounted { .. } => "ReactionsCounted",
         }
         .to_owned()
     }

@@ -108,3 +108,28 @@ fn test_samples_once_stored_in_a_show_stream_read_as_live_stats() {
     let event: LiveStatsEvent = serde_json::from_value(stored).expect("a show-stream sample reads");
     assert_eq!(event, LiveStatsEvent::ViewersCounted { connected: 7, watching: 5 });
 }
+
+#[test]
+fn test_reactions_are_recorded_per_window_and_add_up() {
+    let counts = |pairs: &[(&str, u64)]| pairs.iter().map(|(e, n)| ((*e).to_owned(), *n)).collect();
+    LiveStatsTestFramework::with(())
+        .given(vec![LiveStatsEvent::ReactionsCounted { counts: counts(&[("❤", 3)]) }])
+        .when(LiveStatsCommand::CountReactions { show: ShowStatus::Live, counts: counts(&[("❤", 2), ("🔥", 0)]) })
+        .then_expect_events(vec![LiveStatsEvent::ReactionsCounted { counts: counts(&[("❤", 2)]) }]);
+    LiveStatsTestFramework::with(())
+        .given_no_previous_events()
+        .when(LiveStatsCommand::CountReactions { show: ShowStatus::Live, counts: counts(&[("🔥", 0)]) })
+        .then_expect_events(vec![]);
+    LiveStatsTestFramework::with(())
+        .given_no_previous_events()
+        .when(LiveStatsCommand::CountReactions { show: ShowStatus::New, counts: counts(&[("❤", 1)]) })
+        .then_expect_error(ShowError::NotFound);
+    let mut stats = LiveStats::default();
+    for event in [
+        LiveStatsEvent::ReactionsCounted { counts: counts(&[("❤", 3)]) },
+        LiveStatsEvent::ReactionsCounted { counts: counts(&[("❤", 2), ("🔥", 1)]) },
+    ] {
+        cqrs_es::Aggregate::apply(&mut stats, event);
+    }
+    assert_eq!(stats.reactions, counts(&[("❤", 5), ("🔥", 1)]));
+}

@@ -4,6 +4,8 @@
 //! [`ShowEvent`]s of the show's own stream, so one exhaustive match below
 //! decides what every show event does to the read models.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use sqlx::{Any, Row, Transaction};
 use utoipa::ToSchema;
@@ -128,6 +130,19 @@ pub(super) async fn apply_live_stats(
                 .execute(&mut **tx)
                 .await?;
         }
+        LiveStatsEvent::ReactionsCounted { counts } => {
+            for (emoji, count) in counts {
+                sqlx::query(
+                    "INSERT INTO rm_show_reactions (show_id, emoji, count) VALUES ($1, $2, $3) \
+                     ON CONFLICT (show_id, emoji) DO UPDATE SET count = rm_show_reactions.count + excluded.count",
+                )
+                .bind(&stored.aggregate_id)
+                .bind(emoji)
+                .bind(count as i64)
+                .execute(&mut **tx)
+                .await?;
+            }
+        }
         // Operators read stream health from the media worker's metrics and the event log.
         LiveStatsEvent::StreamHealthReported { .. } => {}
     }
@@ -163,6 +178,15 @@ async fn set_column(
 }
 
 impl ReadModels {
+    /// Every reaction counted in the show, per emoji.
+    pub async fn reaction_totals(&self, show_id: &str) -> Result<BTreeMap<String, u64>, ReadError> {
+        let rows = sqlx::query("SELECT emoji, count FROM rm_show_reactions WHERE show_id = $1")
+            .bind(show_id)
+            .fetch_all(self.pool())
+            .await?;
+        Ok(rows.iter().map(|row| (row.get::<String, _>(0), row.get::<i64, _>(1) as u64)).collect())
+    }
+
     pub async fn show(&self, show_id: &str) -> Result<Option<ShowView>, ReadError> {
         let row = sqlx::query(
             "SELECT s.show_id, s.creator, s.title, s.status, s.scheduled_at, s.product_ids, \

@@ -41,6 +41,11 @@ impl<R: RoleGate> FromRequestParts<AppState> for CommandContext<R> {
 }
 
 impl<R> CommandContext<R> {
+    /// Who sends the command.
+    pub fn actor(&self) -> &envelope::Actor {
+        &self.user.actor
+    }
+
     /// Builds the command from its id (new resources derive their ids from
     /// it, so a repeat names the same resource), dispatches it and waits for
     /// its outcome.

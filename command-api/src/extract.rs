@@ -195,6 +195,20 @@ impl<S: Send + Sync> FromRequestParts<S> for PathId {
     }
 }
 
+/// Two path segments, e.g. `/shows/{id}/chat/{message_id}`, refused with a code when malformed.
+pub struct PathPair(pub String, pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathPair {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Path::<(String, String)>::from_request_parts(parts, state)
+            .await
+            .map(|Path((first, second))| PathPair(first, second))
+            .map_err(|rejection| ApiError::invalid("path", rejection.body_text()))
+    }
+}
+
 /// `?after=<position>`: read your own writes.
 #[derive(Debug, Clone, Copy, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -47,6 +47,11 @@ impl CommandReply {
     pub fn new(outcome: Outcome, ingest_url: Arc<str>) -> Self {
         Self { outcome, ingest_url }
     }
+
+    /// Whether the command was taken (not refused).
+    pub fn is_answered(&self) -> bool {
+        !matches!(self.outcome.verdict, Verdict::Refusal(_))
+    }
 }
 
 impl IntoResponse for CommandReply {
@@ -87,6 +92,8 @@ fn answered(answer: Answer, position: Option<u64>, ingest_url: Arc<str>) -> Resp
         Answer::StreamHealthReported(show) | Answer::ReactionsCounted(show) => body(StatusCode::OK, show, position),
         Answer::ViewersCounted(viewers) => body(StatusCode::OK, viewers, position),
         Answer::StreamKeyRegenerated(key) => body(StatusCode::OK, key, position),
+        Answer::Moderated(moderated) => body(StatusCode::OK, moderated, position),
+        Answer::ModerationCreated(moderated) => body(StatusCode::CREATED, moderated, position),
     }
 }
 

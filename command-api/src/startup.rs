@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use metrics_exporter_prometheus::PrometheusHandle;
 use tokio::net::TcpListener;
@@ -63,6 +63,16 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/shows/{id}/live", get(routes::live_socket))
         .route("/api/v1/shows/{id}/chat", get(routes::chat_replay))
         .route("/api/v1/sessions", post(routes::create_session))
+        .route("/api/v1/shows/{id}/chat/{message_id}", delete(routes::delete_message))
+        .route("/api/v1/shows/{id}/chat-settings", put(routes::set_chat_settings))
+        .route("/api/v1/shows/{id}/highlight", post(routes::highlight))
+        .route(
+            "/api/v1/channels/me/moderators/{user}",
+            put(routes::appoint_moderator).delete(routes::dismiss_moderator),
+        )
+        .route("/api/v1/channels/me/banned-words", put(routes::set_banned_words))
+        .route("/api/v1/channels/{channel}/bans", post(routes::ban))
+        .route("/api/v1/channels/{channel}/bans/{user}", delete(routes::unban))
         .route("/api/v1/clips", post(routes::request_clip))
         .route("/api/v1/clips/{id}", get(routes::get_clip))
         .route("/api/v1/channels/me/stream-key", post(routes::regenerate_stream_key))

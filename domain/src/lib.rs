@@ -10,6 +10,8 @@
 //! - [`live_stats`]: a live show's samples — audience counts and stream
 //!   health — in a stream of their own, so a show's history stays short.
 //! - [`channel`]: a creator's channel and its regenerable RTMP stream key.
+//! - [`moderation`]: a channel's chat moderation — moderators, bans and
+//!   timeouts, banned words, slow mode, deleted and highlighted messages.
 //! - [`ids`]: identifiers that carry routing (a reservation names its product).
 //! - [`money`]: prices in minor units with an ISO currency.
 //! - [`refusal`]: the [`refusal::DomainError`] every aggregate's error
@@ -18,6 +20,7 @@
 pub mod channel;
 pub mod ids;
 pub mod live_stats;
+pub mod moderation;
 pub mod money;
 pub mod order;
 pub mod product;

@@ -10,6 +10,7 @@ use uuid::Uuid;
 use cartcast_domain::Role;
 use cartcast_domain::ids::ReservationId;
 use cartcast_domain::live_stats::StreamHealth;
+use cartcast_domain::moderation::ModerationAction;
 
 /// Who asked: the token's subject and role.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -128,6 +129,11 @@ pub enum AppCommand {
         connected: u64,
         watching: u64,
     },
+    /// A moderation action in `channel_id`'s chat (its owner, a moderator or an admin).
+    Moderate {
+        channel_id: String,
+        action: ModerationAction,
+    },
     /// From a gateway: the reactions it accepted over its last window, per emoji.
     CountReactions {
         show_id: String,
@@ -168,6 +174,7 @@ impl AppCommand {
             // A show's creation also opens the creator's channel, so shows are
             // ordered by their creator's channel.
             AppCommand::CreateShow { .. } | AppCommand::RegenerateStreamKey => (RouteKind::Channel, &actor.sub),
+            AppCommand::Moderate { channel_id, .. } => (RouteKind::Channel, channel_id),
             AppCommand::PinProduct { show_id, .. }
             | AppCommand::GoLive { show_id }
             | AppCommand::EndShow { show_id }
@@ -200,6 +207,7 @@ impl AppCommand {
             AppCommand::EndShow { .. } => "end_show",
             AppCommand::CountViewers { .. } => "count_viewers",
             AppCommand::CountReactions { .. } => "count_reactions",
+            AppCommand::Moderate { .. } => "moderate",
             AppCommand::ReportStreamHealth { .. } => "report_stream_health",
             AppCommand::RequestClip { .. } => "request_clip",
             AppCommand::FinishClip { .. } => "finish_clip",

@@ -124,6 +124,10 @@ pub enum Answer {
     StreamHealthReported(ShowAnswer),
     ViewersCounted(ViewersCounted),
     ReactionsCounted(ShowAnswer),
+    /// A moderation action taken (or already in force: no news).
+    Moderated(Moderated),
+    /// A ban or timeout, or a highlighted message: something new in the channel's chat.
+    ModerationCreated(Moderated),
     StreamKeyRegenerated(StreamKeyRegenerated),
 }
 
@@ -244,6 +248,14 @@ pub struct ViewersCounted {
     pub show_id: String,
     pub connected: u64,
     pub watching: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Moderated {
+    pub channel_id: String,
+    /// False when the action changed nothing (a repeat, an unban of no one).
+    pub changed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -25,4 +25,4 @@ pub mod sequences;
 pub mod views;
 
 pub use read_models::ReadModels;
-pub use views::{ClipView, HistoryEntry, OrderView, ProductView, ShowView, StockView};
+pub use views::{ChatRulesView, ClipView, Highlight, HistoryEntry, OrderView, ProductView, ShowView, StockView};

@@ -71,6 +71,12 @@ pub enum ChatRefusal {
     BadText,
     #[error("one message per {}: wait a little", humanize(*.0))]
     RateLimited(Duration),
+    #[error("you are banned from this channel's chat")]
+    Banned,
+    #[error("you are timed out of this channel's chat for {}", humanize(*.0))]
+    TimedOut(Duration),
+    #[error("the message holds a word this channel does not allow")]
+    BannedWord,
     #[error("chat is unavailable right now; try again")]
     Unavailable,
 }
@@ -87,6 +93,9 @@ impl ChatRefusal {
             ChatRefusal::TooLong => "message_too_long",
             ChatRefusal::BadText => "bad_text",
             ChatRefusal::RateLimited(_) => "rate_limited",
+            ChatRefusal::Banned => "banned",
+            ChatRefusal::TimedOut(_) => "timed_out",
+            ChatRefusal::BannedWord => "banned_word",
             ChatRefusal::Unavailable => "unavailable",
         }
     }
@@ -123,22 +132,27 @@ pub fn minted_at(message_id: &str) -> Option<DateTime<Utc>> {
 /// Each recent speaker's budget in one room, for the per-user rate limit.
 #[derive(Debug, Default)]
 pub struct Pacer {
-    speakers: HashMap<String, TokenBucket>,
+    /// Per user: the interval their budget was made for, and the budget.
+    speakers: HashMap<String, (Duration, TokenBucket)>,
 }
 
 impl Pacer {
     /// Lets `user` post now unless their last post was less than `interval`
     /// ago; then says how long to wait.
     pub fn admit(&mut self, user: &str, interval: Duration, now: Instant) -> Result<(), ChatRefusal> {
-        let per_second = 1.0 / interval.as_secs_f64().max(0.001);
-        let bucket = self.speakers.entry(user.to_owned()).or_insert_with(|| TokenBucket::new(1, per_second, now));
-        bucket.take(now).map_err(ChatRefusal::RateLimited)
+        let new_budget = || (interval, TokenBucket::new(1, 1.0 / interval.as_secs_f64().max(0.001), now));
+        let speaker = self.speakers.entry(user.to_owned()).or_insert_with(new_budget);
+        if speaker.0 != interval {
+            // Slow mode changed: the new pace starts now.
+            *speaker = new_budget();
+        }
+        speaker.1.take(now).map_err(ChatRefusal::RateLimited)
     }
 
     /// Forgets users who may post again anyway, so a room's pacer stays as
     /// small as its recent speakers.
     pub fn forget_idle(&mut self, now: Instant) {
-        self.speakers.retain(|_, bucket| !bucket.is_full(now));
+        self.speakers.retain(|_, (_, bucket)| !bucket.is_full(now));
     }
 }
 

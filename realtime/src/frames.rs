@@ -44,6 +44,9 @@ pub enum ServerFrame {
     Chat { messages: Vec<ChatMessage> },
     /// A moderator deleted this message: remove it from the screen.
     ChatDeleted { message_id: String },
+    /// The creator's message, shown above the chat until the next one: in
+    /// the greeting when there is one, then whenever the creator highlights.
+    Highlight { message: ChatMessage },
     /// Every reaction counted in the show, per emoji: in the greeting, then
     /// whenever they change (at most once a window).
     Reactions { totals: BTreeMap<String, u64> },
@@ -58,7 +61,8 @@ pub enum ServerFrame {
     Error {
         /// Stable, snake_case: `bad_frame`, `not_available`, `sign_in_required`,
         /// `empty_message`, `message_too_long`, `bad_text`, `rate_limited`,
-        /// `unavailable`, `unknown_emoji`.
+        /// `unavailable`, `unknown_emoji`, `banned`, `timed_out` (with
+        /// `retry_after_ms`), `banned_word`.
         code: String,
         /// For people; may change.
         message: String,

@@ -10,6 +10,7 @@ use async_trait::async_trait;
 use cartcast_infra::bus::CommandBus;
 
 use crate::chat::ChatRefusal;
+use crate::moderation::ChatRules;
 use crate::relay::Relay;
 use crate::room::{self, Greeting, Room, Viewer};
 
@@ -18,6 +19,9 @@ use crate::room::{self, Greeting, Room, Viewer};
 pub trait RoomSeed: Send + Sync + 'static {
     /// Every reaction recorded in the show so far, per emoji.
     async fn reaction_totals(&self, show_id: &str) -> anyhow::Result<BTreeMap<String, u64>>;
+
+    /// `channel`'s chat rules as they stand, with `show_id`'s slow mode and highlight.
+    async fn chat_rules(&self, channel: &str, show_id: &str) -> anyhow::Result<ChatRules>;
 }
 
 /// What every room of this gateway shares.
@@ -53,13 +57,14 @@ impl Gateway {
         &self.core.relay
     }
 
-    /// Seats a socket of `viewer` in `show_id`'s room, opening the room on
-    /// this gateway if it is the first; then greets it.
-    pub async fn join(self: &Arc<Self>, show_id: &str, viewer: Viewer) -> (Seat, Greeting) {
+    /// Seats a socket of `viewer` in `show_id`'s room (a show of `channel`,
+    /// whose rules it follows), opening the room on this gateway if it is the
+    /// first; then greets it.
+    pub async fn join(self: &Arc<Self>, show_id: &str, channel: &str, viewer: Viewer) -> (Seat, Greeting) {
         let (room, socket) = {
             let mut rooms = self.rooms.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             let room = rooms.entry(show_id.to_owned()).or_insert_with(|| {
-                let room = Arc::new(Room::new(show_id, self.core.clone()));
+                let room = Arc::new(Room::new(show_id, channel, self.core.clone()));
                 tokio::spawn(room::run(room.clone(), self.clone()));
                 room
             });
@@ -67,7 +72,7 @@ impl Gateway {
             let socket = room.sit(viewer.session.clone());
             (room.clone(), socket)
         };
-        let greeting = room.greet().await;
+        let greeting = room.greet(&viewer.session).await;
         (Seat { room, socket, viewer }, greeting)
     }
 
@@ -92,6 +97,11 @@ pub struct Seat {
 }
 
 impl Seat {
+    /// Who the socket counts as.
+    pub fn session(&self) -> &str {
+        &self.viewer.session
+    }
+
     /// The player reports playing (or paused, hidden).
     pub fn playing(&self, playing: bool) {
         self.room.playing(self.socket, playing);

@@ -12,6 +12,7 @@
 //! - [`presence`]: who is watching: seats by session, other gateways'
 //!   reports, the recorder of the summed audience.
 //! - [`chat`]: what a message is and who may post how often.
+//! - [`moderation`]: the channel's chat rules as a room enforces them.
 //! - [`reactions`]: which reactions, how many a socket may send, and the
 //!   room's tally: windows to the other gateways, records to the event feed.
 //! - [`relay`]: how a room spans gateways and where chat is stored, one
@@ -22,6 +23,7 @@
 pub mod chat;
 pub mod frames;
 pub mod gateway;
+pub mod moderation;
 pub mod presence;
 pub mod reactions;
 pub mod relay;

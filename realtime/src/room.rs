@@ -22,6 +22,7 @@ use cartcast_infra::envelope::{AppCommand, CommandEnvelope};
 use crate::chat::{self, ChatMessage, ChatRefusal, Pacer};
 use crate::frames::ServerFrame;
 use crate::gateway::{Core, Gateway};
+use crate::moderation::ChatRules;
 use crate::presence::{self, Audience, REPORT_EVERY, Reports, Seats};
 use crate::reactions::Tally;
 use crate::relay::RoomMessage;
@@ -39,6 +40,8 @@ pub const CHAT_PER_WINDOW: usize = 30;
 #[derive(Debug)]
 pub struct Batch {
     pub frames: Vec<Utf8Bytes>,
+    /// Sessions banned since the last batch: their sockets close (4403).
+    pub banned: Vec<String>,
 }
 
 /// Who holds a socket, as far as the room is concerned.
@@ -53,6 +56,8 @@ pub struct Viewer {
 
 pub(crate) struct Room {
     pub(crate) show_id: String,
+    /// The show's channel (its creator's id), whose chat rules apply.
+    channel: String,
     core: Arc<Core>,
     state: Mutex<RoomState>,
     batches: broadcast::Sender<Arc<Batch>>,
@@ -77,6 +82,9 @@ struct RoomState {
     shown: Audience,
     pacer: Pacer,
     tally: Tally,
+    rules: ChatRules,
+    pending_highlight: Option<ChatMessage>,
+    pending_banned: Vec<String>,
 }
 
 impl RoomState {
@@ -90,12 +98,15 @@ impl RoomState {
 pub struct Greeting {
     pub frames: Vec<ServerFrame>,
     pub batches: broadcast::Receiver<Arc<Batch>>,
+    /// The session is banned from the channel's chat: close the socket (4403).
+    pub banned: bool,
 }
 
 impl Room {
-    pub(crate) fn new(show_id: &str, core: Arc<Core>) -> Self {
+    pub(crate) fn new(show_id: &str, channel: &str, core: Arc<Core>) -> Self {
         Self {
             show_id: show_id.to_owned(),
+            channel: channel.to_owned(),
             core,
             state: Mutex::default(),
             batches: broadcast::channel(BACKLOG).0,
@@ -130,20 +141,22 @@ impl Room {
 
     /// Once the room is ready (or has waited long enough for its relay):
     /// recent history and the audience now, and every batch from here on.
-    pub(crate) async fn greet(&self) -> Greeting {
+    pub(crate) async fn greet(&self, session: &str) -> Greeting {
         let mut ready = self.ready.subscribe();
         if tokio::time::timeout(self.core.command_timeout, ready.wait_for(|ready| *ready)).await.is_err() {
             tracing::warn!(show_id = %self.show_id, "greeting a socket before the room hears its relay");
         }
         let state = self.state();
         let audience = state.audience();
-        let frames = vec![
+        let mut frames = vec![
             ServerFrame::Chat { messages: state.recent.iter().cloned().collect() },
             ServerFrame::Viewers { connected: audience.connected, watching: audience.watching },
             ServerFrame::Reactions { totals: state.tally.totals().clone() },
         ];
+        frames.extend(state.rules.highlight.clone().map(|message| ServerFrame::Highlight { message }));
+        let banned = state.rules.is_banned(session);
         // Subscribed under the same lock a batch is sent under: nothing between the greeting and the first batch.
-        Greeting { frames, batches: self.batches.subscribe() }
+        Greeting { frames, batches: self.batches.subscribe(), banned }
     }
 
     /// Posts `text` as `viewer`, once it passes the chat's rules.
@@ -151,8 +164,15 @@ impl Room {
         if !viewer.may_post {
             return Err(ChatRefusal::SignInRequired);
         }
-        let message = chat::compose(&viewer.session, viewer.badge, text, chrono::Utc::now())?;
-        self.state().pacer.admit(&viewer.session, chat::DEFAULT_INTERVAL, Instant::now())?;
+        let now = chrono::Utc::now();
+        let message = {
+            let mut state = self.state();
+            let badge = viewer.badge.or_else(|| state.rules.badge(&viewer.session));
+            let message = chat::compose(&viewer.session, badge, text, now)?;
+            let interval = state.rules.check(&viewer.session, badge, &message.text, now)?;
+            state.pacer.admit(&viewer.session, interval, Instant::now())?;
+            message
+        };
         self.core.relay.post_chat(&self.show_id, &message).await.map_err(|error| {
             tracing::warn!(show_id = %self.show_id, %error, "posting chat");
             ChatRefusal::Unavailable
@@ -173,6 +193,10 @@ impl Room {
                 if !known {
                     state.pending_chat.push(message);
                 }
+            }
+            RoomMessage::Highlight { message } => {
+                state.rules.highlight = Some(message.clone());
+                state.pending_highlight = Some(message);
             }
             RoomMessage::ChatDeleted { message_id } => {
                 state.recent.retain(|message| message.id != message_id);
@@ -220,10 +244,14 @@ impl Room {
         if let Some(totals) = state.tally.take_changed_totals() {
             frames.push(ServerFrame::Reactions { totals });
         }
-        if !frames.is_empty() {
+        if let Some(message) = state.pending_highlight.take() {
+            frames.push(ServerFrame::Highlight { message });
+        }
+        let banned = std::mem::take(&mut state.pending_banned);
+        if !frames.is_empty() || !banned.is_empty() {
             let frames = frames.iter().map(|frame| Utf8Bytes::from(frame.to_json())).collect();
             // No receiver is fine: nobody to tell.
-            let _ = self.batches.send(Arc::new(Batch { frames }));
+            let _ = self.batches.send(Arc::new(Batch { frames, banned }));
         }
         state.tally.take_unsent()
     }
@@ -265,6 +293,7 @@ pub(crate) async fn run(room: Arc<Room>, gateway: Arc<Gateway>) {
         Ok(recorded) => room.state().tally.seed(&recorded),
         Err(error) => tracing::warn!(show_id = %room.show_id, %error, "loading reaction totals"),
     }
+    refresh_rules(&room).await;
     room.ready.send_replace(true);
     let mut window = tokio::time::interval(WINDOW);
     window.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -290,6 +319,7 @@ pub(crate) async fn run(room: Arc<Room>, gateway: Arc<Gateway>) {
             }
             _ = report.tick() => {
                 record_reactions(&room);
+                refresh_rules(&room).await;
                 if report_audience(&room, &gateway, &mut recorder).await {
                     return;
                 }
@@ -312,6 +342,31 @@ async fn connect(room: &Room, gateway: &Gateway) -> Option<BoxStream<'static, Ro
             return None;
         }
     }
+}
+
+/// Reads the channel's chat rules again; users banned since are told to go.
+async fn refresh_rules(room: &Room) {
+    let mut rules = match room.core.seed.chat_rules(&room.channel, &room.show_id).await {
+        Ok(rules) => rules,
+        Err(error) => {
+            tracing::warn!(show_id = %room.show_id, %error, "reading the chat rules");
+            return;
+        }
+    };
+    let mut state = room.state();
+    let newly_banned: Vec<String> =
+        rules.bans.keys().filter(|user| rules.is_banned(user) && !state.rules.is_banned(user)).cloned().collect();
+    state.pending_banned.extend(newly_banned);
+    // A highlight heard on the relay may be newer than the read side yet.
+    let heard_later = match (&state.rules.highlight, &rules.highlight) {
+        (Some(heard), Some(read)) => heard.ts > read.ts,
+        (Some(_), None) => true,
+        _ => false,
+    };
+    if heard_later {
+        rules.highlight = state.rules.highlight.take();
+    }
+    state.rules = rules;
 }
 
 /// Records what this gateway accepted since the last record as the show's

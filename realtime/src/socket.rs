@@ -49,6 +49,8 @@ pub mod close {
     pub const TOO_BIG: u16 = 1009;
     /// The client fell a whole backlog behind the room: reconnect.
     pub const TOO_SLOW: u16 = 4008;
+    /// The user is banned from the channel's chat.
+    pub const BANNED: u16 = 4403;
     /// The token expired: reconnect with a fresh one.
     pub const TOKEN_EXPIRED: u16 = 4440;
 }
@@ -60,7 +62,10 @@ pub async fn serve(mut socket: WebSocket, seat: Seat, greeting: Greeting, token_
     let expiry = Instant::now() + left.min(LONGEST_STAY);
     let mut budget = TokenBucket::new(BURST, PER_SECOND, Instant::now());
     let mut reactions = reactions::budget(Instant::now());
-    let Greeting { frames, mut batches } = greeting;
+    let Greeting { frames, mut batches, banned } = greeting;
+    if banned {
+        return close_with(&mut socket, close::BANNED, BANNED_REASON).await;
+    }
     for frame in &frames {
         if !send(&mut socket, text_frame(frame)).await {
             return;
@@ -108,16 +113,21 @@ pub async fn serve(mut socket: WebSocket, seat: Seat, greeting: Greeting, token_
                         return;
                     }
                 }
+                if batch.banned.iter().any(|banned| banned == seat.session()) {
+                    return close_with(&mut socket, close::BANNED, BANNED_REASON).await;
+                }
             }
-            Step::Close(code, reason) => {
-                let frame = CloseFrame { code, reason: reason.into() };
-                // Best effort: the peer may be gone already.
-                let _ = socket.send(Message::Close(Some(frame))).await;
-                return;
-            }
+            Step::Close(code, reason) => return close_with(&mut socket, code, reason).await,
             Step::Stop => return,
         }
     }
+}
+
+const BANNED_REASON: &str = "banned from this channel's chat";
+
+/// Closes the socket with `code`; best effort, the peer may be gone already.
+async fn close_with(socket: &mut WebSocket, code: u16, reason: &'static str) {
+    let _ = socket.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
 }
 
 /// Sends one frame; false when the socket is gone or took longer than
@@ -162,7 +172,7 @@ async fn take(seat: &Seat, reactions: &mut TokenBucket, text: &str) -> Option<Se
 
 fn refused(refusal: ChatRefusal) -> ServerFrame {
     let wait = match refusal {
-        ChatRefusal::RateLimited(wait) => Some(wait),
+        ChatRefusal::RateLimited(wait) | ChatRefusal::TimedOut(wait) => Some(wait),
         _ => None,
     };
     error_frame(refusal.code(), refusal.to_string(), wait)

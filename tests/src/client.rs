@@ -83,6 +83,10 @@ impl Client {
         self.send(Method::POST, path, Some(token), key, Some(("application/json", body.to_string().into_bytes()))).await
     }
 
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> anyhow::Result<Answer> {
+        self.send(Method::PUT, path, Some(token), None, Some(("application/json", body.to_string().into_bytes()))).await
+    }
+
     pub async fn get(&self, path: &str, token: Option<&str>) -> anyhow::Result<Answer> {
         self.send(Method::GET, path, token, None, None).await
     }

@@ -303,3 +303,154 @@ async fn reactions_are_counted_exactly_across_gateways() {
     drop(senders);
     deployment.stop().await.expect("clean stop");
 }
+
+/// Posts `said`: Ok once it comes back in a chat frame, or the refusal's code and frame.
+async fn post(socket: &mut Socket, said: &str) -> Result<(), (String, serde_json::Value)> {
+    chat(socket, said).await;
+    loop {
+        let frame = next(socket).await.expect("frames, not a close");
+        if frame["type"] == "error" {
+            return Err((frame["code"].as_str().unwrap().to_owned(), frame));
+        }
+        if frame["type"] == "chat" && frame["messages"].as_array().unwrap().iter().any(|m| m["text"] == said) {
+            return Ok(());
+        }
+    }
+}
+
+/// Frames until the socket closes; its close code.
+async fn closed(socket: &mut Socket) -> Option<u16> {
+    loop {
+        if let Err(code) = next(socket).await {
+            return code;
+        }
+    }
+}
+
+#[tokio::test]
+async fn moderators_delete_ban_time_out_slow_down_and_highlight() {
+    let mut deployment = Deployment::start(Shape::Embedded, &[]).await.expect("start");
+    let client = deployment.client();
+    let show_id = scheduled_show(&client).await;
+    let creator = client.token("creator-1", Role::Creator);
+    let mo = client.token("mo", Role::Viewer);
+    let ann_token = client.token("ann", Role::Viewer);
+
+    // A viewer may not moderate until the creator appoints them.
+    let early = client.post("/api/v1/channels/creator-1/bans", &mo, None, json!({"user": "troll"})).await.unwrap();
+    assert_eq!((early.status, early.code()), (403, Some("not_moderator")));
+    let appointed = client.put("/api/v1/channels/me/moderators/mo", &creator, json!({})).await.unwrap();
+    assert_eq!(appointed.status, 200, "{}", appointed.body);
+
+    let (mut ann, _) = join(&client.base, &show_id, &ann_token).await;
+    let (mut troll, _) = join(&client.base, &show_id, &client.token("troll", Role::Viewer)).await;
+    let (mut timid, _) = join(&client.base, &show_id, &client.token("timid", Role::Viewer)).await;
+
+    // A deleted message is gone for everyone, live and in history.
+    chat(&mut troll, "visit my fake shop").await;
+    let said = until_said(&mut ann, "visit my fake shop").await;
+    let message_id = said["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/shows/{show_id}/chat/{message_id}");
+    let refused = client.delete(&path, &ann_token, None).await.unwrap();
+    assert_eq!((refused.status, refused.code()), (403, Some("not_moderator")));
+    let deleted = client.delete(&path, &mo, None).await.unwrap();
+    assert_eq!(deleted.status, 200, "{}", deleted.body);
+    loop {
+        let frame = next(&mut ann).await.expect("frames");
+        if frame["type"] == "chat_deleted" {
+            assert_eq!(frame["message_id"], message_id.as_str());
+            break;
+        }
+    }
+    let (_, history) = join(&client.base, &show_id, &client.token("late", Role::Viewer)).await;
+    assert!(history.iter().all(|m| m["id"] != message_id.as_str()), "not in history");
+    let replay = client.get(&format!("/api/v1/shows/{show_id}/chat"), None).await.unwrap();
+    assert!(replay.body["messages"].as_array().unwrap().iter().all(|m| m["id"] != message_id.as_str()));
+
+    // A ban closes the user's sockets with 4403 and keeps them out; a timeout refuses their posts.
+    let banned = client.post("/api/v1/channels/creator-1/bans", &mo, None, json!({"user": "troll"})).await.unwrap();
+    assert_eq!(banned.status, 201, "{}", banned.body);
+    assert_eq!(closed(&mut troll).await, Some(4403));
+    let mut again = open(&client, &show_id, &client.token("troll", Role::Viewer)).await;
+    assert_eq!(closed(&mut again).await, Some(4403), "a banned user cannot come back");
+    let timeout = json!({"user": "timid", "duration_s": 60, "reason": "cool off"});
+    let timed = client.post("/api/v1/channels/creator-1/bans", &mo, None, timeout).await.unwrap();
+    assert_eq!(timed.status, 201, "{}", timed.body);
+    // The gateway reads the rules within seconds: until then timid's posts still go through.
+    let mut attempt = 0;
+    let refusal = loop {
+        tokio::time::sleep(Duration::from_millis(1600)).await;
+        attempt += 1;
+        if let Err(refused) = post(&mut timid, &format!("am I muted? {attempt}")).await {
+            break refused;
+        }
+        assert!(attempt < 5, "the timeout never took");
+    };
+    assert_eq!(refusal.0, "timed_out");
+    assert!(refusal.1["retry_after_ms"].as_u64().is_some_and(|ms| ms > 50_000 && ms <= 60_000), "{}", refusal.1);
+    let unbanned = client.delete("/api/v1/channels/creator-1/bans/troll", &mo, None).await.unwrap();
+    assert_eq!(unbanned.status, 200, "{}", unbanned.body);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (mut troll, _) = join(&client.base, &show_id, &client.token("troll", Role::Viewer)).await;
+    chat(&mut troll, "sorry").await;
+    until_said(&mut ann, "sorry").await;
+
+    // Banned words and slow mode.
+    let words = client.put("/api/v1/channels/me/banned-words", &creator, json!({"words": ["Scam"]})).await.unwrap();
+    assert_eq!(words.status, 200, "{}", words.body);
+    let slow = json!({"slow_mode_s": 10});
+    let slowed = client.put(&format!("/api/v1/shows/{show_id}/chat-settings"), &mo, slow).await.unwrap();
+    assert_eq!(slowed.status, 200, "{}", slowed.body);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    chat(&mut ann, "what a SCAM").await;
+    assert_eq!(error_frame(&mut ann).await.0, "banned_word");
+    chat(&mut ann, "fine deal").await;
+    until_said(&mut ann, "fine deal").await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    chat(&mut ann, "another").await;
+    let (code, frame) = error_frame(&mut ann).await;
+    assert_eq!(code, "rate_limited");
+    assert!(frame["retry_after_ms"].as_u64().is_some_and(|ms| ms > 6_000), "slow mode: {frame}");
+
+    // The creator's highlight reaches every socket and greets newcomers.
+    let path = format!("/api/v1/shows/{show_id}/highlight");
+    let highlighted = client.post(&path, &creator, None, json!({"text": "Drop at 8!"})).await.unwrap();
+    assert_eq!(highlighted.status, 201, "{}", highlighted.body);
+    loop {
+        let frame = next(&mut ann).await.expect("frames");
+        if frame["type"] == "highlight" {
+            assert_eq!(
+                (frame["message"]["text"].as_str(), frame["message"]["badge"].as_str()),
+                (Some("Drop at 8!"), Some("creator"))
+            );
+            break;
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let mut newcomer = open(&client, &show_id, &client.token("newcomer", Role::Viewer)).await;
+    let mut greeted_with_highlight = false;
+    for _ in 0..4 {
+        let frame = next(&mut newcomer).await.expect("the greeting");
+        greeted_with_highlight |= frame["type"] == "highlight" && frame["message"]["text"] == "Drop at 8!";
+    }
+    assert!(greeted_with_highlight, "the greeting carries the highlight");
+
+    // Every action is an event of the channel's moderation stream.
+    let store = deployment.event_store().await.unwrap();
+    let types: Vec<_> =
+        store.load("Moderation", "creator-1").await.unwrap().into_iter().map(|e| e.event_type).collect();
+    assert_eq!(
+        types,
+        [
+            "ModeratorAppointed",
+            "ChatMessageDeleted",
+            "UserBanned",
+            "UserBanned",
+            "UserUnbanned",
+            "BannedWordsSet",
+            "SlowModeSet",
+            "MessageHighlighted"
+        ]
+    );
+    deployment.stop().await.expect("clean stop");
+}

@@ -45,7 +45,7 @@ pub async fn live_socket(
         matches!(user.actor.role, Role::Moderator | Role::Admin).then_some(Badge::Moderator)
     };
     let viewer = Viewer { session: user.claims.sub.as_str().into(), may_post: !user.claims.anonymous, badge };
-    let (seat, greeting) = state.gateway.join(&show_id, viewer).await;
+    let (seat, greeting) = state.gateway.join(&show_id, &show.creator, viewer).await;
     let token_expires = SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(user.claims.exp));
     // A token too far in the future to represent lasts as long as a socket may stay.
     let token_expires = token_expires.unwrap_or_else(|| SystemTime::now() + LONGEST_STAY);

@@ -9,7 +9,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr};
 use utoipa::{IntoResponses, Modify, OpenApi};
 
-use super::{channels, chat, clips, health, live, metrics, orders, products, reservations, sessions, shows};
+use super::{
+    channels, chat, clips, health, live, metrics, moderation, orders, products, reservations, sessions, shows,
+};
 use crate::error::{ErrorBody, ErrorDetail};
 
 #[derive(OpenApi)]
@@ -33,6 +35,14 @@ use crate::error::{ErrorBody, ErrorDetail};
         live::live_socket,
         chat::chat_replay,
         sessions::create_session,
+        moderation::appoint_moderator,
+        moderation::dismiss_moderator,
+        moderation::ban,
+        moderation::unban,
+        moderation::set_banned_words,
+        moderation::delete_message,
+        moderation::set_chat_settings,
+        moderation::highlight,
         clips::request_clip,
         clips::get_clip,
         channels::regenerate_stream_key,

@@ -2,11 +2,12 @@
 //! decided against the hot state of the partition: events staged for the
 //! batch's commit, and the outcome its caller gets — a typed answer, or the
 //! domain's refusal. One file per aggregate family (products, checkout,
-//! shows, live stats, channels); this one dispatches.
+//! shows, live stats, channels, moderation); this one dispatches.
 
 mod channel;
 mod checkout;
 mod live_stats;
+mod moderation;
 mod product;
 mod show;
 
@@ -15,6 +16,7 @@ use chrono::{DateTime, Utc};
 use cartcast_domain::channel::Channel;
 use cartcast_domain::ids::ReservationId;
 use cartcast_domain::live_stats::LiveStats;
+use cartcast_domain::moderation::Moderation;
 use cartcast_domain::order::Order;
 use cartcast_domain::product::Product;
 use cartcast_domain::refusal::DomainError;
@@ -73,6 +75,7 @@ pub struct Aggregates {
     pub shows: HotSet<Show>,
     pub live_stats: HotSet<LiveStats>,
     pub channels: HotSet<Channel>,
+    pub moderation: HotSet<Moderation>,
 }
 
 /// What every decision of one command shares.
@@ -90,7 +93,8 @@ impl Aggregates {
             orders: HotSet::new(store.clone()),
             shows: HotSet::new(store.clone()),
             live_stats: HotSet::new(store.clone()),
-            channels: HotSet::new(store),
+            channels: HotSet::new(store.clone()),
+            moderation: HotSet::new(store),
         }
     }
 
@@ -101,6 +105,7 @@ impl Aggregates {
         self.shows.clear();
         self.live_stats.clear();
         self.channels.clear();
+        self.moderation.clear();
     }
 
     /// Decide `envelope` at `now`. Staged events go to `staged`.
@@ -141,6 +146,7 @@ impl Aggregates {
                 self.count_viewers(&mut at, show_id, connected, watching).await
             }
             AppCommand::CountReactions { show_id, counts } => self.count_reactions(&mut at, show_id, counts).await,
+            AppCommand::Moderate { channel_id, action } => self.moderate(&mut at, channel_id, action).await,
             AppCommand::RegenerateStreamKey => self.regenerate_stream_key(&mut at).await,
         }
     }

@@ -2,7 +2,8 @@
 //!
 //! One file per view holds its row types, its update and its queries:
 //! `products` (with stock and reservations), `orders` (with their
-//! history), `shows` (with their clips and live stats) and `channels`. Events carry the
+//! history), `shows` (with their clips and live stats), `channels` and
+//! `moderation` (the chat rules gateways enforce). Events carry the
 //! values they produce (stock after the event, status), so the updates only
 //! copy them.
 
@@ -12,6 +13,7 @@ use tracing::warn;
 
 use cartcast_domain::channel::Channel;
 use cartcast_domain::live_stats::{LiveStats, stream_of};
+use cartcast_domain::moderation::Moderation;
 use cartcast_domain::order::Order;
 use cartcast_domain::product::Product;
 use cartcast_domain::show::Show;
@@ -20,10 +22,12 @@ use cartcast_infra::store::StoredEvent;
 use crate::read_models::ReadError;
 
 mod channels;
+mod moderation;
 mod orders;
 mod products;
 mod shows;
 
+pub use moderation::{ChatRulesView, Highlight};
 pub use orders::{HistoryEntry, OrderView};
 pub use products::{ProductView, StockView};
 pub use shows::{ClipView, ShowView};
@@ -45,6 +49,9 @@ pub async fn apply(tx: &mut Transaction<'static, Any>, position: u64, event: &St
         }
         t if t == Show::TYPE => shows::apply(tx, event, serde_json::from_value(event.payload.clone())?).await,
         t if t == Channel::TYPE => channels::apply(tx, event, serde_json::from_value(event.payload.clone())?).await,
+        t if t == Moderation::TYPE => {
+            moderation::apply(tx, event, serde_json::from_value(event.payload.clone())?).await
+        }
         other => {
             warn!(aggregate_type = other, "catalog ignores unknown aggregate type");
             Ok(())

@@ -23,6 +23,8 @@ pub enum RoomMessage {
     Chat { message: ChatMessage },
     /// A message a moderator deleted, already removed from the store.
     ChatDeleted { message_id: String },
+    /// The creator's message to show above the chat (already recorded).
+    Highlight { message: ChatMessage },
     /// One gateway's own audience of the show, every report interval;
     /// `leaving` when its last socket of the show closed.
     Audience { gateway: String, connected: u64, watching: u64, leaving: bool },

@@ -1,0 +1,132 @@
+//! The moderation view: each channel's moderators, bans and timeouts and
+//! banned words, and each show's slow mode and highlighted message — the
+//! rules the live gateways enforce, from the channel's `Moderation` events.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sqlx::{Any, Row, Transaction};
+
+use cartcast_domain::moderation::ModerationEvent;
+use cartcast_infra::store::StoredEvent;
+
+use crate::read_models::{ReadError, ReadModels};
+
+/// A channel's chat rules, with one show's settings.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ChatRulesView {
+    pub moderators: Vec<String>,
+    /// Each banned user, with the end of their timeout (none: banned).
+    pub bans: Vec<(String, Option<DateTime<Utc>>)>,
+    pub banned_words: Vec<String>,
+    pub slow_mode_s: u32,
+    pub highlight: Option<Highlight>,
+}
+
+/// The creator's message shown above a show's chat.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Highlight {
+    pub id: String,
+    pub text: String,
+    pub at: DateTime<Utc>,
+}
+
+pub(super) async fn apply(
+    tx: &mut Transaction<'static, Any>,
+    stored: &StoredEvent,
+    event: ModerationEvent,
+) -> Result<(), ReadError> {
+    let channel_id = stored.aggregate_id.as_str();
+    let query = match event {
+        ModerationEvent::ModeratorAppointed { user } => sqlx::query(
+            "INSERT INTO rm_moderators (channel_id, user_id) VALUES ($1, $2) ON CONFLICT (channel_id, user_id) DO NOTHING",
+        )
+        .bind(channel_id.to_owned())
+        .bind(user),
+        ModerationEvent::ModeratorDismissed { user } => {
+            sqlx::query("DELETE FROM rm_moderators WHERE channel_id = $1 AND user_id = $2")
+                .bind(channel_id.to_owned())
+                .bind(user)
+        }
+        ModerationEvent::UserBanned { user, until, reason, .. } => sqlx::query(
+            "INSERT INTO rm_bans (channel_id, user_id, until, reason) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (channel_id, user_id) DO UPDATE SET until = excluded.until, reason = excluded.reason",
+        )
+        .bind(channel_id.to_owned())
+        .bind(user)
+        .bind(until.map(|until| until.to_rfc3339()))
+        .bind(reason),
+        ModerationEvent::UserUnbanned { user, .. } => {
+            sqlx::query("DELETE FROM rm_bans WHERE channel_id = $1 AND user_id = $2")
+                .bind(channel_id.to_owned())
+                .bind(user)
+        }
+        ModerationEvent::BannedWordsSet { words } => sqlx::query(
+            "INSERT INTO rm_banned_words (channel_id, words) VALUES ($1, $2) \
+             ON CONFLICT (channel_id) DO UPDATE SET words = excluded.words",
+        )
+        .bind(channel_id.to_owned())
+        .bind(serde_json::to_string(&words)?),
+        ModerationEvent::SlowModeSet { show_id, slow_mode_s, .. } => sqlx::query(
+            "INSERT INTO rm_show_chat (show_id, slow_mode_s) VALUES ($1, $2) \
+             ON CONFLICT (show_id) DO UPDATE SET slow_mode_s = excluded.slow_mode_s",
+        )
+        .bind(show_id)
+        .bind(i64::from(slow_mode_s)),
+        ModerationEvent::MessageHighlighted { show_id, message_id, text, at } => {
+            let highlight = Highlight { id: message_id, text, at };
+            sqlx::query(
+                "INSERT INTO rm_show_chat (show_id, highlight) VALUES ($1, $2) \
+                 ON CONFLICT (show_id) DO UPDATE SET highlight = excluded.highlight",
+            )
+            .bind(show_id)
+            .bind(serde_json::to_string(&highlight)?)
+        }
+        // Deleted messages leave the chat's own store; the event is the record of who did it.
+        ModerationEvent::ChatMessageDeleted { .. } => return Ok(()),
+    };
+    query.execute(&mut **tx).await?;
+    Ok(())
+}
+
+impl ReadModels {
+    /// `channel_id`'s chat rules, with `show_id`'s slow mode and highlight.
+    pub async fn chat_rules(&self, channel_id: &str, show_id: &str) -> Result<ChatRulesView, ReadError> {
+        let moderators = sqlx::query_scalar("SELECT user_id FROM rm_moderators WHERE channel_id = $1")
+            .bind(channel_id)
+            .fetch_all(self.pool())
+            .await?;
+        let bans = sqlx::query("SELECT user_id, until FROM rm_bans WHERE channel_id = $1")
+            .bind(channel_id)
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|row| {
+                let until: Option<String> = row.get(1);
+                let until = until.and_then(|until| DateTime::parse_from_rfc3339(&until).ok()).map(|at| at.to_utc());
+                (row.get::<String, _>(0), until)
+            })
+            .collect();
+        let words: Option<String> = sqlx::query_scalar("SELECT words FROM rm_banned_words WHERE channel_id = $1")
+            .bind(channel_id)
+            .fetch_optional(self.pool())
+            .await?;
+        let show = sqlx::query("SELECT slow_mode_s, highlight FROM rm_show_chat WHERE show_id = $1")
+            .bind(show_id)
+            .fetch_optional(self.pool())
+            .await?;
+        let (slow_mode_s, highlight) = match show {
+            Some(row) => {
+                let highlight: Option<String> = row.get(1);
+                (row.get::<i64, _>(0), highlight.map(|json| serde_json::from_str(&json)).transpose()?)
+            }
+            None => (0, None),
+        };
+        Ok(ChatRulesView {
+            moderators,
+            bans,
+            banned_words: words.map(|json| serde_json::from_str(&json)).transpose()?.unwrap_or_default(),
+            slow_mode_s: u32::try_from(slow_mode_s).unwrap_or(0),
+            highlight,
+        })
+    }
+}

@@ -229,7 +229,10 @@ impl Room {
                 }
                 state.recent.push_back(message.clone());
             }
-            frames.push(ServerFrame::Chat { messages: sample(heard, CHAT_PER_WINDOW) });
+            let heard_count = heard.len();
+            let sent = sample(heard, CHAT_PER_WINDOW);
+            metrics::counter!("cartcast_chat_sampled_out_total").increment((heard_count - sent.len()) as u64);
+            frames.push(ServerFrame::Chat { messages: sent });
         }
         for message_id in std::mem::take(&mut state.pending_deleted) {
             frames.push(ServerFrame::ChatDeleted { message_id });

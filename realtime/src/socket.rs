@@ -6,7 +6,8 @@
 
 use std::time::{Duration, SystemTime};
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures::SinkExt;
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 
@@ -27,6 +28,11 @@ pub const MAX_FRAME: usize = 16 * 1024;
 /// The longest message read off the wire at all, so that a frame a little
 /// over [`MAX_FRAME`] is still answered with a close code, not a dropped connection.
 pub const MAX_MESSAGE: usize = 1024 * 1024;
+
+/// Each socket's read and write buffers to start with (tungstenite's
+/// default is 128 KiB each): an idle socket costs little, and a bigger frame
+/// grows its buffer as it needs.
+pub const BUFFER: usize = 4 * 1024;
 
 /// The longest a socket stays open, however long its token lasts: then it
 /// is closed as expired, and its client reconnects with a fresh token.
@@ -108,10 +114,8 @@ pub async fn serve(mut socket: WebSocket, seat: Seat, greeting: Greeting, token_
                 }
             }
             Step::Batch(batch) => {
-                for frame in &batch.frames {
-                    if !send(&mut socket, Message::Text(frame.clone())).await {
-                        return;
-                    }
+                if !send_batch(&mut socket, &batch.frames).await {
+                    return;
                 }
                 if batch.banned.iter().any(|banned| banned == seat.session()) {
                     return close_with(&mut socket, close::BANNED, BANNED_REASON).await;
@@ -128,6 +132,17 @@ const BANNED_REASON: &str = "banned from this channel's chat";
 /// Closes the socket with `code`; best effort, the peer may be gone already.
 async fn close_with(socket: &mut WebSocket, code: u16, reason: &'static str) {
     let _ = socket.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
+}
+
+/// Sends a batch's frames with one flush (one write for the lot); false as [`send`].
+async fn send_batch(socket: &mut WebSocket, frames: &[Utf8Bytes]) -> bool {
+    let all = async {
+        for frame in frames {
+            socket.feed(Message::Text(frame.clone())).await?;
+        }
+        socket.flush().await
+    };
+    matches!(tokio::time::timeout(SEND_WITHIN, all).await, Ok(Ok(())))
 }
 
 /// Sends one frame; false when the socket is gone or took longer than

@@ -13,7 +13,7 @@ use axum::response::Response;
 use cartcast_domain::Role;
 use cartcast_realtime::chat::Badge;
 use cartcast_realtime::room::Viewer;
-use cartcast_realtime::socket::{self, LONGEST_STAY, MAX_MESSAGE};
+use cartcast_realtime::socket::{self, BUFFER, LONGEST_STAY, MAX_MESSAGE};
 
 use crate::auth::Authenticated;
 use crate::error::{ApiError, NotFound};
@@ -49,5 +49,6 @@ pub async fn live_socket(
     let token_expires = SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(user.claims.exp));
     // A token too far in the future to represent lasts as long as a socket may stay.
     let token_expires = token_expires.unwrap_or_else(|| SystemTime::now() + LONGEST_STAY);
-    Ok(upgrade.max_message_size(MAX_MESSAGE).on_upgrade(move |ws| socket::serve(ws, seat, greeting, token_expires)))
+    let upgrade = upgrade.max_message_size(MAX_MESSAGE).read_buffer_size(BUFFER).write_buffer_size(BUFFER);
+    Ok(upgrade.on_upgrade(move |ws| socket::serve(ws, seat, greeting, token_expires)))
 }

@@ -129,9 +129,25 @@ pub async fn serve(mut socket: WebSocket, seat: Seat, greeting: Greeting, token_
 
 const BANNED_REASON: &str = "banned from this channel's chat";
 
-/// Closes the socket with `code`; best effort, the peer may be gone already.
+/// How long a closing socket waits for the client's close frame.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
+
+/// Closes the socket with `code`, then reads (and drops) what the client
+/// still sends until its close frame, at most [`CLOSE_GRACE`]: a socket shut
+/// with unread frames would be reset, and the client might never read the
+/// code. Best effort: the peer may be gone already.
 async fn close_with(socket: &mut WebSocket, code: u16, reason: &'static str) {
-    let _ = socket.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await;
+    if socket.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await.is_err() {
+        return;
+    }
+    let drain = async {
+        while let Some(Ok(message)) = socket.recv().await {
+            if matches!(message, Message::Close(_)) {
+                return;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(CLOSE_GRACE, drain).await;
 }
 
 /// Sends a batch's frames with one flush (one write for the lot); false as [`send`].

@@ -121,7 +121,11 @@ fn act_on(hub: &Arc<MediaHub>, event: &StoredEvent) {
     if stream == LiveStats::TYPE {
         match serde_json::from_value::<LiveStatsEvent>(event.payload.clone()) {
             Ok(LiveStatsEvent::ViewersCounted { watching, .. }) => hub.watchers(show_id, watching),
-            Ok(LiveStatsEvent::StreamHealthReported { .. } | LiveStatsEvent::ReactionsCounted { .. }) => {}
+            Ok(
+                LiveStatsEvent::StreamHealthReported { .. }
+                | LiveStatsEvent::ReactionsCounted { .. }
+                | LiveStatsEvent::AudienceSampled { .. },
+            ) => {}
             Err(error) => tracing::warn!(%show_id, %error, "media: unreadable live-stats event"),
         }
     } else if stream == Show::TYPE {

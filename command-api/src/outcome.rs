@@ -89,7 +89,9 @@ fn answered(answer: Answer, position: Option<u64>, ingest_url: Arc<str>) -> Resp
         Answer::WentLive(changed) | Answer::Ended(changed) => body(StatusCode::OK, changed, position),
         Answer::ClipRequested(clip) => body(StatusCode::ACCEPTED, clip, position),
         Answer::ClipFinished(clip) => body(StatusCode::OK, clip, position),
-        Answer::StreamHealthReported(show) | Answer::ReactionsCounted(show) => body(StatusCode::OK, show, position),
+        Answer::StreamHealthReported(show) | Answer::ReactionsCounted(show) | Answer::AudienceSampled(show) => {
+            body(StatusCode::OK, show, position)
+        }
         Answer::ViewersCounted(viewers) => body(StatusCode::OK, viewers, position),
         Answer::StreamKeyRegenerated(key) => body(StatusCode::OK, key, position),
         Answer::Moderated(moderated) => body(StatusCode::OK, moderated, position),

@@ -134,6 +134,14 @@ pub enum AppCommand {
         channel_id: String,
         action: ModerationAction,
     },
+    /// From the gateway that records a show's audience: its ~10 s sample.
+    SampleAudience {
+        show_id: String,
+        connected: u64,
+        watching: u64,
+        peak: u64,
+        unique: u64,
+    },
     /// From a gateway: the reactions it accepted over its last window, per emoji.
     CountReactions {
         show_id: String,
@@ -180,6 +188,7 @@ impl AppCommand {
             | AppCommand::EndShow { show_id }
             | AppCommand::CountViewers { show_id, .. }
             | AppCommand::CountReactions { show_id, .. }
+            | AppCommand::SampleAudience { show_id, .. }
             | AppCommand::ReportStreamHealth { show_id, .. }
             | AppCommand::RequestClip { show_id, .. }
             | AppCommand::FinishClip { show_id, .. } => (RouteKind::Show, show_id),
@@ -207,6 +216,7 @@ impl AppCommand {
             AppCommand::EndShow { .. } => "end_show",
             AppCommand::CountViewers { .. } => "count_viewers",
             AppCommand::CountReactions { .. } => "count_reactions",
+            AppCommand::SampleAudience { .. } => "sample_audience",
             AppCommand::Moderate { .. } => "moderate",
             AppCommand::ReportStreamHealth { .. } => "report_stream_health",
             AppCommand::RequestClip { .. } => "request_clip",

@@ -124,6 +124,7 @@ pub enum Answer {
     StreamHealthReported(ShowAnswer),
     ViewersCounted(ViewersCounted),
     ReactionsCounted(ShowAnswer),
+    AudienceSampled(ShowAnswer),
     /// A moderation action taken (or already in force: no news).
     Moderated(Moderated),
     /// A ban or timeout, or a highlighted message: something new in the channel's chat.

@@ -8,7 +8,8 @@
 //!   Schema for clients (`realtime/frames.schema.json`).
 //! - [`gateway`]: this process's rooms, and the seat each socket holds.
 //! - [`room`]: one show's room on this gateway: one relay subscription,
-//!   batched fan-out to the local sockets, the audience reported and summed.
+//!   batched fan-out to the local sockets; every report interval, the rules
+//!   read again, reactions recorded, the audience reported, summed and sampled.
 //! - [`presence`]: who is watching: seats by session, other gateways'
 //!   reports, the recorder of the summed audience.
 //! - [`chat`]: what a message is and who may post how often.
@@ -17,6 +18,7 @@
 //!   room's tally: windows to the other gateways, records to the event feed.
 //! - [`relay`]: how a room spans gateways and where chat is stored, one
 //!   adapter per shape.
+//! - [`uniques`]: unique viewers, a HyperLogLog every gateway can merge.
 //! - [`socket`]: one upgraded socket's loop: greeting and batches out,
 //!   heartbeats and chat in, bad input answered or closed with its code.
 
@@ -29,3 +31,4 @@ pub mod reactions;
 pub mod relay;
 pub mod room;
 pub mod socket;
+pub mod uniques;

@@ -26,7 +26,7 @@ use crate::state::AppState;
     tag = "shows",
     params(("id" = String, Path, description = "Show id"), ("token" = String, Query, description = "Bearer token")),
     responses(
-        (status = 101, description = "WebSocket: `heartbeat` and `chat` frames in; `chat`, `viewers` and `error` frames out (realtime/PROTOCOL.md)"),
+        (status = 101, description = "WebSocket: `heartbeat`, `chat` and `react` frames in; `chat`, `chat_deleted`, `viewers`, `reactions`, `highlight` and `error` frames out (realtime/PROTOCOL.md)"),
         (status = 401, description = "No valid token"),
         (status = 404, description = "`show_not_found`"),
     ),

@@ -66,6 +66,10 @@ pub struct Viewers {
     pub connected: u64,
     /// Of those, players that report playing.
     pub watching: u64,
+    /// The most watching at once so far (sampled every ~10 s).
+    pub peak: u64,
+    /// About how many distinct sessions watched (HyperLogLog, ~3%).
+    pub unique: u64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -98,7 +102,12 @@ impl Show {
         Self {
             reactions,
             manifest_url: format!("/hls/{}/master.m3u8", view.show_id),
-            viewers: Viewers { connected: view.viewers_connected, watching: view.viewers_watching },
+            viewers: Viewers {
+                connected: view.viewers_connected,
+                watching: view.viewers_watching,
+                peak: view.peak_viewers,
+                unique: view.unique_viewers,
+            },
             stream_key: view.stream_key.filter(|_| creator_view),
             ingest_url: creator_view.then(|| ingest_url.to_owned()),
             show_id: view.show_id,

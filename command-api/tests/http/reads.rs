@@ -24,7 +24,7 @@ async fn seed_catalog(app: &TestApp) {
                                        '2025-01-01T00:00:00Z', '2025-01-01T00:00:01Z');
          INSERT INTO rm_history VALUES ('order:o1', 9, '{}');
          INSERT INTO rm_history VALUES ('reservation:p1.1', 8, '{}');
-         INSERT INTO rm_shows VALUES ('s1', 'cara', 'Friday drop', 'scheduled', NULL, '[\"p1\"]', 'p1', 3, 2, NULL, NULL);
+         INSERT INTO rm_shows VALUES ('s1', 'cara', 'Friday drop', 'scheduled', NULL, '[\"p1\"]', 'p1', 3, 2, NULL, NULL, 4, 5);
          INSERT INTO rm_channels VALUES ('cara', 'cara', 'sk_secret');",
         history("OrderPlaced", 9).replace('\'', "''"),
         history("UnitsReserved", 8).replace('\'', "''"),
@@ -171,7 +171,7 @@ async fn a_shows_stream_key_is_only_shown_to_its_creator() {
     let public = app.get("/api/v1/shows/s1", None).await;
     assert_eq!(public.status, StatusCode::OK);
     assert_eq!(public.body["manifest_url"], "/hls/s1/master.m3u8");
-    assert_eq!(public.body["viewers"], json!({"connected": 3, "watching": 2}));
+    assert_eq!(public.body["viewers"], json!({"connected": 3, "watching": 2, "peak": 4, "unique": 5}));
     assert_eq!(public.body["pinned_product_id"], "p1");
     assert!(public.body.get("stream_key").is_none());
     let other = app.get("/api/v1/shows/s1", Some(&app.token("carl", Role::Creator))).await;

@@ -10,6 +10,14 @@ use cartcast_infra::store::StoreError;
 
 use super::{Aggregates, Deciding, Decision};
 
+/// An audience sample as the recording gateway sends it.
+pub(super) struct Sample {
+    pub connected: u64,
+    pub watching: u64,
+    pub peak: u64,
+    pub unique: u64,
+}
+
 impl Aggregates {
     pub(super) async fn report_stream_health(
         &mut self,
@@ -32,6 +40,19 @@ impl Aggregates {
         let show = self.shows.get(&show_id).await?.status;
         let answer = Answer::ViewersCounted(ViewersCounted { show_id: show_id.clone(), connected, watching });
         self.record_sample(at, &show_id, LiveStatsCommand::CountViewers { show, connected, watching }, answer).await
+    }
+
+    pub(super) async fn sample_audience(
+        &mut self,
+        at: &mut Deciding<'_>,
+        show_id: String,
+        sample: Sample,
+    ) -> Result<Decision, StoreError> {
+        let show = self.shows.get(&show_id).await?.status;
+        let Sample { connected, watching, peak, unique } = sample;
+        let command = LiveStatsCommand::SampleAudience { show, connected, watching, peak, unique };
+        let answer = Answer::AudienceSampled(ShowAnswer { show_id: show_id.clone() });
+        self.record_sample(at, &show_id, command, answer).await
     }
 
     pub(super) async fn count_reactions(

@@ -8,6 +8,8 @@ mod channel;
 mod checkout;
 mod live_stats;
 mod moderation;
+
+use live_stats::Sample;
 mod product;
 mod show;
 
@@ -146,6 +148,10 @@ impl Aggregates {
                 self.count_viewers(&mut at, show_id, connected, watching).await
             }
             AppCommand::CountReactions { show_id, counts } => self.count_reactions(&mut at, show_id, counts).await,
+            AppCommand::SampleAudience { show_id, connected, watching, peak, unique } => {
+                let sample = Sample { connected, watching, peak, unique };
+                self.sample_audience(&mut at, show_id, sample).await
+            }
             AppCommand::Moderate { channel_id, action } => self.moderate(&mut at, channel_id, action).await,
             AppCommand::RegenerateStreamKey => self.regenerate_stream_key(&mut at).await,
         }

@@ -16,6 +16,9 @@ pub struct LiveStats {
     pub viewers: (u64, u64),
     /// Every reaction counted so far, per emoji.
     pub reactions: BTreeMap<String, u64>,
+    /// The most watching at once, and the unique viewers, as sampled so far.
+    pub peak: u64,
+    pub unique: u64,
 }
 
 impl LiveStats {
@@ -40,6 +43,21 @@ impl LiveStats {
                     vec![]
                 } else {
                     vec![LiveStatsEvent::ViewersCounted { connected, watching }]
+                })
+            }
+            LiveStatsCommand::SampleAudience { show, connected, watching, peak, unique } => {
+                if show == ShowStatus::New {
+                    return Err(ShowError::NotFound);
+                }
+                if watching > connected {
+                    return Err(ShowError::Invalid { field: "watching", reason: "cannot pass connected" });
+                }
+                // A new leading gateway may know less than the stream: peaks and uniques never go down.
+                let (peak, unique) = (peak.max(watching).max(self.peak), unique.max(self.unique));
+                Ok(if show == ShowStatus::Ended {
+                    vec![]
+                } else {
+                    vec![LiveStatsEvent::AudienceSampled { connected, watching, peak, unique }]
                 })
             }
             LiveStatsCommand::CountReactions { show, mut counts } => {
@@ -75,6 +93,10 @@ impl Aggregate for LiveStats {
     fn apply(&mut self, event: Self::Event) {
         match event {
             LiveStatsEvent::ViewersCounted { connected, watching } => self.viewers = (connected, watching),
+            LiveStatsEvent::AudienceSampled { peak, unique, .. } => {
+                self.peak = peak;
+                self.unique = unique;
+            }
             LiveStatsEvent::ReactionsCounted { counts } => {
                 for (emoji, count) in counts {
                     *self.reactions.entry(emoji).or_default() += count;

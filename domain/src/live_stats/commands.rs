@@ -12,6 +12,9 @@ pub enum LiveStatsCommand {
     ReportStreamHealth { show: ShowStatus, health: StreamHealth },
     /// The live audience as the interaction path counts it.
     CountViewers { show: ShowStatus, connected: u64, watching: u64 },
+    /// The audience every ~10 s for dashboards: now, the peak the gateways
+    /// saw, and about how many distinct sessions watched.
+    SampleAudience { show: ShowStatus, connected: u64, watching: u64, peak: u64, unique: u64 },
     /// Reactions one gateway accepted over its last window, per emoji.
     CountReactions { show: ShowStatus, counts: BTreeMap<String, u64> },
 }

@@ -28,6 +28,9 @@ pub enum LiveStatsEvent {
     StreamHealthReported { health: StreamHealth },
     /// The audience changed: open sockets, and players that report playing.
     ViewersCounted { connected: u64, watching: u64 },
+    /// The audience sampled for dashboards: now, the show's peak so far and
+    /// its unique viewers (a HyperLogLog estimate; never below an earlier one).
+    AudienceSampled { connected: u64, watching: u64, peak: u64, unique: u64 },
     /// Reactions one gateway accepted over one window, per emoji: their sum
     /// over a show's stream is its exact total.
     ReactionsCounted { counts: BTreeMap<String, u64> },
@@ -39,6 +42,7 @@ impl DomainEvent for LiveStatsEvent {
             LiveStatsEvent::StreamHealthReported { .. } => "StreamHealthReported",
             LiveStatsEvent::ViewersCounted { .. } => "ViewersCounted",
             LiveStatsEvent::ReactionsCounted { .. } => "ReactionsCounted",
+            LiveStatsEvent::AudienceSampled { .. } => "AudienceSampled",
         }
         .to_owned()
     }

@@ -133,3 +133,27 @@ fn test_reactions_are_recorded_per_window_and_add_up() {
     }
     assert_eq!(stats.reactions, counts(&[("❤", 5), ("🔥", 1)]));
 }
+
+#[test]
+fn test_audience_samples_keep_the_peak_and_uniques_from_going_down() {
+    let sample = |watching, peak, unique| LiveStatsCommand::SampleAudience {
+        show: ShowStatus::Live,
+        connected: watching,
+        watching,
+        peak,
+        unique,
+    };
+    LiveStatsTestFramework::with(())
+        .given(vec![LiveStatsEvent::AudienceSampled { connected: 900, watching: 900, peak: 1000, unique: 1500 }])
+        .when(sample(200, 300, 1200))
+        .then_expect_events(vec![LiveStatsEvent::AudienceSampled {
+            connected: 200,
+            watching: 200,
+            peak: 1000,
+            unique: 1500,
+        }]);
+    LiveStatsTestFramework::with(())
+        .given_no_previous_events()
+        .when(sample(5, 0, 4))
+        .then_expect_events(vec![LiveStatsEvent::AudienceSampled { connected: 5, watching: 5, peak: 5, unique: 4 }]);
+}

@@ -30,6 +30,9 @@ pub struct ShowView {
     /// The last audience count: open live sockets, and of those, players playing.
     pub viewers_connected: u64,
     pub viewers_watching: u64,
+    /// The most watching at once, and about how many distinct sessions watched, as last sampled.
+    pub peak_viewers: u64,
+    pub unique_viewers: u64,
     /// When it went live (RFC 3339): second 0 of its VOD.
     pub live_at: Option<String>,
     pub ended_at: Option<String>,
@@ -130,6 +133,14 @@ pub(super) async fn apply_live_stats(
                 .execute(&mut **tx)
                 .await?;
         }
+        LiveStatsEvent::AudienceSampled { peak, unique, .. } => {
+            sqlx::query("UPDATE rm_shows SET peak_viewers = $1, unique_viewers = $2 WHERE show_id = $3")
+                .bind(peak as i64)
+                .bind(unique as i64)
+                .bind(&stored.aggregate_id)
+                .execute(&mut **tx)
+                .await?;
+        }
         LiveStatsEvent::ReactionsCounted { counts } => {
             for (emoji, count) in counts {
                 sqlx::query(
@@ -190,7 +201,8 @@ impl ReadModels {
     pub async fn show(&self, show_id: &str) -> Result<Option<ShowView>, ReadError> {
         let row = sqlx::query(
             "SELECT s.show_id, s.creator, s.title, s.status, s.scheduled_at, s.product_ids, \
-             s.pinned_product_id, c.stream_key, s.viewers_connected, s.viewers_watching, s.live_at, s.ended_at \
+             s.pinned_product_id, c.stream_key, s.viewers_connected, s.viewers_watching, s.live_at, s.ended_at, \
+             s.peak_viewers, s.unique_viewers \
              FROM rm_shows s \
              LEFT JOIN rm_channels c ON c.channel_id = s.creator WHERE s.show_id = $1",
         )
@@ -211,6 +223,8 @@ impl ReadModels {
                 viewers_watching: r.get::<i64, _>(9) as u64,
                 live_at: r.get(10),
                 ended_at: r.get(11),
+                peak_viewers: r.get::<i64, _>(12) as u64,
+                unique_viewers: r.get::<i64, _>(13) as u64,
             })
         })
         .transpose()

@@ -26,8 +26,16 @@ pub enum RoomMessage {
     /// The creator's message to show above the chat (already recorded).
     Highlight { message: ChatMessage },
     /// One gateway's own audience of the show, every report interval;
-    /// `leaving` when its last socket of the show closed.
-    Audience { gateway: String, connected: u64, watching: u64, leaving: bool },
+    /// `leaving` when its last socket of the show closed. `uniques`: the
+    /// HyperLogLog registers of every session the gateway has heard of.
+    Audience {
+        gateway: String,
+        connected: u64,
+        watching: u64,
+        leaving: bool,
+        #[serde(default)]
+        uniques: Vec<u8>,
+    },
     /// Reactions one gateway accepted in its last window, per emoji.
     Reactions { gateway: String, counts: BTreeMap<String, u64> },
 }

@@ -17,15 +17,17 @@ use futures::stream::BoxStream;
 use tokio::sync::{broadcast, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 
-use cartcast_infra::envelope::{AppCommand, CommandEnvelope};
-
 use crate::chat::{self, ChatMessage, ChatRefusal, Pacer};
 use crate::frames::ServerFrame;
 use crate::gateway::{Core, Gateway};
 use crate::moderation::ChatRules;
-use crate::presence::{self, Audience, REPORT_EVERY, Reports, Seats};
+use crate::presence::{Audience, REPORT_EVERY, Reports, Seats};
 use crate::reactions::Tally;
 use crate::relay::RoomMessage;
+use crate::uniques::Uniques;
+use periodic::{record_reactions, refresh_rules, report_audience};
+
+mod periodic;
 
 /// How long news gathers before it goes out as one batch.
 pub const WINDOW: Duration = Duration::from_millis(100);
@@ -35,6 +37,8 @@ pub const BACKLOG: usize = 256;
 pub const HISTORY: usize = 50;
 /// Ordinary chat messages per window in the live fan-out; more are sampled down to this.
 pub const CHAT_PER_WINDOW: usize = 30;
+/// The leading gateway records an audience sample every this many reports (~10 s).
+pub const SAMPLE_EVERY: u64 = 5;
 
 /// One window's frames, serialized once for every socket.
 #[derive(Debug)]
@@ -85,6 +89,12 @@ struct RoomState {
     rules: ChatRules,
     pending_highlight: Option<ChatMessage>,
     pending_banned: Vec<String>,
+    /// Every session seen in the show, here and (merged) on the other gateways.
+    uniques: Uniques,
+    /// The most watching at once since the room opened.
+    peak: u64,
+    /// Reports sent; every [`SAMPLE_EVERY`]-th is also a sample, when leading.
+    reports_sent: u64,
 }
 
 impl RoomState {
@@ -123,7 +133,9 @@ impl Room {
     /// Seats a new socket of `session`; returns its id.
     pub(crate) fn sit(&self, session: Arc<str>) -> u64 {
         let socket = self.next_socket.fetch_add(1, Ordering::Relaxed);
-        self.state().seats.sit(socket, session);
+        let mut state = self.state();
+        state.uniques.insert(&session);
+        state.seats.sit(socket, session);
         socket
     }
 
@@ -203,9 +215,10 @@ impl Room {
                 state.pending_chat.retain(|message| message.id != message_id);
                 state.pending_deleted.push(message_id);
             }
-            RoomMessage::Audience { gateway, connected, watching, leaving } => {
+            RoomMessage::Audience { gateway, connected, watching, leaving, uniques } => {
                 if gateway != self.core.id {
                     state.reports.heard(&gateway, Audience { connected, watching }, leaving, Instant::now());
+                    state.uniques.merge(&uniques);
                 }
             }
             RoomMessage::Reactions { gateway, counts } => {
@@ -240,6 +253,7 @@ impl Room {
         // Checked every window, so a gateway that went silent drops out on time.
         state.reports.drop_silent(Instant::now());
         let audience = state.audience();
+        state.peak = state.peak.max(audience.watching);
         if audience != state.shown {
             state.shown = audience;
             frames.push(ServerFrame::Viewers { connected: audience.connected, watching: audience.watching });
@@ -345,85 +359,6 @@ async fn connect(room: &Room, gateway: &Gateway) -> Option<BoxStream<'static, Ro
             return None;
         }
     }
-}
-
-/// Reads the channel's chat rules again; users banned since are told to go.
-async fn refresh_rules(room: &Room) {
-    let mut rules = match room.core.seed.chat_rules(&room.channel, &room.show_id).await {
-        Ok(rules) => rules,
-        Err(error) => {
-            tracing::warn!(show_id = %room.show_id, %error, "reading the chat rules");
-            return;
-        }
-    };
-    let mut state = room.state();
-    let newly_banned: Vec<String> =
-        rules.bans.keys().filter(|user| rules.is_banned(user) && !state.rules.is_banned(user)).cloned().collect();
-    state.pending_banned.extend(newly_banned);
-    // A highlight heard on the relay may be newer than the read side yet.
-    let heard_later = match (&state.rules.highlight, &rules.highlight) {
-        (Some(heard), Some(read)) => heard.ts > read.ts,
-        (Some(_), None) => true,
-        _ => false,
-    };
-    if heard_later {
-        rules.highlight = state.rules.highlight.take();
-    }
-    state.rules = rules;
-}
-
-/// Records what this gateway accepted since the last record as the show's
-/// `ReactionsCounted`, beside the room's loop; what fails is tried again at
-/// the next report.
-fn record_reactions(room: &Arc<Room>) {
-    let Some(counts) = room.state().tally.take_unrecorded() else {
-        return;
-    };
-    let room = room.clone();
-    tokio::spawn(async move {
-        let command = AppCommand::CountReactions { show_id: room.show_id.clone(), counts: counts.clone() };
-        let envelope = CommandEnvelope::from_system("reactions", None, command);
-        if let Err(error) = room.core.bus.dispatch(envelope, room.core.command_timeout).await {
-            tracing::warn!(show_id = %room.show_id, %error, "recording reactions");
-            room.state().tally.restore_unrecorded(&counts);
-        }
-    });
-}
-
-/// Tells the other gateways this one's audience, and records the summed
-/// audience while this gateway leads the room. True once the room is closed.
-async fn report_audience(room: &Room, gateway: &Gateway, recorder: &mut Option<watch::Sender<Audience>>) -> bool {
-    let closed = gateway.close_if_empty(room);
-    let (own, total, leads) = {
-        let mut state = room.state();
-        let now = Instant::now();
-        state.pacer.forget_idle(now);
-        let heard_the_others = now.saturating_duration_since(room.opened) > REPORT_EVERY;
-        (state.seats.audience(), state.audience(), (heard_the_others || closed) && state.reports.leads(&room.core.id))
-    };
-    let report = RoomMessage::Audience {
-        gateway: room.core.id.clone(),
-        connected: own.connected,
-        watching: own.watching,
-        leaving: closed,
-    };
-    if let Err(error) = room.core.relay.publish(&room.show_id, &report).await {
-        tracing::warn!(show_id = %room.show_id, %error, "reporting the audience");
-    }
-    match (leads, recorder.as_ref()) {
-        (true, Some(sender)) => {
-            sender.send_replace(total);
-        }
-        (true, None) => {
-            let (sender, receiver) = watch::channel(total);
-            let core = &room.core;
-            tokio::spawn(presence::record(room.show_id.clone(), receiver, core.bus.clone(), core.command_timeout));
-            *recorder = Some(sender);
-        }
-        // Another gateway leads: the recorder records its last value and stops.
-        (false, _) => *recorder = None,
-    }
-    closed
 }
 
 #[cfg(test)]

@@ -1,0 +1,1 @@
+../../shared/show_audience.sql

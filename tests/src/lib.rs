@@ -12,11 +12,13 @@
 //! - [`sale`]: a flash sale of careful buyers, a kill point, and the checks
 //!   of its outcome against the event store and the read model.
 //! - [`live`]: the live socket as a test client.
+//! - [`measure`]: a process's CPU and memory from `/proc`, a series of its `/metrics`.
 //! - [`media`]: the ffmpeg CLI as RTMP publisher and HLS player, a playlist reader.
 
 mod client;
 mod deployment;
 pub mod live;
+pub mod measure;
 pub mod media;
 mod process;
 pub mod sale;

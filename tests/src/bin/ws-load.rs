@@ -30,6 +30,7 @@ use serde_json::json;
 use tokio::time::MissedTickBehavior;
 
 use cartcast_domain::Role;
+use cartcast_tests::measure::{cpu_seconds, metric, rss_kb};
 use cartcast_tests::{Client, Process};
 use fleet::{Counters, Outbox};
 
@@ -120,7 +121,7 @@ async fn run(args: &Args, server: &Process, secret: &str) -> anyhow::Result<()> 
     let rss_kb_per_socket = rss_kb(pid)?.saturating_sub(before) as f64 / args.sockets as f64;
     eprintln!("ws-load: {} sockets open, {rss_kb_per_socket:.1} KB RSS each", args.sockets);
 
-    let chat = chat_phase(args, &sockets, &counters, pid, Some(&format!("{base}/metrics"))).await;
+    let chat = chat_phase(args, &sockets, &counters, pid, Some(&base)).await?;
     eprintln!(
         "ws-load: chat {:.0} deliveries/s, p99 {:.0} ms, lost {}, sampled out {}, closed {} (of which by a close frame {}), CPU server {:.0}% load {:.0}%",
         chat.deliveries_per_s,
@@ -150,7 +151,7 @@ async fn run(args: &Args, server: &Process, secret: &str) -> anyhow::Result<()> 
         let path = |_| "/api/v1/shows/bare/live".to_owned();
         let sockets = fleet::open(bare, 101, path, args.sockets, &counters).await?;
         let peer_pid = peer_server.id().context("the peer's pid")? as i32;
-        let peer = chat_phase(args, &sockets, &counters, peer_pid, None).await;
+        let peer = chat_phase(args, &sockets, &counters, peer_pid, None).await?;
         let _ = peer_server.kill().await;
         eprintln!(
             "ws-load: bare {:.0} deliveries/s, p99 {:.0} ms, lost {}",
@@ -183,13 +184,14 @@ async fn chat_phase(
     sockets: &[Outbox],
     counters: &Arc<Counters>,
     server: i32,
-    metrics_url: Option<&str>,
-) -> ChatFigures {
-    let sampled_before = sampled_out(metrics_url).await;
+    base: Option<&str>,
+) -> anyhow::Result<ChatFigures> {
+    let sampled_before = sampled_out(base).await?;
     let start = counters.deliveries.load(Ordering::Relaxed);
     let refused = counters.refused.load(Ordering::Relaxed);
     counters.reset_latencies();
-    let (server_cpu, load_cpu) = (cpu_ticks(server), cpu_ticks(std::process::id() as i32));
+    let load = std::process::id() as i32;
+    let (server_cpu, load_cpu) = (cpu_seconds(server)?, cpu_seconds(load)?);
     let phase = Duration::from_secs(args.seconds);
     // Late ticks are skipped, not bunched: no chatter posts faster than the rate limit.
     let posts = paced(&sockets[..args.chatters.min(sockets.len())], CHAT_EVERY, phase, MissedTickBehavior::Skip, |n| {
@@ -197,22 +199,27 @@ async fn chat_phase(
     })
     .await;
     let delivered_in_phase = counters.deliveries.load(Ordering::Relaxed) - start;
-    let pct = |ticks: u64| ticks as f64 / ticks_per_second() / phase.as_secs_f64() * 100.0;
-    let server_cpu_pct = pct(cpu_ticks(server).saturating_sub(server_cpu));
-    let load_cpu_pct = pct(cpu_ticks(std::process::id() as i32).saturating_sub(load_cpu));
+    let pct = |seconds: f64| seconds / phase.as_secs_f64() * 100.0;
+    let (server_cpu_pct, load_cpu_pct) = (pct(cpu_seconds(server)? - server_cpu), pct(cpu_seconds(load)? - load_cpu));
     fleet::settled(&counters.deliveries, SETTLE_WITHIN).await;
     let delivered = counters.deliveries.load(Ordering::Relaxed) - start;
     // A post the rate limit refused (the pacer's ticks can bunch) reaches no one, by design.
     let accepted = posts - (counters.refused.load(Ordering::Relaxed) - refused);
-    let sampled_out = sampled_out(metrics_url).await - sampled_before;
-    ChatFigures {
+    let sampled_out = sampled_out(base).await? - sampled_before;
+    Ok(ChatFigures {
         deliveries_per_s: delivered_in_phase as f64 / phase.as_secs_f64(),
         p99_ms: counters.latency_p99_ms(),
         lost: ((accepted - sampled_out) * sockets.len() as u64).saturating_sub(delivered),
         sampled_out,
         server_cpu_pct,
         load_cpu_pct,
-    }
+    })
+}
+
+/// The server's `cartcast_chat_sampled_out_total` (0 for a server without one).
+async fn sampled_out(base: Option<&str>) -> anyhow::Result<u64> {
+    let Some(base) = base else { return Ok(0) };
+    Ok(metric(base, "cartcast_chat_sampled_out_total").await?.map_or(0, |value| value as u64))
 }
 
 /// `reactors` sockets react for `seconds`; returns accepted reactions per
@@ -253,36 +260,6 @@ async fn paced(
         }
     }
     sent
-}
-
-/// User plus system CPU of process `pid` so far, in clock ticks (`/proc/<pid>/stat`).
-fn cpu_ticks(pid: i32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the command (which may hold spaces) start after its `)`.
-    let fields: Vec<&str> = stat.rsplit_once(')').map_or(vec![], |(_, rest)| rest.split_whitespace().collect());
-    let field = |n: usize| fields.get(n).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
-    field(11) + field(12)
-}
-
-fn ticks_per_second() -> f64 {
-    // Safety: sysconf only reads a system constant.
-    unsafe { libc::sysconf(libc::_SC_CLK_TCK) as f64 }
-}
-
-/// The server's `cartcast_chat_sampled_out_total` (0 without a metrics URL).
-async fn sampled_out(metrics_url: Option<&str>) -> u64 {
-    let Some(url) = metrics_url else { return 0 };
-    let Ok(response) = reqwest::get(url).await else { return 0 };
-    let text = response.text().await.unwrap_or_default();
-    let line = text.lines().find(|line| line.starts_with("cartcast_chat_sampled_out_total"));
-    line.and_then(|line| line.split_whitespace().last()?.parse::<f64>().ok()).map_or(0, |value| value as u64)
-}
-
-/// Resident set size of process `pid`, KB.
-fn rss_kb(pid: i32) -> anyhow::Result<u64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let line = status.lines().find(|line| line.starts_with("VmRSS:")).context("VmRSS")?;
-    line.split_whitespace().nth(1).context("VmRSS value")?.parse().context("VmRSS value")
 }
 
 /// Open files for this process and the server it starts: a million where

@@ -12,6 +12,7 @@ use anyhow::{Context, bail};
 use serde_json::json;
 
 use cartcast_domain::Role;
+use cartcast_tests::measure::{cpu_seconds, metric};
 use cartcast_tests::media::Publisher;
 use cartcast_tests::{Client, Process};
 
@@ -177,26 +178,4 @@ async fn latency(base: &str, rendition: &str) -> anyhow::Result<Latency> {
 async fn quantile_ms(base: &str, rendition: &str, quantile: &str) -> anyhow::Result<Option<f64>> {
     let series = format!("cartcast_media_part_latency_seconds{{rendition=\"{rendition}\",quantile=\"{quantile}\"}}");
     Ok(metric(base, &series).await?.map(|seconds| seconds * 1000.0))
-}
-
-/// The value of `series` (name and labels, as rendered) in `GET /metrics`.
-async fn metric(base: &str, series: &str) -> anyhow::Result<Option<f64>> {
-    let metrics = reqwest::get(format!("{base}/metrics")).await?.error_for_status()?.text().await?;
-    let Some(line) = metrics.lines().find(|line| line.strip_prefix(series).is_some_and(|rest| rest.starts_with(' ')))
-    else {
-        return Ok(None);
-    };
-    let value = line.rsplit(' ').next().unwrap_or_default();
-    Ok(Some(value.parse().with_context(|| format!("parsing {line}"))?))
-}
-
-/// CPU seconds `pid` has used (user + system), from `/proc/<pid>/stat`.
-fn cpu_seconds(pid: i32) -> anyhow::Result<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    // Fields after the parenthesised name; utime and stime are the 14th and 15th.
-    let fields: Vec<&str> = stat.rsplit_once(')').context("stat")?.1.split_whitespace().collect();
-    let ticks: f64 = fields[11].parse::<f64>()? + fields[12].parse::<f64>()?;
-    // Safety: sysconf only reads a constant.
-    let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
-    Ok(ticks / per_second)
 }

@@ -45,8 +45,6 @@ struct Sample {
     audience: Audience,
     peak: u64,
     unique: u64,
-    /// Whether this report is one that samples.
-    due: bool,
 }
 
 /// Records an audience sample as the show's `AudienceSampled`, beside the
@@ -99,15 +97,15 @@ pub(super) async fn report_audience(
         let now = Instant::now();
         state.pacer.forget_idle(now);
         state.reports_sent += 1;
-        let sample = Sample {
-            audience: state.audience(),
-            peak: state.peak,
-            unique: state.uniques.estimate(),
-            due: state.reports_sent.is_multiple_of(SAMPLE_EVERY),
-        };
+        let total = state.audience();
         let heard_the_others = now.saturating_duration_since(room.opened) > REPORT_EVERY;
         let leads = (heard_the_others || closed) && state.reports.leads(&room.core.id);
-        (state.seats.audience(), state.audience(), leads, state.uniques.registers().to_vec(), sample)
+        let sample = (leads && state.reports_sent.is_multiple_of(SAMPLE_EVERY)).then(|| Sample {
+            audience: total,
+            peak: state.peak,
+            unique: state.uniques.estimate(),
+        });
+        (state.seats.audience(), total, leads, state.uniques.registers().to_vec(), sample)
     };
     let report = RoomMessage::Audience {
         gateway: room.core.id.clone(),
@@ -116,7 +114,7 @@ pub(super) async fn report_audience(
         leaving: closed,
         uniques,
     };
-    if leads && sample.due {
+    if let Some(sample) = sample {
         record_sample(room, sample);
     }
     if let Err(error) = room.core.relay.publish(&room.show_id, &report).await {

@@ -9,7 +9,7 @@ use cartcast_command_api::startup::router;
 use cartcast_command_api::state::AppState;
 use cartcast_command_api::telemetry::metrics_handle;
 use cartcast_infra::bus::CommandBus;
-use cartcast_realtime::gateway::Gateway;
+use cartcast_realtime::gateway::{Gateway, Upstream};
 
 use crate::process::{DEFAULT_HTTP, Distributed, StopSignal, serve};
 
@@ -20,10 +20,12 @@ pub async fn run(options: Distributed) -> anyhow::Result<()> {
     let stop_signal = StopSignal::install()?;
     let secret = load_secret(options.settings.secret.as_ref(), options.data_dir.as_deref())?;
     options.postgres().await?;
-    let bus: Arc<dyn CommandBus> = Arc::new(options.jetstream().await?);
+    let jetstream = Arc::new(options.jetstream().await?);
+    let bus: Arc<dyn CommandBus> = jetstream.clone();
     let read_models = options.read_models().await?;
     let seed = Arc::new(ReadModelSeed(read_models.clone()));
-    let gateway = Gateway::new(Arc::new(options.relay().await?), bus.clone(), seed, options.settings.command_timeout);
+    let upstream = Upstream { relay: Arc::new(options.relay().await?), bus: bus.clone(), live: jetstream, seed };
+    let gateway = Gateway::new(upstream, options.settings.command_timeout);
     let ingest_url = options.settings.ingest_url.clone().unwrap_or_else(|| DEFAULT_INGEST_URL.to_owned());
     let state = AppState {
         bus,

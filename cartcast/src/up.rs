@@ -24,7 +24,7 @@ use cartcast_infra::store::sqlite::SqliteStore;
 use cartcast_media::ingest::rtmp;
 use cartcast_projections::ReadModels;
 use cartcast_projections::runner::ProjectionRunner;
-use cartcast_realtime::gateway::Gateway;
+use cartcast_realtime::gateway::{Gateway, Upstream};
 use cartcast_realtime::relay::local::LocalRelay;
 
 use crate::media::start_media;
@@ -49,7 +49,8 @@ pub async fn run(options: Up) -> anyhow::Result<()> {
     let events_path = data_dir.join("events.sqlite");
     let store: Arc<dyn EventStore> =
         Arc::new(SqliteStore::open(&events_path).await.context("opening the event store")?);
-    let feed: Arc<dyn EventFeed> = Arc::new(StoreFeed::new(store.clone()));
+    let store_feed = Arc::new(StoreFeed::new(store.clone()));
+    let feed: Arc<dyn EventFeed> = store_feed.clone();
     let read_models = ReadModels::connect(&format!("sqlite://{}", data_dir.join("read-models.sqlite").display()))
         .await
         .context("opening the read models")?;
@@ -77,7 +78,8 @@ pub async fn run(options: Up) -> anyhow::Result<()> {
     let directory = BusShowDirectory::new(bus.clone(), read_models.clone(), settings.command_timeout);
     let relay = LocalRelay::open(&data_dir).context("opening the chat store")?;
     let seed = Arc::new(ReadModelSeed(read_models.clone()));
-    let gateway = Gateway::new(Arc::new(relay), bus.clone(), seed, settings.command_timeout);
+    let upstream = Upstream { relay: Arc::new(relay), bus: bus.clone(), live: store_feed, seed };
+    let gateway = Gateway::new(upstream, settings.command_timeout);
     let (hls, rtmp_addr) = start_media(rtmp, &settings, &data_dir, directory, feed, &work).await?;
     let state = AppState {
         bus,

@@ -62,6 +62,7 @@ pub enum NotFound {
     Order,
     Show,
     Clip,
+    Poll,
 }
 
 impl fmt::Display for NotFound {
@@ -73,6 +74,7 @@ impl fmt::Display for NotFound {
             NotFound::Order => "order",
             NotFound::Show => "show",
             NotFound::Clip => "clip",
+            NotFound::Poll => "poll",
         })
     }
 }
@@ -146,6 +148,7 @@ impl ApiError {
             ApiError::NotFound(NotFound::Order) => "order_not_found",
             ApiError::NotFound(NotFound::Show) => "show_not_found",
             ApiError::NotFound(NotFound::Clip) => "clip_not_found",
+            ApiError::NotFound(NotFound::Poll) => "poll_not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::Unavailable(Unavailable::CommandPending) => "command_pending",
             ApiError::Unavailable(Unavailable::NotCaughtUp(_)) => "not_caught_up",

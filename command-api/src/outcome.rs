@@ -96,6 +96,9 @@ fn answered(answer: Answer, position: Option<u64>, ingest_url: Arc<str>) -> Resp
         Answer::StreamKeyRegenerated(key) => body(StatusCode::OK, key, position),
         Answer::Moderated(moderated) => body(StatusCode::OK, moderated, position),
         Answer::ModerationCreated(moderated) => body(StatusCode::CREATED, moderated, position),
+        Answer::PollOpened(opened) => body(StatusCode::CREATED, opened, position),
+        Answer::PollClosed(poll) => body(StatusCode::OK, poll, position),
+        Answer::VotesCounted(counted) => body(StatusCode::OK, counted, position),
     }
 }
 

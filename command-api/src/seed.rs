@@ -1,15 +1,17 @@
 //! What a live room starts from, read from the read models: the show's
-//! reaction totals recorded before the room opened on this gateway, and its
-//! channel's chat rules (read again every few seconds).
+//! reaction totals recorded before the room opened on this gateway, its
+//! channel's chat rules (read again every few seconds), its products, pin
+//! and latest poll.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
 
-use cartcast_projections::ReadModels;
+use cartcast_infra::outcome::{PollState, ProductAnswer, StockLevels};
+use cartcast_projections::{PollView, ProductView, ReadModels};
 use cartcast_realtime::chat::{Badge, ChatMessage};
-use cartcast_realtime::gateway::RoomSeed;
+use cartcast_realtime::gateway::{RoomSeed, ShowState};
 use cartcast_realtime::moderation::ChatRules;
 
 pub struct ReadModelSeed(pub ReadModels);
@@ -35,5 +37,52 @@ impl RoomSeed for ReadModelSeed {
                 badge: Some(Badge::Creator),
             }),
         })
+    }
+
+    async fn show_state(&self, show_id: &str) -> anyhow::Result<ShowState> {
+        let Some(show) = self.0.show(show_id).await? else {
+            return Ok(ShowState::default());
+        };
+        let pinned = match &show.pinned_product_id {
+            Some(product_id) => self.product(product_id).await?,
+            None => None,
+        };
+        let poll = self.0.latest_poll(show_id).await?.map(poll_state);
+        Ok(ShowState { product_ids: show.product_ids, pinned, poll })
+    }
+
+    async fn product(&self, product_id: &str) -> anyhow::Result<Option<ProductAnswer>> {
+        Ok(self.0.product(product_id).await?.map(product))
+    }
+}
+
+fn product(view: ProductView) -> ProductAnswer {
+    let count = |n: i64| u64::try_from(n).unwrap_or(0);
+    ProductAnswer {
+        product_id: view.product_id,
+        seller: view.seller,
+        sku: view.sku,
+        title: view.title,
+        price_minor: view.price_minor,
+        currency: Some(view.currency),
+        stock: StockLevels {
+            total: count(view.stock.total),
+            available: count(view.stock.available),
+            reserved: count(view.stock.reserved),
+            sold: count(view.stock.sold),
+        },
+    }
+}
+
+fn poll_state(view: PollView) -> PollState {
+    PollState {
+        poll_id: view.poll_id,
+        question: view.question,
+        options: view.options,
+        counts: view.counts,
+        open: view.open,
+        changeable: view.changeable,
+        closes_at: view.closes_at,
+        version: view.version,
     }
 }

@@ -66,6 +66,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/shows/{id}/chat/{message_id}", delete(routes::delete_message))
         .route("/api/v1/shows/{id}/chat-settings", put(routes::set_chat_settings))
         .route("/api/v1/shows/{id}/highlight", post(routes::highlight))
+        .route("/api/v1/shows/{id}/polls", post(routes::open_poll))
+        .route("/api/v1/polls/{id}", get(routes::get_poll))
+        .route("/api/v1/polls/{id}/close", post(routes::close_poll))
         .route(
             "/api/v1/channels/me/moderators/{user}",
             put(routes::appoint_moderator).delete(routes::dismiss_moderator),

@@ -9,10 +9,11 @@
 //! - `partition`: [`PartitionWorker`], one partition's loop — outbox
 //!   catch-up, then decide → commit → publish → answer per batch.
 //! - `decide`: what each command does to its aggregates and the outcome it
-//!   gets, one file per aggregate family (products, checkout, shows, channels).
+//!   gets, one file per aggregate family (products, checkout, shows, channels,
+//!   moderation, polls).
 //! - `hot`: aggregates kept in memory, loaded from the store on first use.
 //! - `outbox`: committed batches not yet on the feed.
-//! - `timers`: reservation deadlines, so expiries need no scan.
+//! - `timers`: hold deadlines and poll ends, so expiries need no scan.
 
 mod decide;
 mod hot;

@@ -11,8 +11,8 @@
 //! publishes what a dead owner committed, so the feed keeps each aggregate's
 //! order.
 //!
-//! Reservation holds expire on timers kept here and rebuilt from the store
-//! when the partition is (re)acquired. Checkouts pay outside the loop: phase 1
+//! Reservation holds expire, and polls close at their end, on timers kept
+//! here and rebuilt from the store when the partition is (re)acquired. Checkouts pay outside the loop: phase 1
 //! places the order, the payment runs as a task, phase 2 records its result.
 
 use std::collections::{HashMap, HashSet};
@@ -20,26 +20,22 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use cqrs_es::Aggregate;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use tracing::{Instrument, info, warn};
 use uuid::Uuid;
 
 use cartcast_domain::order::PaymentResult;
-use cartcast_domain::product::{Product, ProductCommand};
 use cartcast_infra::bus::{BusError, CommandSource, Delivery, DeliveryHandle, EventFeed};
 use cartcast_infra::config::Settings;
-use cartcast_infra::envelope::{CommandEnvelope, RouteKind, partition_of};
+use cartcast_infra::envelope::CommandEnvelope;
 use cartcast_infra::outcome::Outcome;
 use cartcast_infra::payment::{Charge, PaymentGateway};
-use cartcast_infra::store::{
-    CommandRecord, CommitBatch, EventKey, EventMetadata, EventStore, OutboxEntry, StoreError, StoredEvent,
-};
+use cartcast_infra::store::{CommandRecord, CommitBatch, EventKey, EventStore, OutboxEntry, StoreError, StoredEvent};
 
 use crate::decide::{Aggregates, Decision, Paying, PaymentRequest, metadata};
 use crate::outbox::FeedOutbox;
-use crate::timers::HoldTimers;
+use crate::timers::Timers;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkerError {
@@ -83,7 +79,7 @@ pub struct PartitionWorker {
     partition: u32,
     deps: WorkerDeps,
     aggregates: Aggregates,
-    timers: HoldTimers,
+    timers: Timers,
     /// Checkouts whose payment is in flight, by command id.
     paying: HashMap<Uuid, Paying>,
     payments: JoinSet<(Uuid, PaymentResult)>,
@@ -99,7 +95,7 @@ impl PartitionWorker {
             partition,
             aggregates: Aggregates::new(deps.store.clone()),
             deps,
-            timers: HoldTimers::default(),
+            timers: Timers::default(),
             paying: HashMap::new(),
             payments: JoinSet::new(),
             unsettled: Vec::new(),
@@ -111,7 +107,12 @@ impl PartitionWorker {
     /// in-flight payments settle for a bounded time.
     pub async fn run(mut self, mut source: Box<dyn CommandSource>, stop: CancellationToken) -> Result<(), WorkerError> {
         self.rebuild_timers().await?;
-        info!(partition = self.partition, holds = self.timers.len(), "partition owned");
+        info!(
+            partition = self.partition,
+            holds = self.timers.holds.len(),
+            polls = self.timers.polls.len(),
+            "partition owned"
+        );
         while !stop.is_cancelled() {
             let wait = if self.paying.is_empty() {
                 self.timers.until_next(Utc::now()).min(Duration::from_millis(200))
@@ -135,16 +136,11 @@ impl PartitionWorker {
         Ok(())
     }
 
-    /// Load every product of this partition and arm a timer for its holds.
+    /// Arm the timers of this partition's holds and polls from the store.
     async fn rebuild_timers(&mut self) -> Result<(), StoreError> {
         let partitions = self.deps.settings.partitions;
-        for product_id in self.deps.store.aggregate_ids(Product::TYPE).await? {
-            if partition_of(RouteKind::Product, &product_id, partitions) == self.partition {
-                let deadline = self.aggregates.products.get(&product_id).await?.next_deadline();
-                self.timers.set(&product_id, deadline);
-            }
-        }
-        Ok(())
+        let store = self.deps.store.as_ref();
+        self.timers.rebuild(store, &mut self.aggregates, self.partition, partitions).await
     }
 
     /// One batch: decide, commit, publish, answer. Failures are logged and the
@@ -176,7 +172,7 @@ impl PartitionWorker {
             self.aggregates.clear();
             self.outbox.mark_stale();
             if let Err(e) = self.rebuild_timers().await {
-                warn!(partition = self.partition, error = %e, "hold timers not rebuilt");
+                warn!(partition = self.partition, error = %e, "timers not rebuilt");
             }
         }
         metrics::histogram!("worker_batch_commands").record(count as f64);
@@ -192,7 +188,7 @@ impl PartitionWorker {
     ) -> Result<(), WorkerError> {
         let batch = self.decide(deliveries, payments, Utc::now()).await?;
         let (batch, store_positions) = self.commit(batch).await?;
-        self.rearm_timers(&batch.staged).await?;
+        self.timers.rearm(&mut self.aggregates, &batch.staged).await?;
         self.publish_and_answer(batch, store_positions).await
     }
 
@@ -261,7 +257,8 @@ impl PartitionWorker {
             batch.answers.push(Answer { handles: paying.handles, record });
             batch.settled.push((id, result, paying.envelope, paying.request));
         }
-        self.expire_due_holds(now, &mut batch.staged).await?;
+        let busy: HashSet<&str> = self.paying.values().map(|p| p.request.reservation_id.product_id()).collect();
+        self.timers.fire_due(now, &mut self.aggregates, &busy, &mut batch.staged).await?;
         Ok(batch)
     }
 
@@ -360,50 +357,6 @@ impl PartitionWorker {
             warn!(partition = self.partition, error = %e, "published outbox entries not forgotten; trying again");
             self.outbox.restore(std::mem::take(&mut batch.outbox));
         }
-    }
-
-    /// Release the units of holds past their deadline. A product with a
-    /// checkout in flight waits until its payments settle.
-    async fn expire_due_holds(&mut self, now: DateTime<Utc>, staged: &mut Vec<StoredEvent>) -> Result<(), StoreError> {
-        let busy: HashSet<&str> = self.paying.values().map(|p| p.request.reservation_id.product_id()).collect();
-        for product_id in self.timers.due(now) {
-            if busy.contains(product_id.as_str()) {
-                self.timers.set(&product_id, Some(now + chrono::Duration::milliseconds(100)));
-                continue;
-            }
-            let command_id = Uuid::new_v5(
-                &Uuid::NAMESPACE_OID,
-                format!("expire/{product_id}/{}", now.timestamp_micros()).as_bytes(),
-            );
-            let meta = EventMetadata {
-                event_id: Uuid::now_v7(),
-                command_id,
-                correlation_id: command_id,
-                causation_id: command_id,
-                actor: "system:hold-timer".to_owned(),
-                occurred_at: now,
-            };
-            if let Err(e) = self
-                .aggregates
-                .products
-                .execute(&product_id, ProductCommand::ExpireHolds { now }, &meta, staged)
-                .await?
-            {
-                warn!(product_id, error = %e, "holds not expired");
-            }
-        }
-        Ok(())
-    }
-
-    /// After a commit, point each touched product's timer at its next deadline.
-    async fn rearm_timers(&mut self, events: &[StoredEvent]) -> Result<(), StoreError> {
-        let touched: HashSet<&str> =
-            events.iter().filter(|e| e.aggregate_type == Product::TYPE).map(|e| e.aggregate_id.as_str()).collect();
-        for product_id in touched {
-            let deadline = self.aggregates.products.get(product_id).await?.next_deadline();
-            self.timers.set(product_id, deadline);
-        }
-        Ok(())
     }
 
     fn start_payment(&mut self, id: Uuid) {

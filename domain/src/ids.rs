@@ -1,63 +1,103 @@
 //! Identifiers whose shape carries routing: a reservation id names the product
-//! whose units it holds, so any process can find the partition that owns it.
+//! whose units it holds, a poll id the show it is asked in, so any process can
+//! find the partition that owns it.
 
 use std::fmt;
+use std::marker::PhantomData;
 
 /// Longest product id, in bytes, that a reservation id can carry.
 pub(crate) const MAX_PRODUCT_ID_LEN: usize = 64;
 
-/// `<product_id>.<n>`: the n-th hold taken on a product.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+/// `<parent>.<n>`: the n-th thing of kind `K` numbered under a parent id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct ReservationId {
-    product_id: String,
+pub struct Numbered<K: Kind> {
+    parent: String,
     number: u64,
+    kind: PhantomData<K>,
+}
+
+/// What is numbered, for error messages.
+pub trait Kind: fmt::Debug + Clone + PartialEq + Eq + std::hash::Hash + PartialOrd + Ord {
+    const WHAT: &'static str;
+}
+
+/// The n-th hold taken on a product: `<product_id>.<n>`.
+pub type ReservationId = Numbered<Hold>;
+/// The n-th poll asked in a show: `<show_id>.<n>`.
+pub type PollId = Numbered<Question>;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Hold {}
+impl Kind for Hold {
+    const WHAT: &'static str = "reservation";
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Question {}
+impl Kind for Question {
+    const WHAT: &'static str = "poll";
+}
+
+impl<K: Kind> Numbered<K> {
+    pub fn new(parent: &str, number: u64) -> Self {
+        Self { parent: parent.to_owned(), number, kind: PhantomData }
+    }
+
+    pub fn number(&self) -> u64 {
+        self.number
+    }
 }
 
 impl ReservationId {
-    pub fn new(product_id: &str, number: u64) -> Self {
-        Self { product_id: product_id.to_owned(), number }
-    }
-
     pub fn product_id(&self) -> &str {
-        &self.product_id
+        &self.parent
+    }
+}
+
+impl PollId {
+    pub fn show_id(&self) -> &str {
+        &self.parent
     }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
-#[error("`{0}` is not a reservation id")]
-pub struct BadReservationId(pub String);
+#[error("`{id}` is not a {what} id")]
+pub struct BadId {
+    pub what: &'static str,
+    pub id: String,
+}
 
-impl std::str::FromStr for ReservationId {
-    type Err = BadReservationId;
+impl<K: Kind> std::str::FromStr for Numbered<K> {
+    type Err = BadId;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bad = || BadReservationId(s.to_owned());
-        let (product, number) = s.rsplit_once('.').ok_or_else(bad)?;
-        if product.is_empty() || product.len() > MAX_PRODUCT_ID_LEN {
+        let bad = || BadId { what: K::WHAT, id: s.to_owned() };
+        let (parent, number) = s.rsplit_once('.').ok_or_else(bad)?;
+        if parent.is_empty() || parent.len() > MAX_PRODUCT_ID_LEN {
             return Err(bad());
         }
         let number = number.parse().map_err(|_| bad())?;
-        Ok(Self::new(product, number))
+        Ok(Self::new(parent, number))
     }
 }
 
-impl TryFrom<String> for ReservationId {
-    type Error = BadReservationId;
+impl<K: Kind> TryFrom<String> for Numbered<K> {
+    type Error = BadId;
     fn try_from(s: String) -> Result<Self, Self::Error> {
         s.parse()
     }
 }
 
-impl From<ReservationId> for String {
-    fn from(id: ReservationId) -> Self {
+impl<K: Kind> From<Numbered<K>> for String {
+    fn from(id: Numbered<K>) -> Self {
         id.to_string()
     }
 }
 
-impl fmt::Display for ReservationId {
+impl<K: Kind> fmt::Display for Numbered<K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}", self.product_id, self.number)
+        write!(f, "{}.{}", self.parent, self.number)
     }
 }
 
@@ -76,5 +116,12 @@ mod tests {
         assert!("0190-abc".parse::<ReservationId>().is_err());
         assert!("0190-abc.x".parse::<ReservationId>().is_err());
         assert!(".3".parse::<ReservationId>().is_err());
+    }
+
+    #[test]
+    fn a_poll_id_names_its_show_and_says_what_it_is_not() {
+        let id: PollId = "show.1.2".parse().unwrap();
+        assert_eq!((id.show_id(), id.number()), ("show.1", 2));
+        assert_eq!("show".parse::<PollId>().unwrap_err().to_string(), "`show` is not a poll id");
     }
 }

@@ -12,7 +12,10 @@
 //! - [`channel`]: a creator's channel and its regenerable RTMP stream key.
 //! - [`moderation`]: a channel's chat moderation — moderators, bans and
 //!   timeouts, banned words, slow mode, deleted and highlighted messages.
-//! - [`ids`]: identifiers that carry routing (a reservation names its product).
+//! - [`poll`]: a show's polls — opened and closed by its creator, one
+//!   counted vote per viewer, the result when it closes.
+//! - [`ids`]: identifiers that carry routing (a reservation names its product,
+//!   a poll its show).
 //! - [`money`]: prices in minor units with an ISO currency.
 //! - [`refusal`]: the [`refusal::DomainError`] every aggregate's error
 //!   implements — a stable code and a [`refusal::RefusalKind`].
@@ -23,6 +26,7 @@ pub mod live_stats;
 pub mod moderation;
 pub mod money;
 pub mod order;
+pub mod poll;
 pub mod product;
 pub mod refusal;
 pub mod show;

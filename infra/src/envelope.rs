@@ -8,9 +8,10 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use cartcast_domain::Role;
-use cartcast_domain::ids::ReservationId;
+use cartcast_domain::ids::{PollId, ReservationId};
 use cartcast_domain::live_stats::StreamHealth;
 use cartcast_domain::moderation::ModerationAction;
+use cartcast_domain::poll::Ballot;
 
 /// Who asked: the token's subject and role.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -147,6 +148,23 @@ pub enum AppCommand {
         show_id: String,
         counts: BTreeMap<String, u64>,
     },
+    /// The show's creator asks a question of its viewers.
+    OpenPoll {
+        show_id: String,
+        question: String,
+        options: Vec<String>,
+        duration_s: Option<u32>,
+        changeable: bool,
+    },
+    /// The show's creator closes a poll (its result is recorded).
+    ClosePoll {
+        poll_id: PollId,
+    },
+    /// From a gateway: the ballots its sockets cast over one window, in order.
+    CountVotes {
+        poll_id: PollId,
+        ballots: Vec<Ballot>,
+    },
 }
 
 /// Which aggregate family a command is ordered with.
@@ -191,7 +209,12 @@ impl AppCommand {
             | AppCommand::SampleAudience { show_id, .. }
             | AppCommand::ReportStreamHealth { show_id, .. }
             | AppCommand::RequestClip { show_id, .. }
-            | AppCommand::FinishClip { show_id, .. } => (RouteKind::Show, show_id),
+            | AppCommand::FinishClip { show_id, .. }
+            | AppCommand::OpenPoll { show_id, .. } => (RouteKind::Show, show_id),
+            // A poll is decided with its show: the show says who may close it.
+            AppCommand::ClosePoll { poll_id } | AppCommand::CountVotes { poll_id, .. } => {
+                (RouteKind::Show, poll_id.show_id())
+            }
         }
     }
 
@@ -221,6 +244,9 @@ impl AppCommand {
             AppCommand::ReportStreamHealth { .. } => "report_stream_health",
             AppCommand::RequestClip { .. } => "request_clip",
             AppCommand::FinishClip { .. } => "finish_clip",
+            AppCommand::OpenPoll { .. } => "open_poll",
+            AppCommand::ClosePoll { .. } => "close_poll",
+            AppCommand::CountVotes { .. } => "count_votes",
         }
     }
 }

@@ -130,11 +130,17 @@ pub enum Answer {
     /// A ban or timeout, or a highlighted message: something new in the channel's chat.
     ModerationCreated(Moderated),
     StreamKeyRegenerated(StreamKeyRegenerated),
+    PollOpened(PollOpened),
+    /// A poll closed by its creator (or already closed: no news), as it ended.
+    PollClosed(PollState),
+    /// A gateway's ballots: the counts they leave, and the ballots that did not count.
+    VotesCounted(VotesCounted),
 }
 
 /// A product as its seller just left it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ProductAnswer {
     pub product_id: String,
     pub seller: String,
@@ -150,6 +156,7 @@ pub struct ProductAnswer {
 /// A product's four stock counters: `available + reserved + sold = total`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StockLevels {
     pub total: u64,
     pub available: u64,
@@ -265,6 +272,52 @@ pub struct StreamKeyRegenerated {
     pub channel_id: String,
     /// The new RTMP stream name; the previous one no longer authenticates.
     pub stream_key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PollOpened {
+    /// `<show_id>.<n>`: the show's n-th poll.
+    pub poll_id: String,
+    pub show_id: String,
+}
+
+/// A poll as its creator and viewers see it (and the live socket's `poll` frame).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+pub struct PollState {
+    pub poll_id: String,
+    pub question: String,
+    pub options: Vec<String>,
+    /// Votes per option, in the options' order.
+    pub counts: Vec<u64>,
+    pub open: bool,
+    /// Whether a viewer may change their vote while it is open.
+    pub changeable: bool,
+    /// When it closes by itself, if it has a duration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closes_at: Option<DateTime<Utc>>,
+    /// The polls stream's sequence this state reflects: newer is larger.
+    #[serde(skip)]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
+    #[cfg_attr(feature = "schema", schemars(skip))]
+    pub version: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VotesCounted {
+    pub poll_id: String,
+    pub counts: Vec<u64>,
+    /// Ballots that did not count, each with why (`already_voted`, `invalid_option`).
+    pub refused: Vec<RefusedBallot>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RefusedBallot {
+    pub voter: String,
+    pub option: u8,
+    pub code: String,
 }
 
 #[cfg(test)]

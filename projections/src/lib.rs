@@ -25,4 +25,6 @@ pub mod sequences;
 pub mod views;
 
 pub use read_models::ReadModels;
-pub use views::{ChatRulesView, ClipView, Highlight, HistoryEntry, OrderView, ProductView, ShowView, StockView};
+pub use views::{
+    ChatRulesView, ClipView, Highlight, HistoryEntry, OrderView, PollView, ProductView, ShowView, StockView,
+};

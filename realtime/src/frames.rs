@@ -8,6 +8,7 @@ use serde_json::json;
 use std::collections::BTreeMap;
 
 use crate::chat::ChatMessage;
+use cartcast_infra::outcome::{PollState, ProductAnswer};
 
 /// What a client sends: one JSON object per text frame, tagged by `type`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -21,8 +22,9 @@ pub enum ClientFrame {
     Chat { text: String },
     /// One reaction: one of ❤ 🔥 😂 😮 👏 🛒. A burst of 50 at once, then 10 a second.
     React { emoji: String },
-    /// Not open on this server yet: answered with an `error` frame, `not_available`.
-    Vote {},
+    /// Vote in the show's open poll: `option` counts from 0. Needs a
+    /// signed-in token; answered with `voted`, or an `error` frame.
+    Vote { poll_id: String, option: u32 },
 }
 
 /// What the viewer's player is doing.
@@ -57,12 +59,26 @@ pub enum ServerFrame {
         /// Of those, players that said `playing` in their last heartbeat.
         watching: u64,
     },
+    /// The show's poll: in the greeting while one is open, then whenever it
+    /// opens, its counts move (at most once a window) or it closes.
+    Poll {
+        #[serde(flatten)]
+        poll: PollState,
+    },
+    /// To the voter's socket: this vote counted (`option` from 0).
+    Voted { poll_id: String, option: u8 },
+    /// The product the creator pinned, with its live stock: in the greeting
+    /// when one is pinned, then whenever the pin changes.
+    Pinned { product: ProductAnswer },
+    /// Units of one of the show's products still on sale, at most once a window per product.
+    Stock { product_id: String, available: u64 },
     /// A frame the gateway did not take; the socket stays open.
     Error {
-        /// Stable, snake_case: `bad_frame`, `not_available`, `sign_in_required`,
+        /// Stable, snake_case: `bad_frame`, `sign_in_required`,
         /// `empty_message`, `message_too_long`, `bad_text`, `rate_limited`,
         /// `unavailable`, `unknown_emoji`, `banned`, `timed_out` (with
-        /// `retry_after_ms`), `banned_word`.
+        /// `retry_after_ms`), `banned_word`; for votes `poll_not_found`,
+        /// `poll_closed`, `invalid_option`, `already_voted`.
         code: String,
         /// For people; may change.
         message: String,

@@ -7,12 +7,17 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use cartcast_infra::bus::CommandBus;
+use tokio::sync::oneshot;
+
+use cartcast_infra::bus::{CommandBus, LiveEvents};
 
 use crate::chat::ChatRefusal;
+use crate::frames::ServerFrame;
 use crate::moderation::ChatRules;
+use crate::polls::VoteRefusal;
 use crate::relay::Relay;
 use crate::room::{self, Greeting, Room, Viewer};
+use cartcast_infra::outcome::{PollState, ProductAnswer};
 
 /// What a room starts from that only the read side knows.
 #[async_trait]
@@ -22,6 +27,31 @@ pub trait RoomSeed: Send + Sync + 'static {
 
     /// `channel`'s chat rules as they stand, with `show_id`'s slow mode and highlight.
     async fn chat_rules(&self, channel: &str, show_id: &str) -> anyhow::Result<ChatRules>;
+
+    /// The show's products, the one pinned and its latest poll.
+    async fn show_state(&self, show_id: &str) -> anyhow::Result<ShowState>;
+
+    /// One product with its stock.
+    async fn product(&self, product_id: &str) -> anyhow::Result<Option<ProductAnswer>>;
+}
+
+/// A show as a room starts from it.
+#[derive(Debug, Clone, Default)]
+pub struct ShowState {
+    pub product_ids: Vec<String>,
+    pub pinned: Option<ProductAnswer>,
+    pub poll: Option<PollState>,
+}
+
+/// What a gateway reaches the rest of Cartcast through.
+pub struct Upstream {
+    /// Rooms across gateways, and where chat is stored.
+    pub relay: Arc<dyn Relay>,
+    /// Where audiences, reactions and votes are recorded.
+    pub bus: Arc<dyn CommandBus>,
+    /// The show's events as they are published: pins, stock, polls.
+    pub live: Arc<dyn LiveEvents>,
+    pub seed: Arc<dyn RoomSeed>,
 }
 
 /// What every room of this gateway shares.
@@ -29,8 +59,8 @@ pub(crate) struct Core {
     /// Tells this gateway's reports apart from the others'; random per process.
     pub(crate) id: String,
     pub(crate) relay: Arc<dyn Relay>,
-    /// Where the summed audience is recorded.
     pub(crate) bus: Arc<dyn CommandBus>,
+    pub(crate) live: Arc<dyn LiveEvents>,
     pub(crate) seed: Arc<dyn RoomSeed>,
     pub(crate) command_timeout: Duration,
 }
@@ -41,14 +71,10 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    pub fn new(
-        relay: Arc<dyn Relay>,
-        bus: Arc<dyn CommandBus>,
-        seed: Arc<dyn RoomSeed>,
-        command_timeout: Duration,
-    ) -> Arc<Self> {
+    pub fn new(upstream: Upstream, command_timeout: Duration) -> Arc<Self> {
         let id = uuid::Uuid::new_v4().simple().to_string();
-        let core = Core { id, relay, bus, seed, command_timeout };
+        let Upstream { relay, bus, live, seed } = upstream;
+        let core = Core { id, relay, bus, live, seed, command_timeout };
         Arc::new(Self { core: Arc::new(core), rooms: Mutex::default() })
     }
 
@@ -115,6 +141,12 @@ impl Seat {
     /// Counts one reaction in the show's room (the socket checked it and its budget).
     pub fn react(&self, emoji: &'static str) {
         self.room.react(emoji);
+    }
+
+    /// Votes in the show's open poll: `None` when this vote is counted
+    /// already, else the receiver of its answer (`voted` or an `error` frame).
+    pub fn vote(&self, poll_id: &str, option: u32) -> Result<Option<oneshot::Receiver<ServerFrame>>, VoteRefusal> {
+        self.room.vote(&self.viewer, poll_id, option)
     }
 }
 

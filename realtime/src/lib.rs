@@ -16,6 +16,8 @@
 //! - [`moderation`]: the channel's chat rules as a room enforces them.
 //! - [`reactions`]: which reactions, how many a socket may send, and the
 //!   room's tally: windows to the other gateways, records to the event feed.
+//! - [`polls`]: the show's poll as sockets see it, and the votes they cast.
+//! - [`products`]: the pinned product and the show's live stock.
 //! - [`relay`]: how a room spans gateways and where chat is stored, one
 //!   adapter per shape.
 //! - [`uniques`]: unique viewers, a HyperLogLog every gateway can merge.
@@ -26,7 +28,9 @@ pub mod chat;
 pub mod frames;
 pub mod gateway;
 pub mod moderation;
+pub mod polls;
 pub mod presence;
+pub mod products;
 pub mod reactions;
 pub mod relay;
 pub mod room;

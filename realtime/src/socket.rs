@@ -1,6 +1,6 @@
 //! One viewer's live socket, once upgraded: the room's greeting (recent
-//! chat, the audience) and then its batches go out; heartbeats and chat come
-//! in. A frame it cannot take gets an `error` frame and the socket stays
+//! chat, the audience, the pin, the open poll) and then its batches go out;
+//! heartbeats, chat, reactions and votes come in. A frame it cannot take gets an `error` frame and the socket stays
 //! open; a socket that floods, sends frames too big or not valid, falls too
 //! far behind, or whose token expires is closed with a code that says which.
 
@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime};
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures::SinkExt;
 use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use cartcast_infra::rate::TokenBucket;
@@ -69,6 +70,8 @@ pub async fn serve(mut socket: WebSocket, seat: Seat, greeting: Greeting, token_
     let mut budget = TokenBucket::new(BURST, PER_SECOND, Instant::now());
     let mut reactions = reactions::budget(Instant::now());
     let Greeting { frames, mut batches, banned } = greeting;
+    // The answer to the socket's last vote, while it is being counted.
+    let mut vote: Option<oneshot::Receiver<ServerFrame>> = None;
     if banned {
         return close_with(&mut socket, close::BANNED, BANNED_REASON).await;
     }
@@ -80,6 +83,10 @@ pub async fn serve(mut socket: WebSocket, seat: Seat, greeting: Greeting, token_
     loop {
         let step = tokio::select! {
             () = tokio::time::sleep_until(expiry) => Step::Close(close::TOKEN_EXPIRED, "token expired"),
+            answer = async { vote.as_mut().expect("guarded").await }, if vote.is_some() => {
+                vote = None;
+                answer.map_or(Step::Continue, |frame| Step::Send(text_frame(&frame)))
+            }
             batch = batches.recv() => match batch {
                 Ok(batch) => Step::Batch(batch),
                 Err(RecvError::Lagged(_)) => Step::Close(close::TOO_SLOW, "too slow: fell behind the room"),
@@ -96,10 +103,15 @@ pub async fn serve(mut socket: WebSocket, seat: Seat, greeting: Greeting, token_
                 Ok(Some(Ok(Message::Text(text)))) if text.len() > MAX_FRAME => {
                     Step::Close(close::TOO_BIG, "frame over 16 KiB")
                 }
-                Ok(Some(Ok(Message::Text(text)))) => {
-                    let answer = take(&seat, &mut reactions, &text).await;
-                    answer.map_or(Step::Continue, |answer| Step::Send(text_frame(&answer)))
-                }
+                Ok(Some(Ok(Message::Text(text)))) => match take(&seat, &mut reactions, &text).await {
+                    Reply::Nothing => Step::Continue,
+                    Reply::Now(answer) => Step::Send(text_frame(&answer)),
+                    Reply::Later(answer) => {
+                        // A newer vote's answer replaces the one still pending.
+                        vote = Some(answer);
+                        Step::Continue
+                    }
+                },
                 Ok(Some(Ok(Message::Binary(_)))) => {
                     Step::Send(text_frame(&ServerFrame::error("bad_frame", "frames are JSON text, not binary")))
                 }
@@ -176,14 +188,28 @@ enum Step {
     Stop,
 }
 
-/// Act on one text frame; the frame to answer with, if any.
-async fn take(seat: &Seat, reactions: &mut TokenBucket, text: &str) -> Option<ServerFrame> {
+/// How a client frame is answered.
+enum Reply {
+    Nothing,
+    Now(ServerFrame),
+    /// When the room has counted it (a vote).
+    Later(oneshot::Receiver<ServerFrame>),
+}
+
+impl From<Option<ServerFrame>> for Reply {
+    fn from(frame: Option<ServerFrame>) -> Self {
+        frame.map_or(Reply::Nothing, Reply::Now)
+    }
+}
+
+/// Act on one text frame.
+async fn take(seat: &Seat, reactions: &mut TokenBucket, text: &str) -> Reply {
     match serde_json::from_str::<ClientFrame>(text) {
         Ok(ClientFrame::Heartbeat { state }) => {
             seat.playing(state == PlayerState::Playing);
-            None
+            Reply::Nothing
         }
-        Ok(ClientFrame::Chat { text }) => seat.post(&text).await.err().map(refused),
+        Ok(ClientFrame::Chat { text }) => seat.post(&text).await.err().map(refused).into(),
         Ok(ClientFrame::React { emoji }) => {
             // A reaction that could never count does not spend the budget.
             let taken = reactions::known(&emoji)
@@ -191,13 +217,18 @@ async fn take(seat: &Seat, reactions: &mut TokenBucket, text: &str) -> Option<Se
             match taken {
                 Ok(emoji) => {
                     seat.react(emoji);
-                    None
+                    Reply::Nothing
                 }
-                Err(refusal) => Some(refused_reaction(refusal)),
+                Err(refusal) => Reply::Now(refused_reaction(refusal)),
             }
         }
-        Ok(ClientFrame::Vote {}) => Some(ServerFrame::error("not_available", "polls are not open on this server yet")),
-        Err(error) => Some(ServerFrame::error("bad_frame", error.to_string())),
+        Ok(ClientFrame::Vote { poll_id, option }) => match seat.vote(&poll_id, option) {
+            Ok(Some(answer)) => Reply::Later(answer),
+            // Counted already: the same answer again.
+            Ok(None) => Reply::Now(ServerFrame::Voted { poll_id, option: u8::try_from(option).unwrap_or(u8::MAX) }),
+            Err(refusal) => Reply::Now(refusal.frame()),
+        },
+        Err(error) => Reply::Now(ServerFrame::error("bad_frame", error.to_string())),
     }
 }
 

@@ -68,11 +68,11 @@ async fn bad_input_on_the_live_socket_is_answered_and_the_show_goes_on() {
     // others' sockets leave the count and the well-formed one still watches.
     heartbeat(&mut steady, "playing").await;
     until_watching(&mut steady, 2).await;
-    assert_eq!(still_answers(&mut socket).await, "not_available", "the answered socket is still open");
+    assert_eq!(still_answers(&mut socket).await, "poll_not_found", "the answered socket is still open");
     deployment.stop().await.expect("clean stop");
 }
 
-/// Send a vote (not open yet) and read its answer's code: the socket still answers.
+/// Send a vote in a show without a poll and read its answer's code: the socket still answers.
 async fn still_answers(socket: &mut Socket) -> String {
     text(socket, json!({"type": "vote", "poll_id": "p", "option": 1}).to_string()).await;
     error_code(socket).await

@@ -10,7 +10,7 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr};
 use utoipa::{IntoResponses, Modify, OpenApi};
 
 use super::{
-    channels, chat, clips, health, live, metrics, moderation, orders, products, reservations, sessions, shows,
+    channels, chat, clips, health, live, metrics, moderation, orders, polls, products, reservations, sessions, shows,
 };
 use crate::error::{ErrorBody, ErrorDetail};
 
@@ -43,6 +43,9 @@ use crate::error::{ErrorBody, ErrorDetail};
         moderation::delete_message,
         moderation::set_chat_settings,
         moderation::highlight,
+        polls::open_poll,
+        polls::close_poll,
+        polls::get_poll,
         clips::request_clip,
         clips::get_clip,
         channels::regenerate_stream_key,

@@ -19,12 +19,14 @@ use cartcast_command_api::startup::router;
 use cartcast_command_api::state::AppState;
 use cartcast_command_api::telemetry::metrics_handle;
 use cartcast_domain::Role;
+use cartcast_infra::bus::inprocess::StoreFeed;
 use cartcast_infra::bus::{BusError, CommandBus};
 use cartcast_infra::config::Settings;
 use cartcast_infra::envelope::CommandEnvelope;
 use cartcast_infra::outcome::{Answer, Outcome, ReservationCreated};
+use cartcast_infra::store::sqlite::SqliteStore;
 use cartcast_projections::ReadModels;
-use cartcast_realtime::gateway::Gateway;
+use cartcast_realtime::gateway::{Gateway, Upstream};
 use cartcast_realtime::relay::local::LocalRelay;
 
 pub const INGEST_URL: &str = "rtmp://127.0.0.1:1935/live";
@@ -127,9 +129,12 @@ async fn spawn(responder: Box<Responder>, metrics: PrometheusHandle) -> TestApp 
         settings: Settings::default(),
         ingest_url: INGEST_URL.into(),
         gateway: Gateway::new(
-            Arc::new(LocalRelay::open(&dir).unwrap()),
-            bus.clone(),
-            Arc::new(ReadModelSeed(read_models.clone())),
+            Upstream {
+                relay: Arc::new(LocalRelay::open(&dir).unwrap()),
+                bus: bus.clone(),
+                live: Arc::new(StoreFeed::new(Arc::new(SqliteStore::open(&dir.join("events.db")).await.unwrap()))),
+                seed: Arc::new(ReadModelSeed(read_models.clone())),
+            },
             Duration::from_secs(5),
         ),
         limits: Arc::default(),

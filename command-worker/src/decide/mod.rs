@@ -2,16 +2,18 @@
 //! decided against the hot state of the partition: events staged for the
 //! batch's commit, and the outcome its caller gets — a typed answer, or the
 //! domain's refusal. One file per aggregate family (products, checkout,
-//! shows, live stats, channels, moderation); this one dispatches.
+//! shows, live stats, channels, moderation, polls); this one dispatches.
 
 mod channel;
 mod checkout;
 mod live_stats;
 mod moderation;
-
-use live_stats::Sample;
+mod polls;
 mod product;
 mod show;
+
+use live_stats::Sample;
+use polls::Question;
 
 use chrono::{DateTime, Utc};
 
@@ -20,6 +22,7 @@ use cartcast_domain::ids::ReservationId;
 use cartcast_domain::live_stats::LiveStats;
 use cartcast_domain::moderation::Moderation;
 use cartcast_domain::order::Order;
+use cartcast_domain::poll::Polls;
 use cartcast_domain::product::Product;
 use cartcast_domain::refusal::DomainError;
 use cartcast_domain::show::Show;
@@ -78,6 +81,7 @@ pub struct Aggregates {
     pub live_stats: HotSet<LiveStats>,
     pub channels: HotSet<Channel>,
     pub moderation: HotSet<Moderation>,
+    pub polls: HotSet<Polls>,
 }
 
 /// What every decision of one command shares.
@@ -96,7 +100,8 @@ impl Aggregates {
             shows: HotSet::new(store.clone()),
             live_stats: HotSet::new(store.clone()),
             channels: HotSet::new(store.clone()),
-            moderation: HotSet::new(store),
+            moderation: HotSet::new(store.clone()),
+            polls: HotSet::new(store),
         }
     }
 
@@ -108,6 +113,7 @@ impl Aggregates {
         self.live_stats.clear();
         self.channels.clear();
         self.moderation.clear();
+        self.polls.clear();
     }
 
     /// Decide `envelope` at `now`. Staged events go to `staged`.
@@ -154,6 +160,11 @@ impl Aggregates {
             }
             AppCommand::Moderate { channel_id, action } => self.moderate(&mut at, channel_id, action).await,
             AppCommand::RegenerateStreamKey => self.regenerate_stream_key(&mut at).await,
+            AppCommand::OpenPoll { show_id, question, options, duration_s, changeable } => {
+                self.open_poll(&mut at, show_id, Question { question, options, duration_s, changeable }).await
+            }
+            AppCommand::ClosePoll { poll_id } => self.close_poll(&mut at, poll_id).await,
+            AppCommand::CountVotes { poll_id, ballots } => self.count_votes(&mut at, poll_id, ballots).await,
         }
     }
 }

@@ -62,7 +62,14 @@ impl Aggregates {
     pub(super) async fn end_show(&mut self, at: &mut Deciding<'_>, show_id: String) -> Result<Decision, StoreError> {
         let command = ShowCommand::End { at: at.envelope.received_at };
         let answer = Answer::Ended(ShowStatusChanged { show_id: show_id.clone(), status: "ended".to_owned() });
-        self.show_command(at, &show_id, command, answer).await
+        let mut ended = self.show_command(at, &show_id, command, answer).await?;
+        if let Decision::Done { outcome, events } = &mut ended
+            && outcome.is_answer()
+            && !events.is_empty()
+        {
+            events.extend(self.close_polls_with_show(at, &show_id).await?);
+        }
+        Ok(ended)
     }
 
     pub(super) async fn request_clip(

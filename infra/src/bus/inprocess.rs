@@ -2,15 +2,17 @@
 //! per partition, answered through oneshot channels), the event store's own
 //! global order as the event feed, and leases that are always this process's.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::stream::{self, BoxStream, StreamExt};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 use super::{
-    BusError, CommandBus, CommandSource, Delivery, DeliveryHandle, EventFeed, FeedEvent, Lease, PartitionLeases,
+    BusError, CommandBus, CommandSource, Delivery, DeliveryHandle, EventFeed, FeedEvent, Lease, LiveEvents,
+    PartitionLeases,
 };
 use crate::envelope::CommandEnvelope;
 use crate::outcome::Outcome;
@@ -109,16 +111,21 @@ impl CommandSource for InProcessSource {
 }
 
 /// The event feed of the embedded shape: the store's global order, with a
-/// watch channel to wake subscribers when new events are committed.
+/// watch channel to wake subscribers when new events are committed, and a
+/// broadcast of each published batch for live followers.
 #[derive(Clone)]
 pub struct StoreFeed {
     store: Arc<dyn EventStore>,
     head: watch::Sender<u64>,
+    live: broadcast::Sender<Arc<[StoredEvent]>>,
 }
+
+/// Published batches a live follower may fall behind by before it misses some.
+const LIVE_BACKLOG: usize = 1024;
 
 impl StoreFeed {
     pub fn new(store: Arc<dyn EventStore>) -> Self {
-        Self { store, head: watch::Sender::new(0) }
+        Self { store, head: watch::Sender::new(0), live: broadcast::channel(LIVE_BACKLOG).0 }
     }
 }
 
@@ -127,7 +134,11 @@ const PAGE: u32 = 512;
 
 #[async_trait]
 impl EventFeed for StoreFeed {
-    async fn publish(&self, _events: &[StoredEvent], store_positions: &[u64]) -> Result<Vec<u64>, BusError> {
+    async fn publish(&self, events: &[StoredEvent], store_positions: &[u64]) -> Result<Vec<u64>, BusError> {
+        // Copied only while someone follows.
+        if self.live.receiver_count() > 0 && !events.is_empty() {
+            let _ = self.live.send(events.into());
+        }
         if let Some(&last) = store_positions.iter().max() {
             self.head.send_if_modified(|head| {
                 let newer = last > *head;
@@ -162,6 +173,38 @@ impl EventFeed for StoreFeed {
             }
         });
         Ok(pages.flat_map(stream::iter).boxed())
+    }
+}
+
+#[async_trait]
+impl LiveEvents for StoreFeed {
+    async fn follow(&self, aggregates: &[(&str, &str)]) -> Result<BoxStream<'static, StoredEvent>, BusError> {
+        let wanted: HashSet<(String, String)> =
+            aggregates.iter().map(|(kind, id)| ((*kind).to_owned(), (*id).to_owned())).collect();
+        let batches = stream::unfold(self.live.subscribe(), move |mut live| {
+            let wanted = wanted.clone();
+            async move {
+                loop {
+                    match live.recv().await {
+                        Ok(batch) => {
+                            let mine: Vec<StoredEvent> = batch
+                                .iter()
+                                .filter(|e| wanted.contains(&(e.aggregate_type.clone(), e.aggregate_id.clone())))
+                                .cloned()
+                                .collect();
+                            if !mine.is_empty() {
+                                return Some((mine, live));
+                            }
+                        }
+                        Err(broadcast::error::RecvError::Lagged(missed)) => {
+                            tracing::warn!(missed, "a live follower fell behind the feed; it misses some events");
+                        }
+                        Err(broadcast::error::RecvError::Closed) => return None,
+                    }
+                }
+            }
+        });
+        Ok(batches.flat_map(stream::iter).boxed())
     }
 }
 

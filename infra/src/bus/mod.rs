@@ -77,6 +77,16 @@ pub trait EventFeed: Send + Sync + 'static {
     async fn subscribe(&self, after: u64) -> Result<BoxStream<'static, Result<FeedEvent, BusError>>, BusError>;
 }
 
+/// A live tap on the feed, for screens: the events of some aggregates as
+/// they are published from now on. No history and no redelivery — a
+/// follower that falls behind or reconnects reads the read models again.
+#[async_trait]
+pub trait LiveEvents: Send + Sync + 'static {
+    /// Events of the `(aggregate type, aggregate id)` pairs, each
+    /// aggregate's in its order, until the stream is dropped.
+    async fn follow(&self, aggregates: &[(&str, &str)]) -> Result<BoxStream<'static, StoredEvent>, BusError>;
+}
+
 /// Exclusive ownership of partitions (single writer).
 #[async_trait]
 pub trait PartitionLeases: Send + Sync + 'static {

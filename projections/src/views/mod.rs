@@ -2,8 +2,8 @@
 //!
 //! One file per view holds its row types, its update and its queries:
 //! `products` (with stock and reservations), `orders` (with their
-//! history), `shows` (with their clips and live stats), `channels` and
-//! `moderation` (the chat rules gateways enforce). Events carry the
+//! history), `shows` (with their clips and live stats), `channels`,
+//! `moderation` (the chat rules gateways enforce) and `polls`. Events carry the
 //! values they produce (stock after the event, status), so the updates only
 //! copy them.
 
@@ -15,6 +15,7 @@ use cartcast_domain::channel::Channel;
 use cartcast_domain::live_stats::{LiveStats, stream_of};
 use cartcast_domain::moderation::Moderation;
 use cartcast_domain::order::Order;
+use cartcast_domain::poll::Polls;
 use cartcast_domain::product::Product;
 use cartcast_domain::show::Show;
 use cartcast_infra::store::StoredEvent;
@@ -24,11 +25,13 @@ use crate::read_models::ReadError;
 mod channels;
 mod moderation;
 mod orders;
+mod polls;
 mod products;
 mod shows;
 
 pub use moderation::{ChatRulesView, Highlight};
 pub use orders::{HistoryEntry, OrderView};
+pub use polls::PollView;
 pub use products::{ProductView, StockView};
 pub use shows::{ClipView, ShowView};
 
@@ -52,6 +55,7 @@ pub async fn apply(tx: &mut Transaction<'static, Any>, position: u64, event: &St
         t if t == Moderation::TYPE => {
             moderation::apply(tx, event, serde_json::from_value(event.payload.clone())?).await
         }
+        t if t == Polls::TYPE => polls::apply(tx, event, serde_json::from_value(event.payload.clone())?).await,
         other => {
             warn!(aggregate_type = other, "catalog ignores unknown aggregate type");
             Ok(())

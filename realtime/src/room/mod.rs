@@ -4,7 +4,10 @@
 //! bounded ring ([`BACKLOG`] batches) that every socket reads at its own
 //! pace; a socket a whole ring behind is too slow and is closed. Under a
 //! chat flood the live fan-out samples ordinary messages (every one is
-//! stored); creator and moderator messages always go out.
+//! stored); creator and moderator messages always go out. The room also
+//! follows the show's events as they are published — its pin, its
+//! products' stock, its polls — and sends the votes of its sockets as one
+//! command a window.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,20 +17,24 @@ use std::time::Duration;
 use axum::extract::ws::Utf8Bytes;
 use futures::StreamExt;
 use futures::stream::BoxStream;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{broadcast, oneshot, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::chat::{self, ChatMessage, ChatRefusal, Pacer};
 use crate::frames::ServerFrame;
 use crate::gateway::{Core, Gateway};
 use crate::moderation::ChatRules;
+use crate::polls::{VoteRefusal, Votes};
 use crate::presence::{Audience, REPORT_EVERY, Reports, Seats};
+use crate::products::Shelf;
 use crate::reactions::Tally;
 use crate::relay::RoomMessage;
 use crate::uniques::Uniques;
 use periodic::{record_reactions, refresh_rules, report_audience};
 
+mod feed;
 mod periodic;
+mod votes;
 
 /// How long news gathers before it goes out as one batch.
 pub const WINDOW: Duration = Duration::from_millis(100);
@@ -95,6 +102,8 @@ struct RoomState {
     peak: u64,
     /// Reports sent; every [`SAMPLE_EVERY`]-th is also a sample, when leading.
     reports_sent: u64,
+    votes: Votes,
+    shelf: Shelf,
 }
 
 impl RoomState {
@@ -166,6 +175,9 @@ impl Room {
             ServerFrame::Reactions { totals: state.tally.totals().clone() },
         ];
         frames.extend(state.rules.highlight.clone().map(|message| ServerFrame::Highlight { message }));
+        frames.extend(state.shelf.pinned.clone().map(|product| ServerFrame::Pinned { product }));
+        let open_poll = state.votes.poll.clone().filter(|poll| poll.open);
+        frames.extend(open_poll.map(|poll| ServerFrame::Poll { poll }));
         let banned = state.rules.is_banned(session);
         // Subscribed under the same lock a batch is sent under: nothing between the greeting and the first batch.
         Greeting { frames, batches: self.batches.subscribe(), banned }
@@ -194,6 +206,19 @@ impl Room {
     /// Counts one reaction of a socket of this gateway.
     pub(crate) fn react(&self, emoji: &'static str) {
         self.state().tally.accept(emoji);
+    }
+
+    /// Takes `viewer`'s vote into this window's ballots, once it passes the poll's checks.
+    pub(crate) fn vote(
+        &self,
+        viewer: &Viewer,
+        poll_id: &str,
+        option: u32,
+    ) -> Result<Option<oneshot::Receiver<ServerFrame>>, VoteRefusal> {
+        if !viewer.may_post {
+            return Err(VoteRefusal::SignInRequired);
+        }
+        self.state().votes.cast(&viewer.session, poll_id, option, chrono::Utc::now())
     }
 
     /// Takes one message heard on the relay into the next batch.
@@ -264,6 +289,19 @@ impl Room {
         if let Some(message) = state.pending_highlight.take() {
             frames.push(ServerFrame::Highlight { message });
         }
+        if std::mem::take(&mut state.shelf.pin_changed)
+            && let Some(product) = state.shelf.pinned.clone()
+        {
+            frames.push(ServerFrame::Pinned { product });
+        }
+        for (product_id, available) in state.shelf.take_changed() {
+            frames.push(ServerFrame::Stock { product_id, available });
+        }
+        if std::mem::take(&mut state.votes.changed)
+            && let Some(poll) = state.votes.poll.clone()
+        {
+            frames.push(ServerFrame::Poll { poll });
+        }
         let banned = std::mem::take(&mut state.pending_banned);
         if !frames.is_empty() || !banned.is_empty() {
             let frames = frames.iter().map(|frame| Utf8Bytes::from(frame.to_json())).collect();
@@ -302,6 +340,9 @@ pub(crate) async fn run(room: Arc<Room>, gateway: Arc<Gateway>) {
     let Some(mut upstream) = connect(&room, &gateway).await else {
         return;
     };
+    // Followed before the show is read, so no event falls between the two.
+    let mut events = feed::follow(&room).await;
+    feed::seed(&room, &mut events).await;
     match room.core.relay.recent_chat(&room.show_id, HISTORY).await {
         Ok(recent) => room.state().recent = recent.into(),
         Err(error) => tracing::warn!(show_id = %room.show_id, %error, "loading recent chat"),
@@ -326,7 +367,9 @@ pub(crate) async fn run(room: Arc<Room>, gateway: Arc<Gateway>) {
                     None => return,
                 },
             },
+            Some(event) = events.next(), if !events.is_empty() => feed::hear(&room, &mut events, event).await,
             _ = window.tick() => {
+                votes::record(&room);
                 if let Some(counts) = room.flush() {
                     let window = RoomMessage::Reactions { gateway: room.core.id.clone(), counts };
                     if let Err(error) = room.core.relay.publish(&room.show_id, &window).await {
@@ -335,6 +378,12 @@ pub(crate) async fn run(room: Arc<Room>, gateway: Arc<Gateway>) {
                 }
             }
             _ = report.tick() => {
+                if events.is_empty() {
+                    events = feed::follow(&room).await;
+                    feed::seed(&room, &mut events).await;
+                } else if room.state().reports_sent < feed::RESEED_REPORTS {
+                    feed::seed(&room, &mut events).await;
+                }
                 record_reactions(&room);
                 refresh_rules(&room).await;
                 if report_audience(&room, &gateway, &mut recorder).await {

@@ -9,7 +9,7 @@ use futures::StreamExt;
 use futures::stream::BoxStream;
 
 use super::{JetStreamBus, unavailable};
-use crate::bus::{BusError, EventFeed, FeedEvent};
+use crate::bus::{BusError, EventFeed, FeedEvent, LiveEvents};
 use crate::store::StoredEvent;
 
 #[async_trait]
@@ -58,4 +58,24 @@ fn feed_event(message: Result<async_nats::jetstream::Message, pull::OrderedError
     let event = serde_json::from_slice(&message.payload)
         .map_err(|err| BusError::Unavailable(format!("feed position {position} is not a stored event: {err}")))?;
     Ok(FeedEvent { position, event })
+}
+
+/// One core NATS subscription per followed aggregate, on the subject its
+/// events are published to: no consumer, nothing stored for the follower.
+#[async_trait]
+impl LiveEvents for JetStreamBus {
+    async fn follow(&self, aggregates: &[(&str, &str)]) -> Result<BoxStream<'static, StoredEvent>, BusError> {
+        let mut followed = Vec::with_capacity(aggregates.len());
+        for (kind, id) in aggregates {
+            let subject = self.names.event(kind, id);
+            let subscriber = self.client.subscribe(subject).await.map_err(|err| unavailable("follow events", err))?;
+            let events = subscriber.filter_map(|message| async move {
+                serde_json::from_slice::<StoredEvent>(&message.payload)
+                    .inspect_err(|error| tracing::warn!(%error, subject = %message.subject, "not a stored event"))
+                    .ok()
+            });
+            followed.push(events.boxed());
+        }
+        Ok(futures::stream::select_all(followed).boxed())
+    }
 }

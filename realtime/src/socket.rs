@@ -56,6 +56,8 @@ pub mod close {
     pub const TOO_BIG: u16 = 1009;
     /// The client fell a whole backlog behind the room: reconnect.
     pub const TOO_SLOW: u16 = 4008;
+    /// No token, or one that is not ours (malformed, forged): sign in again.
+    pub const BAD_TOKEN: u16 = 4401;
     /// The user is banned from the channel's chat.
     pub const BANNED: u16 = 4403;
     /// The token expired: reconnect with a fresh one.
@@ -140,6 +142,13 @@ pub async fn serve(mut socket: WebSocket, seat: Seat, greeting: Greeting, token_
 }
 
 const BANNED_REASON: &str = "banned from this channel's chat";
+
+/// Closes a socket the gateway will not seat (a bad or expired token) with
+/// `code`, right after the upgrade: a browser reads a close code, never the
+/// HTTP status of a refused upgrade.
+pub async fn refuse(mut socket: WebSocket, code: u16, reason: &'static str) {
+    close_with(&mut socket, code, reason).await;
+}
 
 /// How long a closing socket waits for the client's close frame.
 const CLOSE_GRACE: Duration = Duration::from_secs(1);

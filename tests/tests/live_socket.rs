@@ -1,7 +1,8 @@
 //! The live socket against the real binary: every kind of bad input gets an
 //! `error` frame or a clean close with its documented code
 //! (`realtime/PROTOCOL.md`), and the gateway keeps serving the show's other
-//! sockets; a socket whose token expires is closed with 4440.
+//! sockets; a socket whose token expires is closed with 4440, and one
+//! without a valid token with 4401.
 
 use std::time::Duration;
 
@@ -13,7 +14,7 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 
 use cartcast_domain::Role;
 use cartcast_tests::live::{Socket, error_code, heartbeat, next, open, scheduled_show, text, until_watching};
-use cartcast_tests::{Deployment, Shape};
+use cartcast_tests::{Client, Deployment, Shape};
 
 #[tokio::test]
 async fn bad_input_on_the_live_socket_is_answered_and_the_show_goes_on() {
@@ -88,7 +89,7 @@ async fn next_close(socket: &mut Socket) -> Option<u16> {
 }
 
 #[tokio::test]
-async fn a_socket_whose_token_expires_is_closed_with_4440() {
+async fn a_socket_whose_token_expires_is_closed_with_4440_and_a_bad_token_with_4401() {
     let mut deployment = Deployment::start(Shape::Embedded, &[]).await.expect("start");
     let client = deployment.client();
     let show_id = scheduled_show(&client).await;
@@ -97,5 +98,14 @@ async fn a_socket_whose_token_expires_is_closed_with_4440() {
     let mut socket = open(&client, &show_id, &short).await;
     heartbeat(&mut socket, "playing").await;
     assert_eq!(next_close(&mut socket).await, Some(4440), "the expired token's socket is closed to reconnect");
+    // Reconnecting with it is told the same way: a browser reads close codes, not HTTP statuses.
+    let mut again = open(&client, &show_id, &short).await;
+    assert_eq!(next_close(&mut again).await, Some(4440), "an expired token on connect");
+
+    let forged = Client::new(&client.base, b"not the deployment's secret").token("ann", Role::Viewer);
+    for token in [forged.as_str(), "garbage", ""] {
+        let mut socket = open(&client, &show_id, token).await;
+        assert_eq!(next_close(&mut socket).await, Some(4401), "token {token:?}");
+    }
     deployment.stop().await.expect("clean stop");
 }

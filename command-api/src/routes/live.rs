@@ -15,7 +15,7 @@ use cartcast_realtime::chat::Badge;
 use cartcast_realtime::room::Viewer;
 use cartcast_realtime::socket::{self, BUFFER, LONGEST_STAY, MAX_MESSAGE};
 
-use crate::auth::Authenticated;
+use crate::auth::{AuthError, Authenticated};
 use crate::error::{ApiError, NotFound};
 use crate::extract::PathId;
 use crate::state::AppState;
@@ -26,17 +26,30 @@ use crate::state::AppState;
     tag = "shows",
     params(("id" = String, Path, description = "Show id"), ("token" = String, Query, description = "Bearer token")),
     responses(
-        (status = 101, description = "WebSocket: `heartbeat`, `chat` and `react` frames in; `chat`, `chat_deleted`, `viewers`, `reactions`, `highlight` and `error` frames out (realtime/PROTOCOL.md)"),
-        (status = 401, description = "No valid token"),
+        (status = 101, description = "WebSocket: `heartbeat`, `chat`, `react` and `vote` frames in; `chat`, `chat_deleted`, `viewers`, `reactions`, `highlight`, `poll`, `voted`, `pinned`, `stock` and `error` frames out (realtime/PROTOCOL.md). A missing or forged token is closed at once with 4401, an expired one with 4440"),
         (status = 404, description = "`show_not_found`"),
     ),
 )]
 pub async fn live_socket(
     State(state): State<AppState>,
-    user: Authenticated,
+    user: Result<Authenticated, ApiError>,
     PathId(show_id): PathId,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
+    // A browser cannot read an upgrade's HTTP status: a bad token is told with a close code.
+    let user = match user {
+        Ok(user) => user,
+        Err(ApiError::Unauthorized(error)) => {
+            let (code, reason) = match error {
+                AuthError::Expired => (socket::close::TOKEN_EXPIRED, "token expired"),
+                AuthError::Missing | AuthError::Malformed | AuthError::BadSignature => {
+                    (socket::close::BAD_TOKEN, "no valid token")
+                }
+            };
+            return Ok(upgrade.on_upgrade(move |ws| socket::refuse(ws, code, reason)));
+        }
+        Err(other) => return Err(other),
+    };
     let show = state.read_models.show(&show_id).await.context("reading a show")?;
     let show = show.ok_or(ApiError::NotFound(NotFound::Show))?;
     let badge = if user.is(&show.creator) {

@@ -1,11 +1,13 @@
 //! `cartcast api`: the HTTP API of the distributed shape — commands go to
-//! JetStream `CMD`, reads come from the PostgreSQL read models.
+//! JetStream `CMD`, reads come from the PostgreSQL read models — and
+//! `cartcast gateway`: the same process serving only viewers' live sockets.
 
 use std::sync::Arc;
 
+use axum::Router;
 use cartcast_command_api::auth::{Signer, load_secret};
 use cartcast_command_api::seed::ReadModelSeed;
-use cartcast_command_api::startup::router;
+use cartcast_command_api::startup::{gateway_router, router};
 use cartcast_command_api::state::AppState;
 use cartcast_command_api::telemetry::metrics_handle;
 use cartcast_infra::bus::CommandBus;
@@ -16,7 +18,16 @@ use crate::process::{DEFAULT_HTTP, Distributed, StopSignal, serve};
 /// Where creators point OBS unless `CARTCAST_INGEST_URL` says otherwise.
 const DEFAULT_INGEST_URL: &str = "rtmp://127.0.0.1:1935/live";
 
-pub async fn run(options: Distributed) -> anyhow::Result<()> {
+/// Which routes the process serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Every API route, the live sockets among them.
+    Api,
+    /// Only the live sockets (and anonymous sessions, `/healthz`, `/metrics`).
+    Gateway,
+}
+
+pub async fn run(options: Distributed, role: Role) -> anyhow::Result<()> {
     let stop_signal = StopSignal::install()?;
     let secret = load_secret(options.settings.secret.as_ref(), options.data_dir.as_deref())?;
     options.postgres().await?;
@@ -37,5 +48,9 @@ pub async fn run(options: Distributed) -> anyhow::Result<()> {
         limits: Arc::default(),
         metrics: metrics_handle(),
     };
-    serve(options.http.unwrap_or(DEFAULT_HTTP), router(state), stop_signal).await
+    let routes: fn(AppState) -> Router = match role {
+        Role::Api => router,
+        Role::Gateway => gateway_router,
+    };
+    serve(options.http.unwrap_or(DEFAULT_HTTP), routes(state), stop_signal).await
 }

@@ -37,8 +37,10 @@ pub struct Cli {
 enum Command {
     /// Everything in one process (embedded shape).
     Up(UpArgs),
-    /// The HTTP API role (distributed shape).
+    /// The HTTP API role (distributed shape); it is a gateway for live sockets too.
     Api(DistributedArgs),
+    /// Only viewers' live sockets (distributed shape): a gateway to scale apart from the API.
+    Gateway(DistributedArgs),
     /// The partition-owning command worker role (distributed shape).
     Worker(DistributedArgs),
     /// The projection runner role (distributed shape).
@@ -186,7 +188,8 @@ impl Cli {
                 init_logs(settings.log_format)?;
                 up::run(Up { settings, data_dir: args.data_dir, http: args.http, rtmp: args.rtmp }).await
             }
-            Command::Api(args) => api::run(distributed(args, settings)?).await,
+            Command::Api(args) => api::run(distributed(args, settings)?, api::Role::Api).await,
+            Command::Gateway(args) => api::run(distributed(args, settings)?, api::Role::Gateway).await,
             Command::Worker(args) => worker::run(distributed(args, settings)?).await,
             Command::Projector(args) => projector::run(distributed(args, settings)?).await,
             Command::Media(args) => media::run(distributed(args, settings)?).await,

@@ -45,7 +45,7 @@ impl Application {
 
 /// Every route, behind the body limit and the per-request observability.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let router = Router::new()
         .route("/healthz", get(routes::healthz))
         .route("/metrics", get(routes::metrics))
         .route("/api/v1/openapi.json", get(routes::openapi_json))
@@ -78,7 +78,25 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/channels/{channel}/bans/{user}", delete(routes::unban))
         .route("/api/v1/clips", post(routes::request_clip))
         .route("/api/v1/clips/{id}", get(routes::get_clip))
-        .route("/api/v1/channels/me/stream-key", post(routes::regenerate_stream_key))
+        .route("/api/v1/channels/me/stream-key", post(routes::regenerate_stream_key));
+    finish(router, state)
+}
+
+/// The routes of the `gateway` role: viewers' live sockets and the
+/// anonymous sessions they open them with, beside `/healthz` and `/metrics`.
+pub fn gateway_router(state: AppState) -> Router {
+    let router = Router::new()
+        .route("/healthz", get(routes::healthz))
+        .route("/metrics", get(routes::metrics))
+        .route("/api/v1/sessions", post(routes::create_session))
+        .route("/api/v1/shows/{id}/live", get(routes::live_socket));
+    finish(router, state)
+}
+
+/// What every API router answers unknown routes and methods with, its body
+/// limit and its per-request observability.
+fn finish(router: Router<AppState>, state: AppState) -> Router {
+    router
         .fallback(|| async { ApiError::NotFound(NotFound::Route) })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -83,6 +83,13 @@ impl Gateway {
         &self.core.relay
     }
 
+    /// The channel of `show_id` if this gateway has its room open: a join
+    /// burst need not read the show once per socket.
+    pub fn channel_of(&self, show_id: &str) -> Option<String> {
+        let rooms = self.rooms.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        rooms.get(show_id).map(|room| room.channel.clone())
+    }
+
     /// Seats a socket of `viewer` in `show_id`'s room (a show of `channel`,
     /// whose rules it follows), opening the room on this gateway if it is the
     /// first; then greets it.

@@ -157,6 +157,16 @@ impl Deployment {
         Ok(url)
     }
 
+    /// Start a `cartcast gateway` (distributed shape): live sockets only; returns its URL.
+    pub async fn add_gateway(&mut self) -> anyhow::Result<String> {
+        let n = self.api.len();
+        let args = ["gateway", "--http", "127.0.0.1:0"].map(String::from);
+        let gateway = Process::start(&format!("gateway-{n}"), &args, &self.env, true).await?;
+        let url = gateway.url.clone().context("url")?;
+        self.api.push(gateway);
+        Ok(url)
+    }
+
     /// `kill -9` API process `index` (not the first, which is the deployment's URL).
     pub async fn kill_api(&mut self, index: usize) -> anyhow::Result<()> {
         anyhow::ensure!(index > 0, "the first API serves the deployment's URL");

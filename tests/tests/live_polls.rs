@@ -58,10 +58,13 @@ fn counts(frame: &Value) -> Vec<u64> {
 #[tokio::test]
 async fn one_vote_per_viewer_across_gateways_with_live_counts_and_a_result_event() {
     let mut deployment = Deployment::start(Shape::Distributed, &[]).await.expect("start");
-    let other = deployment.add_api().await.expect("a second gateway");
+    // The second gateway is a `cartcast gateway`: live sockets only.
+    let other = deployment.add_gateway().await.expect("a second gateway");
     let client = deployment.client();
     let show_id = scheduled_show(&client).await;
     let creator = client.token("creator-1", Role::Creator);
+    let gateway_only = deployment.client_at(&other).get(&format!("/api/v1/shows/{show_id}"), None).await.unwrap();
+    assert_eq!(gateway_only.code(), Some("not_found"), "a gateway serves no API route");
     let polls = format!("/api/v1/shows/{show_id}/polls");
 
     // Bad polls are refused with their codes, and nothing opens.
@@ -98,7 +101,8 @@ async fn one_vote_per_viewer_across_gateways_with_live_counts_and_a_result_event
     // What cannot count says why, and the socket stays open.
     assert_eq!(refused_vote(&mut carol, &poll_id, 7).await, "invalid_option");
     assert_eq!(refused_vote(&mut carol, &format!("{show_id}.9"), 0).await, "poll_not_found");
-    let session = client.post("/api/v1/sessions", "", None, json!({})).await.unwrap();
+    let session = deployment.client_at(&other).post("/api/v1/sessions", "", None, json!({})).await.unwrap();
+    assert_eq!(session.status, 201, "a gateway issues anonymous sessions: {}", session.body);
     let (mut anonymous, _) = join(&other, &show_id, session.body["token"].as_str().unwrap()).await;
     until_frame(&mut anonymous, "poll", |f| f["poll_id"] == poll_id.as_str()).await;
     assert_eq!(refused_vote(&mut anonymous, &poll_id, 0).await, "sign_in_required");

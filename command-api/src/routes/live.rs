@@ -50,15 +50,20 @@ pub async fn live_socket(
         }
         Err(other) => return Err(other),
     };
-    let show = state.read_models.show(&show_id).await.context("reading a show")?;
-    let show = show.ok_or(ApiError::NotFound(NotFound::Show))?;
-    let badge = if user.is(&show.creator) {
+    let channel = match state.gateway.channel_of(&show_id) {
+        Some(channel) => channel,
+        None => {
+            let show = state.read_models.show(&show_id).await.context("reading a show")?;
+            show.ok_or(ApiError::NotFound(NotFound::Show))?.creator
+        }
+    };
+    let badge = if user.is(&channel) {
         Some(Badge::Creator)
     } else {
         matches!(user.actor.role, Role::Moderator | Role::Admin).then_some(Badge::Moderator)
     };
     let viewer = Viewer { session: user.claims.sub.as_str().into(), may_post: !user.claims.anonymous, badge };
-    let (seat, greeting) = state.gateway.join(&show_id, &show.creator, viewer).await;
+    let (seat, greeting) = state.gateway.join(&show_id, &channel, viewer).await;
     let token_expires = SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(user.claims.exp));
     // A token too far in the future to represent lasts as long as a socket may stay.
     let token_expires = token_expires.unwrap_or_else(|| SystemTime::now() + LONGEST_STAY);

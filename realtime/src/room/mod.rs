@@ -68,7 +68,7 @@ pub struct Viewer {
 pub(crate) struct Room {
     pub(crate) show_id: String,
     /// The show's channel (its creator's id), whose chat rules apply.
-    channel: String,
+    pub(crate) channel: String,
     core: Arc<Core>,
     state: Mutex<RoomState>,
     batches: broadcast::Sender<Arc<Batch>>,

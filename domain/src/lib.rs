@@ -20,6 +20,27 @@
 //! - [`refusal`]: the [`refusal::DomainError`] every aggregate's error
 //!   implements — a stable code and a [`refusal::RefusalKind`].
 
+/// The `handle` of an aggregate that decides with a pure
+/// `fn decide(&self, command) -> Result<Vec<Event>, Error>`: each decided
+/// event is applied as it is written, so `decide` decides and `apply` alone
+/// changes state.
+macro_rules! handle_by_deciding {
+    () => {
+        async fn handle(
+            &mut self,
+            command: Self::Command,
+            _services: &Self::Services,
+            sink: &cqrs_es::event_sink::EventSink<Self>,
+        ) -> Result<(), Self::Error> {
+            for event in self.decide(command)? {
+                sink.write(event, self).await;
+            }
+            Ok(())
+        }
+    };
+}
+pub(crate) use handle_by_deciding;
+
 pub mod channel;
 pub mod ids;
 pub mod live_stats;
@@ -30,19 +51,6 @@ pub mod poll;
 pub mod product;
 pub mod refusal;
 pub mod show;
-
-/// Record `decided` events: each is applied to `aggregate` as it is written,
-/// so `handle` decides and `apply` alone changes state.
-pub(crate) async fn record<A: cqrs_es::Aggregate>(
-    aggregate: &mut A,
-    sink: &cqrs_es::event_sink::EventSink<A>,
-    decided: Result<Vec<A::Event>, A::Error>,
-) -> Result<(), A::Error> {
-    for event in decided? {
-        sink.write(event, aggregate).await;
-    }
-    Ok(())
-}
 
 /// The kind of actor a command is decided for; roles come from signed tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]

@@ -1,7 +1,6 @@
 //! The channel aggregate: decides who opens it and who may change its key.
 
 use cqrs_es::Aggregate;
-use cqrs_es::event_sink::EventSink;
 
 use super::{ChannelCommand, ChannelEvent};
 use crate::refusal::{DomainError, RefusalKind};
@@ -82,15 +81,7 @@ impl Aggregate for Channel {
     type Error = ChannelError;
     type Services = ();
 
-    async fn handle(
-        &mut self,
-        command: Self::Command,
-        _services: &Self::Services,
-        sink: &EventSink<Self>,
-    ) -> Result<(), Self::Error> {
-        let decided = self.decide(command);
-        crate::record(self, sink, decided).await
-    }
+    crate::handle_by_deciding!();
 
     fn apply(&mut self, event: Self::Event) {
         match event {

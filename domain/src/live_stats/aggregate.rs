@@ -5,7 +5,6 @@
 use std::collections::BTreeMap;
 
 use cqrs_es::Aggregate;
-use cqrs_es::event_sink::EventSink;
 
 use super::{LiveStatsCommand, LiveStatsEvent};
 use crate::show::{ShowError, ShowStatus};
@@ -80,15 +79,7 @@ impl Aggregate for LiveStats {
     type Error = ShowError;
     type Services = ();
 
-    async fn handle(
-        &mut self,
-        command: Self::Command,
-        _services: &Self::Services,
-        sink: &EventSink<Self>,
-    ) -> Result<(), Self::Error> {
-        let decided = self.decide(command);
-        crate::record(self, sink, decided).await
-    }
+    crate::handle_by_deciding!();
 
     fn apply(&mut self, event: Self::Event) {
         match event {

@@ -4,7 +4,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use cqrs_es::Aggregate;
-use cqrs_es::event_sink::EventSink;
 
 use super::{ModerationAction, ModerationCommand, ModerationEvent};
 use crate::refusal::{DomainError, RefusalKind};
@@ -146,15 +145,7 @@ impl Aggregate for Moderation {
     type Error = ModerationError;
     type Services = ();
 
-    async fn handle(
-        &mut self,
-        command: Self::Command,
-        _services: &Self::Services,
-        sink: &EventSink<Self>,
-    ) -> Result<(), Self::Error> {
-        let decided = self.decide(command);
-        crate::record(self, sink, decided).await
-    }
+    crate::handle_by_deciding!();
 
     fn apply(&mut self, event: Self::Event) {
         match event {

@@ -1,7 +1,6 @@
 //! The order aggregate: one placement, at most one capture, one final status.
 
 use cqrs_es::Aggregate;
-use cqrs_es::event_sink::EventSink;
 
 use super::{OrderCommand, OrderEvent, PaymentResult};
 use crate::refusal::{DomainError, RefusalKind};
@@ -121,15 +120,7 @@ impl Aggregate for Order {
     type Error = OrderError;
     type Services = ();
 
-    async fn handle(
-        &mut self,
-        command: Self::Command,
-        _services: &Self::Services,
-        sink: &EventSink<Self>,
-    ) -> Result<(), Self::Error> {
-        let decided = self.decide(command);
-        crate::record(self, sink, decided).await
-    }
+    crate::handle_by_deciding!();
 
     fn apply(&mut self, event: Self::Event) {
         match event {

@@ -5,7 +5,6 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
-use cqrs_es::event_sink::EventSink;
 
 use super::{Ballot, CloseReason, PollsCommand, PollsEvent};
 use crate::ids::PollId;
@@ -273,15 +272,7 @@ impl Aggregate for Polls {
     type Error = PollError;
     type Services = ();
 
-    async fn handle(
-        &mut self,
-        command: Self::Command,
-        _services: &Self::Services,
-        sink: &EventSink<Self>,
-    ) -> Result<(), Self::Error> {
-        let decided = self.decide(command);
-        crate::record(self, sink, decided).await
-    }
+    crate::handle_by_deciding!();
 
     fn apply(&mut self, event: Self::Event) {
         match event {

@@ -4,7 +4,6 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
-use cqrs_es::event_sink::EventSink;
 
 use super::{ProductCommand, ProductEvent};
 use crate::ids::{MAX_PRODUCT_ID_LEN, ReservationId};
@@ -277,15 +276,7 @@ impl Aggregate for Product {
     type Error = ProductError;
     type Services = ();
 
-    async fn handle(
-        &mut self,
-        command: Self::Command,
-        _services: &Self::Services,
-        sink: &EventSink<Self>,
-    ) -> Result<(), Self::Error> {
-        let decided = self.decide(command);
-        crate::record(self, sink, decided).await
-    }
+    crate::handle_by_deciding!();
 
     fn apply(&mut self, event: Self::Event) {
         self.stock = event.stock();

@@ -1,7 +1,6 @@
 //! The show aggregate: decides its lifecycle, product list and pin.
 
 use cqrs_es::Aggregate;
-use cqrs_es::event_sink::EventSink;
 
 use super::{ShowCommand, ShowEvent};
 use crate::refusal::{DomainError, RefusalKind};
@@ -180,15 +179,7 @@ impl Aggregate for Show {
     type Error = ShowError;
     type Services = ();
 
-    async fn handle(
-        &mut self,
-        command: Self::Command,
-        _services: &Self::Services,
-        sink: &EventSink<Self>,
-    ) -> Result<(), Self::Error> {
-        let decided = self.decide(command);
-        crate::record(self, sink, decided).await
-    }
+    crate::handle_by_deciding!();
 
     fn apply(&mut self, event: Self::Event) {
         match event {

@@ -7,14 +7,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use tokio::sync::oneshot;
-
 use cartcast_infra::bus::{CommandBus, LiveEvents};
 
 use crate::chat::ChatRefusal;
-use crate::frames::ServerFrame;
 use crate::moderation::ChatRules;
-use crate::polls::VoteRefusal;
+use crate::polls::{Cast, VoteRefusal};
 use crate::relay::Relay;
 use crate::room::{self, Greeting, Room, Viewer};
 use cartcast_infra::outcome::{PollState, ProductAnswer};
@@ -150,9 +147,8 @@ impl Seat {
         self.room.react(emoji);
     }
 
-    /// Votes in the show's open poll: `None` when this vote is counted
-    /// already, else the receiver of its answer (`voted` or an `error` frame).
-    pub fn vote(&self, poll_id: &str, option: u32) -> Result<Option<oneshot::Receiver<ServerFrame>>, VoteRefusal> {
+    /// Votes in the show's open poll.
+    pub fn vote(&self, poll_id: &str, option: u32) -> Result<Cast, VoteRefusal> {
         self.room.vote(&self.viewer, poll_id, option)
     }
 }

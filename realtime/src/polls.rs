@@ -62,6 +62,15 @@ impl VoteRefusal {
     }
 }
 
+/// What became of a vote the room took.
+pub enum Cast {
+    /// The voter's counted vote already: the same answer again.
+    Counted(u8),
+    /// Waits for this window's command, whose answer (`voted` or an `error`
+    /// frame) the receiver gets.
+    Pending(oneshot::Receiver<ServerFrame>),
+}
+
 /// A vote waiting for its window's command; its socket waits for the answer.
 pub struct PendingBallot {
     pub ballot: Ballot,
@@ -81,16 +90,14 @@ pub struct Votes {
 }
 
 impl Votes {
-    /// Checks `session`'s vote for `option` of `poll_id`. `Ok(None)`: the
-    /// vote is the one already counted; `Ok(Some(receiver))`: it waits for
-    /// this window's command, whose answer `receiver` gets.
+    /// Checks `session`'s vote for `option` of `poll_id` and takes it.
     pub fn cast(
         &mut self,
         session: &Arc<str>,
         poll_id: &str,
         option: u32,
         now: DateTime<Utc>,
-    ) -> Result<Option<oneshot::Receiver<ServerFrame>>, VoteRefusal> {
+    ) -> Result<Cast, VoteRefusal> {
         let poll = self.poll.as_ref().ok_or(VoteRefusal::NotFound)?;
         if poll.poll_id != poll_id {
             // An earlier poll of the show is closed; anything else is no poll of it.
@@ -102,13 +109,13 @@ impl Votes {
         let option = u8::try_from(option).ok().filter(|&o| usize::from(o) < poll.options.len());
         let option = option.ok_or(VoteRefusal::InvalidOption)?;
         match self.voted.get(session) {
-            Some(&counted) if counted == option => return Ok(None),
+            Some(&counted) if counted == option => return Ok(Cast::Counted(option)),
             Some(_) if !poll.changeable => return Err(VoteRefusal::AlreadyVoted),
             _ => {}
         }
         let (answer, receiver) = oneshot::channel();
         self.pending.push(PendingBallot { ballot: Ballot { voter: session.to_string(), option }, answer });
-        Ok(Some(receiver))
+        Ok(Cast::Pending(receiver))
     }
 
     /// The window's ballots, with the poll they are for.
@@ -195,17 +202,17 @@ mod tests {
         let mut votes = Votes::default();
         let ann: Arc<str> = "ann".into();
         let now = Utc::now();
-        assert_eq!(votes.cast(&ann, "s1.2", 0, now).unwrap_err(), VoteRefusal::NotFound);
+        assert_eq!(votes.cast(&ann, "s1.2", 0, now).err(), Some(VoteRefusal::NotFound));
         votes.seed(poll(false));
-        assert_eq!(votes.cast(&ann, "s1.1", 0, now).unwrap_err(), VoteRefusal::Closed);
-        assert_eq!(votes.cast(&ann, "s9.1", 0, now).unwrap_err(), VoteRefusal::NotFound);
-        assert_eq!(votes.cast(&ann, "s1.2", 2, now).unwrap_err(), VoteRefusal::InvalidOption);
-        assert!(votes.cast(&ann, "s1.2", 1, now).unwrap().is_some());
+        assert_eq!(votes.cast(&ann, "s1.1", 0, now).err(), Some(VoteRefusal::Closed));
+        assert_eq!(votes.cast(&ann, "s9.1", 0, now).err(), Some(VoteRefusal::NotFound));
+        assert_eq!(votes.cast(&ann, "s1.2", 2, now).err(), Some(VoteRefusal::InvalidOption));
+        assert!(matches!(votes.cast(&ann, "s1.2", 1, now), Ok(Cast::Pending(_))));
         let (poll_id, pending) = votes.take_pending().unwrap();
         assert_eq!((poll_id.to_string(), pending.len()), ("s1.2".to_owned(), 1));
         votes.counted("s1.2", &pending[0].ballot);
-        assert!(votes.cast(&ann, "s1.2", 1, now).unwrap().is_none(), "the same vote again is no news");
-        assert_eq!(votes.cast(&ann, "s1.2", 0, now).unwrap_err(), VoteRefusal::AlreadyVoted);
+        assert!(matches!(votes.cast(&ann, "s1.2", 1, now), Ok(Cast::Counted(1))), "the same vote again is no news");
+        assert_eq!(votes.cast(&ann, "s1.2", 0, now).err(), Some(VoteRefusal::AlreadyVoted));
     }
 
     #[test]

@@ -17,6 +17,7 @@ use cartcast_infra::rate::TokenBucket;
 use crate::chat::ChatRefusal;
 use crate::frames::{ClientFrame, PlayerState, ServerFrame};
 use crate::gateway::Seat;
+use crate::polls::Cast;
 use crate::reactions::{self, ReactionRefusal};
 use crate::room::Greeting;
 
@@ -68,7 +69,11 @@ pub mod close {
 /// closes, or the caller's token expires at `token_expires`.
 pub async fn serve(mut socket: WebSocket, seat: Seat, greeting: Greeting, token_expires: SystemTime) {
     let left = token_expires.duration_since(SystemTime::now()).unwrap_or(Duration::ZERO);
-    let expiry = Instant::now() + left.min(LONGEST_STAY);
+    // Both timers live across the loop: a busy room's batches must not
+    // register and cancel timers once per batch per socket.
+    let expiry = tokio::time::sleep_until(Instant::now() + left.min(LONGEST_STAY));
+    let silence = tokio::time::sleep(HEARTBEAT_TIMEOUT);
+    tokio::pin!(expiry, silence);
     let mut budget = TokenBucket::new(BURST, PER_SECOND, Instant::now());
     let mut reactions = reactions::budget(Instant::now());
     let Greeting { frames, mut batches, banned } = greeting;
@@ -84,7 +89,13 @@ pub async fn serve(mut socket: WebSocket, seat: Seat, greeting: Greeting, token_
     }
     loop {
         let step = tokio::select! {
-            () = tokio::time::sleep_until(expiry) => Step::Close(close::TOKEN_EXPIRED, "token expired"),
+            () = &mut expiry => Step::Close(close::TOKEN_EXPIRED, "token expired"),
+            // No heartbeat for that long: the player is not playing, whatever it said last.
+            () = &mut silence => {
+                seat.playing(false);
+                silence.as_mut().reset(Instant::now() + HEARTBEAT_TIMEOUT);
+                Step::Continue
+            }
             answer = async { vote.as_mut().expect("guarded").await }, if vote.is_some() => {
                 vote = None;
                 answer.map_or(Step::Continue, |frame| Step::Send(text_frame(&frame)))
@@ -94,19 +105,19 @@ pub async fn serve(mut socket: WebSocket, seat: Seat, greeting: Greeting, token_
                 Err(RecvError::Lagged(_)) => Step::Close(close::TOO_SLOW, "too slow: fell behind the room"),
                 Err(RecvError::Closed) => Step::Stop,
             },
-            received = tokio::time::timeout(HEARTBEAT_TIMEOUT, socket.recv()) => match received {
-                Err(_) => {
-                    seat.playing(false);
-                    Step::Continue
-                }
-                Ok(None | Some(Ok(Message::Close(_)))) => Step::Stop,
-                Ok(Some(Err(_))) => Step::Close(close::INVALID, "not a valid frame"),
-                Ok(Some(Ok(_))) if budget.take(Instant::now()).is_err() => Step::Close(close::FLOOD, "too many frames"),
-                Ok(Some(Ok(Message::Text(text)))) if text.len() > MAX_FRAME => {
+            received = socket.recv() => match received {
+                None | Some(Ok(Message::Close(_))) => Step::Stop,
+                Some(Err(_)) => Step::Close(close::INVALID, "not a valid frame"),
+                Some(Ok(_)) if budget.take(Instant::now()).is_err() => Step::Close(close::FLOOD, "too many frames"),
+                Some(Ok(Message::Text(text))) if text.len() > MAX_FRAME => {
                     Step::Close(close::TOO_BIG, "frame over 16 KiB")
                 }
-                Ok(Some(Ok(Message::Text(text)))) => match take(&seat, &mut reactions, &text).await {
+                Some(Ok(Message::Text(text))) => match take(&seat, &mut reactions, &text).await {
                     Reply::Nothing => Step::Continue,
+                    Reply::Heartbeat => {
+                        silence.as_mut().reset(Instant::now() + HEARTBEAT_TIMEOUT);
+                        Step::Continue
+                    }
                     Reply::Now(answer) => Step::Send(text_frame(&answer)),
                     Reply::Later(answer) => {
                         // A newer vote's answer replaces the one still pending.
@@ -114,10 +125,10 @@ pub async fn serve(mut socket: WebSocket, seat: Seat, greeting: Greeting, token_
                         Step::Continue
                     }
                 },
-                Ok(Some(Ok(Message::Binary(_)))) => {
+                Some(Ok(Message::Binary(_))) => {
                     Step::Send(text_frame(&ServerFrame::error("bad_frame", "frames are JSON text, not binary")))
                 }
-                Ok(Some(Ok(_))) => Step::Continue,
+                Some(Ok(_)) => Step::Continue,
             },
         };
         match step {
@@ -200,6 +211,8 @@ enum Step {
 /// How a client frame is answered.
 enum Reply {
     Nothing,
+    /// A heartbeat: the player spoke, its silence starts again.
+    Heartbeat,
     Now(ServerFrame),
     /// When the room has counted it (a vote).
     Later(oneshot::Receiver<ServerFrame>),
@@ -216,7 +229,7 @@ async fn take(seat: &Seat, reactions: &mut TokenBucket, text: &str) -> Reply {
     match serde_json::from_str::<ClientFrame>(text) {
         Ok(ClientFrame::Heartbeat { state }) => {
             seat.playing(state == PlayerState::Playing);
-            Reply::Nothing
+            Reply::Heartbeat
         }
         Ok(ClientFrame::Chat { text }) => seat.post(&text).await.err().map(refused).into(),
         Ok(ClientFrame::React { emoji }) => {
@@ -232,9 +245,8 @@ async fn take(seat: &Seat, reactions: &mut TokenBucket, text: &str) -> Reply {
             }
         }
         Ok(ClientFrame::Vote { poll_id, option }) => match seat.vote(&poll_id, option) {
-            Ok(Some(answer)) => Reply::Later(answer),
-            // Counted already: the same answer again.
-            Ok(None) => Reply::Now(ServerFrame::Voted { poll_id, option: u8::try_from(option).unwrap_or(u8::MAX) }),
+            Ok(Cast::Pending(answer)) => Reply::Later(answer),
+            Ok(Cast::Counted(option)) => Reply::Now(ServerFrame::Voted { poll_id, option }),
             Err(refusal) => Reply::Now(refusal.frame()),
         },
         Err(error) => Reply::Now(ServerFrame::error("bad_frame", error.to_string())),

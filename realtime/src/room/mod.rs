@@ -17,14 +17,14 @@ use std::time::Duration;
 use axum::extract::ws::Utf8Bytes;
 use futures::StreamExt;
 use futures::stream::BoxStream;
-use tokio::sync::{broadcast, oneshot, watch};
+use tokio::sync::{broadcast, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::chat::{self, ChatMessage, ChatRefusal, Pacer};
 use crate::frames::ServerFrame;
 use crate::gateway::{Core, Gateway};
 use crate::moderation::ChatRules;
-use crate::polls::{VoteRefusal, Votes};
+use crate::polls::{Cast, VoteRefusal, Votes};
 use crate::presence::{Audience, REPORT_EVERY, Reports, Seats};
 use crate::products::Shelf;
 use crate::reactions::Tally;
@@ -209,12 +209,7 @@ impl Room {
     }
 
     /// Takes `viewer`'s vote into this window's ballots, once it passes the poll's checks.
-    pub(crate) fn vote(
-        &self,
-        viewer: &Viewer,
-        poll_id: &str,
-        option: u32,
-    ) -> Result<Option<oneshot::Receiver<ServerFrame>>, VoteRefusal> {
+    pub(crate) fn vote(&self, viewer: &Viewer, poll_id: &str, option: u32) -> Result<Cast, VoteRefusal> {
         if !viewer.may_post {
             return Err(VoteRefusal::SignInRequired);
         }

@@ -2,13 +2,15 @@
 //! what the gateway sends back. Their JSON Schema ([`json_schema`], checked
 //! in as `realtime/frames.schema.json`) is what clients generate types from.
 
+use std::collections::BTreeMap;
+
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use std::collections::BTreeMap;
+
+use cartcast_infra::outcome::{PollState, ProductAnswer};
 
 use crate::chat::ChatMessage;
-use cartcast_infra::outcome::{PollState, ProductAnswer};
 
 /// What a client sends: one JSON object per text frame, tagged by `type`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

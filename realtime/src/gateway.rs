@@ -8,13 +8,13 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use cartcast_infra::bus::{CommandBus, LiveEvents};
+use cartcast_infra::outcome::{PollState, ProductAnswer};
 
 use crate::chat::ChatRefusal;
 use crate::moderation::ChatRules;
 use crate::polls::{Cast, VoteRefusal};
 use crate::relay::Relay;
 use crate::room::{self, Greeting, Room, Viewer};
-use cartcast_infra::outcome::{PollState, ProductAnswer};
 
 /// What a room starts from that only the read side knows.
 #[async_trait]
@@ -56,6 +56,7 @@ pub(crate) struct Core {
     /// Tells this gateway's reports apart from the others'; random per process.
     pub(crate) id: String,
     pub(crate) relay: Arc<dyn Relay>,
+    /// Where audiences, reactions and votes are recorded.
     pub(crate) bus: Arc<dyn CommandBus>,
     pub(crate) live: Arc<dyn LiveEvents>,
     pub(crate) seed: Arc<dyn RoomSeed>,

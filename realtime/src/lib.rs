@@ -8,8 +8,10 @@
 //!   Schema for clients (`realtime/frames.schema.json`).
 //! - [`gateway`]: this process's rooms, and the seat each socket holds.
 //! - [`room`]: one show's room on this gateway: one relay subscription,
-//!   batched fan-out to the local sockets; every report interval, the rules
-//!   read again, reactions recorded, the audience reported, summed and sampled.
+//!   batched fan-out to the local sockets; the show's events followed (pins,
+//!   stock, polls) and a window's votes sent as one command; every report
+//!   interval, the rules read again, reactions recorded, the audience
+//!   reported, summed and sampled.
 //! - [`presence`]: who is watching: seats by session, other gateways'
 //!   reports, the recorder of the summed audience.
 //! - [`chat`]: what a message is and who may post how often.

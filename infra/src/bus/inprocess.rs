@@ -2,7 +2,7 @@
 //! per partition, answered through oneshot channels), the event store's own
 //! global order as the event feed, and leases that are always this process's.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -179,8 +179,11 @@ impl EventFeed for StoreFeed {
 #[async_trait]
 impl LiveEvents for StoreFeed {
     async fn follow(&self, aggregates: &[(&str, &str)]) -> Result<BoxStream<'static, StoredEvent>, BusError> {
-        let wanted: HashSet<(String, String)> =
-            aggregates.iter().map(|(kind, id)| ((*kind).to_owned(), (*id).to_owned())).collect();
+        // By aggregate type, then id: looked up without allocating per event.
+        let mut wanted: HashMap<String, HashSet<String>> = HashMap::new();
+        for (kind, id) in aggregates {
+            wanted.entry((*kind).to_owned()).or_default().insert((*id).to_owned());
+        }
         let batches = stream::unfold(self.live.subscribe(), move |mut live| {
             let wanted = wanted.clone();
             async move {
@@ -189,7 +192,9 @@ impl LiveEvents for StoreFeed {
                         Ok(batch) => {
                             let mine: Vec<StoredEvent> = batch
                                 .iter()
-                                .filter(|e| wanted.contains(&(e.aggregate_type.clone(), e.aggregate_id.clone())))
+                                .filter(|e| {
+                                    wanted.get(&e.aggregate_type).is_some_and(|ids| ids.contains(&e.aggregate_id))
+                                })
                                 .cloned()
                                 .collect();
                             if !mine.is_empty() {

@@ -2,6 +2,8 @@
 //! several 127.0.0.x source addresses (one address has ~28k ephemeral ports),
 //! each reading every frame and counting what it got.
 
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -10,7 +12,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::Context;
 use futures::{SinkExt, StreamExt};
 use hdrhistogram::Histogram;
-use serde_json::Value;
+use serde::Deserialize;
 use tokio::net::TcpSocket;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
@@ -54,6 +56,27 @@ impl Counters {
             histogram.reset();
         }
     }
+}
+
+/// What the load reads of a server frame, borrowed from its text where it
+/// can be: a reader parses every frame it gets, so it must cost little
+/// beside the server it measures.
+#[derive(Deserialize)]
+struct Seen<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    #[serde(default, borrow)]
+    messages: Vec<SeenMessage<'a>>,
+    #[serde(default, borrow)]
+    totals: BTreeMap<Cow<'a, str>, u64>,
+    #[serde(default, borrow)]
+    code: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct SeenMessage<'a> {
+    #[serde(borrow)]
+    text: Cow<'a, str>,
 }
 
 /// A chat text that says when it was sent.
@@ -134,26 +157,25 @@ async fn connect(
                 }
                 continue;
             };
-            let Ok(frame) = serde_json::from_str::<Value>(&text) else { continue };
-            match frame["type"].as_str() {
-                Some("chat") if !greeted => {
+            let Ok(frame) = serde_json::from_str::<Seen>(&text) else { continue };
+            match frame.kind.as_ref() {
+                "chat" if !greeted => {
                     greeted = true;
                     counters.greeted.fetch_add(1, Ordering::Relaxed);
                 }
-                Some("chat") => {
-                    let messages = frame["messages"].as_array().map_or(&[][..], Vec::as_slice);
-                    counters.deliveries.fetch_add(messages.len() as u64, Ordering::Relaxed);
+                "chat" => {
+                    counters.deliveries.fetch_add(frame.messages.len() as u64, Ordering::Relaxed);
                     let now = now_us();
-                    latencies.extend(messages.iter().filter_map(|m| {
-                        let sent: u64 = m["text"].as_str()?.split(':').next()?.parse().ok()?;
+                    latencies.extend(frame.messages.iter().filter_map(|m| {
+                        let sent: u64 = m.text.split(':').next()?.parse().ok()?;
                         Some(now.saturating_sub(sent).max(1))
                     }));
                 }
-                Some("reactions") => {
-                    let total = frame["totals"].as_object().map_or(0, |t| t.values().filter_map(Value::as_u64).sum());
+                "reactions" => {
+                    let total = frame.totals.values().sum();
                     counters.reactions_seen.fetch_max(total, Ordering::Relaxed);
                 }
-                Some("error") if frame["code"] == "rate_limited" => {
+                "error" if frame.code.as_deref() == Some("rate_limited") => {
                     counters.refused.fetch_add(1, Ordering::Relaxed);
                 }
                 _ => {}

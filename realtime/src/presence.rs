@@ -3,6 +3,12 @@
 //! gateways' reports, each dropped once silent for two report intervals;
 //! and the recorder that writes the summed audience to the show's live
 //! stats.
+//!
+//! A session with sockets on several gateways counts once too: every
+//! gateway tells the others which sessions arrive, leave or change whether
+//! they play ([`SessionNews`]); a gateway that holds a session it hears of
+//! answers, so both learn they share it. A shared session is counted by the
+//! holder with the smallest gateway id, as watching if it plays on any.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -36,6 +42,26 @@ impl std::ops::Add for Audience {
     }
 }
 
+/// What one gateway tells the others of its sessions of a show in one window.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SessionNews {
+    /// Sessions that arrived or changed whether they play: (session, plays).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub present: Vec<(String, bool)>,
+    /// Sessions whose last socket here left.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub absent: Vec<String>,
+    /// Answers to another gateway's `present`: sessions held here too (not answered again).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub answers: Vec<(String, bool)>,
+}
+
+impl SessionNews {
+    pub fn is_empty(&self) -> bool {
+        self.present.is_empty() && self.absent.is_empty() && self.answers.is_empty()
+    }
+}
+
 /// This gateway's sockets of one show, by session.
 #[derive(Debug, Default)]
 pub struct Seats {
@@ -43,11 +69,20 @@ pub struct Seats {
     sockets: HashMap<u64, (Arc<str>, bool)>,
     /// Session → (open sockets, sockets whose player plays).
     sessions: HashMap<Arc<str>, (u32, u32)>,
+    /// Sessions held here that other gateways hold too: each with those
+    /// gateways and whether a player plays there.
+    shared: HashMap<Arc<str>, HashMap<String, bool>>,
+    /// What the other gateways have not been told yet.
+    news: SessionNews,
 }
 
 impl Seats {
     pub fn sit(&mut self, socket: u64, session: Arc<str>) {
-        self.sessions.entry(session.clone()).or_default().0 += 1;
+        let seats = self.sessions.entry(session.clone()).or_default();
+        seats.0 += 1;
+        if seats.0 == 1 {
+            self.news.present.push((session.to_string(), false));
+        }
         self.sockets.insert(socket, (session, false));
     }
 
@@ -58,6 +93,8 @@ impl Seats {
                 seats.0 -= 1;
                 if seats.0 == 0 {
                     self.sessions.remove(&session);
+                    self.shared.remove(&session);
+                    self.news.absent.push(session.to_string());
                 }
             }
         }
@@ -72,10 +109,14 @@ impl Seats {
 
     fn set_playing_count(&mut self, session: &str, was: bool, now: bool) {
         if let Some(seats) = self.sessions.get_mut(session) {
+            let played = seats.1 > 0;
             match (was, now) {
                 (false, true) => seats.1 += 1,
                 (true, false) => seats.1 -= 1,
                 _ => {}
+            }
+            if played != (seats.1 > 0) {
+                self.news.present.push((session.to_owned(), seats.1 > 0));
             }
         }
     }
@@ -84,11 +125,81 @@ impl Seats {
         self.sockets.is_empty()
     }
 
-    pub fn audience(&self) -> Audience {
-        Audience {
-            connected: self.sessions.len() as u64,
-            watching: self.sessions.values().filter(|(_, playing)| *playing > 0).count() as u64,
+    /// Another gateway's news: sessions held here too become shared (and
+    /// are answered, unless the news is itself an answer).
+    pub fn heard(&mut self, gateway: &str, news: &SessionNews) {
+        for (session, plays, answer) in
+            news.present.iter().map(|(s, p)| (s, p, true)).chain(news.answers.iter().map(|(s, p)| (s, p, false)))
+        {
+            let Some((held, seats)) = self.sessions.get_key_value(session.as_str()) else { continue };
+            let holders = self.shared.entry(held.clone()).or_default();
+            let known = holders.insert(gateway.to_owned(), *plays).is_some();
+            if answer && !known {
+                self.news.answers.push((session.clone(), seats.1 > 0));
+            }
         }
+        for session in &news.absent {
+            if let Some(holders) = self.shared.get_mut(session.as_str()) {
+                holders.remove(gateway);
+                if holders.is_empty() {
+                    self.shared.remove(session.as_str());
+                }
+            }
+        }
+    }
+
+    /// A gateway that dropped out holds nothing any more.
+    pub fn forget(&mut self, gateway: &str) {
+        self.shared.retain(|_, holders| {
+            holders.remove(gateway);
+            !holders.is_empty()
+        });
+    }
+
+    /// The news since the last call, if any, as things stand now: each
+    /// session once, with whether it plays now (what changed twice in a
+    /// window is told once, so no stale state follows a newer one).
+    pub fn take_news(&mut self) -> Option<SessionNews> {
+        if self.news.is_empty() {
+            return None;
+        }
+        let news = std::mem::take(&mut self.news);
+        let now = |listed: Vec<(String, bool)>| -> Vec<(String, bool)> {
+            let mut seen = std::collections::HashSet::new();
+            listed
+                .into_iter()
+                .filter_map(|(session, _)| {
+                    let (_, playing) = self.sessions.get(session.as_str())?;
+                    seen.insert(session.clone()).then_some((session, *playing > 0))
+                })
+                .collect()
+        };
+        let present = now(news.present);
+        let answers = now(news.answers);
+        let mut absent = news.absent;
+        absent.retain(|session| !self.sessions.contains_key(session.as_str()));
+        absent.dedup();
+        let news = SessionNews { present, absent, answers };
+        (!news.is_empty()).then_some(news)
+    }
+
+    /// The sessions this gateway (`me`) counts: each held here, unless a
+    /// gateway with a smaller id holds it too.
+    pub fn audience(&self, me: &str) -> Audience {
+        let mut audience = Audience::default();
+        for (session, (_, playing)) in &self.sessions {
+            let (counted, plays) = match self.shared.get(session) {
+                None => (true, *playing > 0),
+                Some(holders) => {
+                    (holders.keys().all(|other| me < other.as_str()), *playing > 0 || holders.values().any(|p| *p))
+                }
+            };
+            if counted {
+                audience.connected += 1;
+                audience.watching += u64::from(plays);
+            }
+        }
+        audience
     }
 }
 
@@ -108,9 +219,18 @@ impl Reports {
         }
     }
 
-    /// Forgets gateways silent for [`SILENT_FOR`] (crashed, cut off).
-    pub fn drop_silent(&mut self, now: Instant) {
-        self.latest.retain(|_, (_, at)| now.saturating_duration_since(*at) < SILENT_FOR);
+    /// Forgets gateways silent for [`SILENT_FOR`] (crashed, cut off); returns them.
+    pub fn drop_silent(&mut self, now: Instant) -> Vec<String> {
+        let silent: Vec<String> = self
+            .latest
+            .iter()
+            .filter(|(_, (_, at))| now.saturating_duration_since(*at) >= SILENT_FOR)
+            .map(|(gateway, _)| gateway.clone())
+            .collect();
+        for gateway in &silent {
+            self.latest.remove(gateway);
+        }
+        silent
     }
 
     /// The live gateways' audience together.
@@ -167,19 +287,53 @@ mod tests {
             seats.sit(socket, ann.clone());
         }
         seats.sit(9, "bob".into());
-        assert_eq!(seats.audience(), Audience { connected: 2, watching: 0 });
+        assert_eq!(seats.audience("g"), Audience { connected: 2, watching: 0 });
         seats.playing(0, true);
         seats.playing(3, true);
-        assert_eq!(seats.audience(), Audience { connected: 2, watching: 1 });
+        assert_eq!(seats.audience("g"), Audience { connected: 2, watching: 1 });
         seats.leave(0);
-        assert_eq!(seats.audience(), Audience { connected: 2, watching: 1 }, "tab 3 still plays");
+        assert_eq!(seats.audience("g"), Audience { connected: 2, watching: 1 }, "tab 3 still plays");
         seats.playing(3, false);
         for socket in 1..5 {
             seats.leave(socket);
         }
-        assert_eq!(seats.audience(), Audience { connected: 1, watching: 0 });
+        assert_eq!(seats.audience("g"), Audience { connected: 1, watching: 0 });
         seats.leave(9);
         assert!(seats.is_empty());
+    }
+
+    #[test]
+    fn a_session_on_two_gateways_counts_once_on_the_smaller_id() {
+        let (mut a, mut b) = (Seats::default(), Seats::default());
+        a.sit(1, "ann".into());
+        b.sit(1, "ann".into());
+        b.playing(1, true);
+        b.sit(2, "bob".into());
+        // Each tells the other; each answers what it holds too.
+        let (from_a, from_b) = (a.take_news().unwrap(), b.take_news().unwrap());
+        a.heard("b", &from_b);
+        b.heard("a", &from_a);
+        let (answer_a, answer_b) = (a.take_news().unwrap(), b.take_news().unwrap());
+        a.heard("b", &answer_b);
+        b.heard("a", &answer_a);
+        assert!(a.take_news().is_none() && b.take_news().is_none(), "answers are not answered");
+        let total = a.audience("a") + b.audience("b");
+        assert_eq!(total, Audience { connected: 2, watching: 1 }, "ann once, watching on b; bob");
+        // Ann leaves b: a counts her, no longer watching.
+        b.leave(1);
+        a.heard("b", &b.take_news().unwrap());
+        assert_eq!(a.audience("a") + b.audience("b"), Audience { connected: 2, watching: 0 });
+        // b's own count of ann returns if a drops out.
+        b.sit(3, "ann".into());
+        a.heard("b", &b.take_news().unwrap());
+        b.heard("a", &a.take_news().unwrap());
+        assert_eq!(b.audience("b"), Audience { connected: 1, watching: 0 }, "a counts ann");
+        b.forget("a");
+        assert_eq!(b.audience("b"), Audience { connected: 2, watching: 0 });
+        // Joined and started playing in one window: told once, as it is now.
+        b.sit(7, "cy".into());
+        b.playing(7, true);
+        assert_eq!(b.take_news().unwrap().present, vec![("cy".to_owned(), true)]);
     }
 
     #[tokio::test(start_paused = true)]
@@ -191,7 +345,7 @@ mod tests {
         assert_eq!(reports.total(), Audience { connected: 305, watching: 205 });
         assert!(reports.leads("a") && !reports.leads("c"));
         reports.heard("c", Audience { connected: 5, watching: 5 }, false, start + REPORT_EVERY * 2);
-        reports.drop_silent(start + SILENT_FOR);
+        assert_eq!(reports.drop_silent(start + SILENT_FOR), vec!["b".to_owned()]);
         assert_eq!(reports.total(), Audience { connected: 5, watching: 5 }, "b went silent");
         reports.heard("c", Audience::default(), true, start + SILENT_FOR);
         assert_eq!(reports.total(), Audience::default(), "c left");

@@ -14,6 +14,7 @@ use futures::stream::BoxStream;
 use serde::{Deserialize, Serialize};
 
 use crate::chat::ChatMessage;
+use crate::presence::SessionNews;
 
 /// One piece of news in a show's room, from one gateway to all of them (itself included).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,6 +39,13 @@ pub enum RoomMessage {
     },
     /// Reactions one gateway accepted in its last window, per emoji.
     Reactions { gateway: String, counts: BTreeMap<String, u64> },
+    /// Sessions that arrived at, left or changed on one gateway in its last
+    /// window, so a session on several gateways counts once.
+    Sessions {
+        gateway: String,
+        #[serde(flatten)]
+        news: SessionNews,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]

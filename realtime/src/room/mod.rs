@@ -107,8 +107,9 @@ struct RoomState {
 }
 
 impl RoomState {
-    fn audience(&self) -> Audience {
-        self.seats.audience() + self.reports.total()
+    /// The show's audience as gateway `me` counts it.
+    fn audience(&self, me: &str) -> Audience {
+        self.seats.audience(me) + self.reports.total()
     }
 }
 
@@ -168,7 +169,7 @@ impl Room {
             tracing::warn!(show_id = %self.show_id, "greeting a socket before the room hears its relay");
         }
         let state = self.state();
-        let audience = state.audience();
+        let audience = state.audience(&self.core.id);
         let mut frames = vec![
             ServerFrame::Chat { messages: state.recent.iter().cloned().collect() },
             ServerFrame::Viewers { connected: audience.connected, watching: audience.watching },
@@ -239,6 +240,14 @@ impl Room {
                 if gateway != self.core.id {
                     state.reports.heard(&gateway, Audience { connected, watching }, leaving, Instant::now());
                     state.uniques.merge(&uniques);
+                    if leaving {
+                        state.seats.forget(&gateway);
+                    }
+                }
+            }
+            RoomMessage::Sessions { gateway, news } => {
+                if gateway != self.core.id {
+                    state.seats.heard(&gateway, &news);
                 }
             }
             RoomMessage::Reactions { gateway, counts } => {
@@ -249,9 +258,10 @@ impl Room {
         }
     }
 
-    /// Sends what gathered in the last window as one batch; returns this
-    /// gateway's reactions of the window, for the other gateways.
-    fn flush(&self) -> Option<std::collections::BTreeMap<String, u64>> {
+    /// Sends what gathered in the last window as one batch; returns what
+    /// the other gateways are to hear of this one's window: its reactions
+    /// and its sessions' news.
+    fn flush(&self) -> Vec<RoomMessage> {
         let mut state = self.state();
         let mut frames = Vec::new();
         if !state.pending_chat.is_empty() {
@@ -271,8 +281,10 @@ impl Room {
             frames.push(ServerFrame::ChatDeleted { message_id });
         }
         // Checked every window, so a gateway that went silent drops out on time.
-        state.reports.drop_silent(Instant::now());
-        let audience = state.audience();
+        for gone in state.reports.drop_silent(Instant::now()) {
+            state.seats.forget(&gone);
+        }
+        let audience = state.audience(&self.core.id);
         state.peak = state.peak.max(audience.watching);
         if audience != state.shown {
             state.shown = audience;
@@ -303,7 +315,11 @@ impl Room {
             // No receiver is fine: nobody to tell.
             let _ = self.batches.send(Arc::new(Batch { frames, banned }));
         }
-        state.tally.take_unsent()
+        let gateway = &self.core.id;
+        let reactions =
+            state.tally.take_unsent().map(|counts| RoomMessage::Reactions { gateway: gateway.clone(), counts });
+        let sessions = state.seats.take_news().map(|news| RoomMessage::Sessions { gateway: gateway.clone(), news });
+        reactions.into_iter().chain(sessions).collect()
     }
 }
 
@@ -365,10 +381,9 @@ pub(crate) async fn run(room: Arc<Room>, gateway: Arc<Gateway>) {
             Some(event) = events.next(), if !events.is_empty() => feed::hear(&room, &mut events, event).await,
             _ = window.tick() => {
                 votes::record(&room);
-                if let Some(counts) = room.flush() {
-                    let window = RoomMessage::Reactions { gateway: room.core.id.clone(), counts };
-                    if let Err(error) = room.core.relay.publish(&room.show_id, &window).await {
-                        tracing::warn!(show_id = %room.show_id, %error, "telling the other gateways of reactions");
+                for news in room.flush() {
+                    if let Err(error) = room.core.relay.publish(&room.show_id, &news).await {
+                        tracing::warn!(show_id = %room.show_id, %error, "telling the other gateways of the window");
                     }
                 }
             }

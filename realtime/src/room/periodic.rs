@@ -97,7 +97,7 @@ pub(super) async fn report_audience(
         let now = Instant::now();
         state.pacer.forget_idle(now);
         state.reports_sent += 1;
-        let total = state.audience();
+        let total = state.audience(&room.core.id);
         let heard_the_others = now.saturating_duration_since(room.opened) > REPORT_EVERY;
         let leads = (heard_the_others || closed) && state.reports.leads(&room.core.id);
         let sample = (leads && state.reports_sent.is_multiple_of(SAMPLE_EVERY)).then(|| Sample {
@@ -105,7 +105,7 @@ pub(super) async fn report_audience(
             peak: state.peak,
             unique: state.uniques.estimate(),
         });
-        (state.seats.audience(), total, leads, state.uniques.registers().to_vec(), sample)
+        (state.seats.audience(&room.core.id), total, leads, state.uniques.registers().to_vec(), sample)
     };
     let report = RoomMessage::Audience {
         gateway: room.core.id.clone(),

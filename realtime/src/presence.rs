@@ -186,6 +186,11 @@ impl Seats {
     /// The sessions this gateway (`me`) counts: each held here, unless a
     /// gateway with a smaller id holds it too.
     pub fn audience(&self, me: &str) -> Audience {
+        // The common case, one gateway per show or no session on two: no lookups.
+        if self.shared.is_empty() {
+            let watching = self.sessions.values().filter(|(_, playing)| *playing > 0).count();
+            return Audience { connected: self.sessions.len() as u64, watching: watching as u64 };
+        }
         let mut audience = Audience::default();
         for (session, (_, playing)) in &self.sessions {
             let (counted, plays) = match self.shared.get(session) {

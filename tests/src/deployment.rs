@@ -149,21 +149,22 @@ impl Deployment {
     /// Start one more `cartcast api` (distributed shape), a second gateway
     /// on the same NATS; returns its URL.
     pub async fn add_api(&mut self) -> anyhow::Result<String> {
-        let n = self.api.len();
-        let args = ["api", "--http", "127.0.0.1:0"].map(String::from);
-        let api = Process::start(&format!("api-{n}"), &args, &self.env, true).await?;
-        let url = api.url.clone().context("url")?;
-        self.api.push(api);
-        Ok(url)
+        self.add_http_role("api").await
     }
 
     /// Start a `cartcast gateway` (distributed shape): live sockets only; returns its URL.
     pub async fn add_gateway(&mut self) -> anyhow::Result<String> {
+        self.add_http_role("gateway").await
+    }
+
+    /// Start one more process of `role` on a free port, kept with the API
+    /// processes (`kill_api` reaches it); returns its URL.
+    async fn add_http_role(&mut self, role: &str) -> anyhow::Result<String> {
         let n = self.api.len();
-        let args = ["gateway", "--http", "127.0.0.1:0"].map(String::from);
-        let gateway = Process::start(&format!("gateway-{n}"), &args, &self.env, true).await?;
-        let url = gateway.url.clone().context("url")?;
-        self.api.push(gateway);
+        let args = [role, "--http", "127.0.0.1:0"].map(String::from);
+        let process = Process::start(&format!("{role}-{n}"), &args, &self.env, true).await?;
+        let url = process.url.clone().context("url")?;
+        self.api.push(process);
         Ok(url)
     }
 

@@ -46,10 +46,15 @@ impl Aggregates {
             changeable,
             now: at.now,
         };
-        let number = self.polls.get(&show_id).await?.polls.len() as u64 + 1;
-        let poll_id = PollId::new(&show_id, number).to_string();
-        let answer = Answer::PollOpened(PollOpened { poll_id, show_id: show_id.clone() });
-        Ok(Decision::taken(self.polls.execute(&show_id, command, &at.meta, at.staged).await?, answer))
+        Ok(match self.polls.execute(&show_id, command, &at.meta, at.staged).await? {
+            Err(e) => Decision::refused(&e, vec![]),
+            Ok(events) => {
+                // The aggregate numbers its polls; the one just opened is its last.
+                let opened = self.polls.get(&show_id).await?.polls.last().and_then(|poll| poll.poll_id.as_ref());
+                let poll_id = opened.expect("an accepted Open leaves its poll last").to_string();
+                Decision::answer(Answer::PollOpened(PollOpened { poll_id, show_id }), events)
+            }
+        })
     }
 
     pub(super) async fn close_poll(&mut self, at: &mut Deciding<'_>, poll_id: PollId) -> Result<Decision, StoreError> {

@@ -63,6 +63,7 @@ pub enum NotFound {
     Show,
     Clip,
     Poll,
+    Channel,
 }
 
 impl fmt::Display for NotFound {
@@ -75,6 +76,7 @@ impl fmt::Display for NotFound {
             NotFound::Show => "show",
             NotFound::Clip => "clip",
             NotFound::Poll => "poll",
+            NotFound::Channel => "channel",
         })
     }
 }
@@ -149,6 +151,7 @@ impl ApiError {
             ApiError::NotFound(NotFound::Show) => "show_not_found",
             ApiError::NotFound(NotFound::Clip) => "clip_not_found",
             ApiError::NotFound(NotFound::Poll) => "poll_not_found",
+            ApiError::NotFound(NotFound::Channel) => "channel_not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::Unavailable(Unavailable::CommandPending) => "command_pending",
             ApiError::Unavailable(Unavailable::NotCaughtUp(_)) => "not_caught_up",

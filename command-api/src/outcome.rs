@@ -86,12 +86,16 @@ fn answered(answer: Answer, position: Option<u64>, ingest_url: Arc<str>) -> Resp
             body(StatusCode::CREATED, ShowCreated { show, ingest_url: ingest_url.to_string() }, position)
         }
         Answer::ProductPinned(pinned) => body(StatusCode::OK, pinned, position),
-        Answer::WentLive(changed) | Answer::Ended(changed) => body(StatusCode::OK, changed, position),
+        Answer::ChannelProfileSet(channel) => body(StatusCode::OK, channel, position),
+        Answer::WentLive(changed) | Answer::Ended(changed) | Answer::Cancelled(changed) => {
+            body(StatusCode::OK, changed, position)
+        }
         Answer::ClipRequested(clip) => body(StatusCode::ACCEPTED, clip, position),
         Answer::ClipFinished(clip) => body(StatusCode::OK, clip, position),
-        Answer::StreamHealthReported(show) | Answer::ReactionsCounted(show) | Answer::AudienceSampled(show) => {
-            body(StatusCode::OK, show, position)
-        }
+        Answer::ShowUpdated(show)
+        | Answer::StreamHealthReported(show)
+        | Answer::ReactionsCounted(show)
+        | Answer::AudienceSampled(show) => body(StatusCode::OK, show, position),
         Answer::ViewersCounted(viewers) => body(StatusCode::OK, viewers, position),
         Answer::StreamKeyRegenerated(key) => body(StatusCode::OK, key, position),
         Answer::Moderated(moderated) => body(StatusCode::OK, moderated, position),

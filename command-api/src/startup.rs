@@ -57,8 +57,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/reservations/{id}/checkout", post(routes::checkout))
         .route("/api/v1/orders/{id}", get(routes::get_order))
         .route("/api/v1/orders/{id}/history", get(routes::order_history))
+        .route("/api/v1/categories", get(routes::categories))
         .route("/api/v1/shows", post(routes::create_show))
-        .route("/api/v1/shows/{id}", get(routes::get_show))
+        .route("/api/v1/shows/{id}", get(routes::get_show).patch(routes::edit_show))
+        .route("/api/v1/shows/{id}/cancel", post(routes::cancel_show))
+        .route("/api/v1/shows/{id}/products", get(routes::show_products).post(routes::attach_products))
         .route("/api/v1/shows/{id}/pin", post(routes::pin_product))
         .route("/api/v1/shows/{id}/live", get(routes::live_socket))
         .route("/api/v1/shows/{id}/chat", get(routes::chat_replay))
@@ -78,6 +81,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/channels/{channel}/bans/{user}", delete(routes::unban))
         .route("/api/v1/clips", post(routes::request_clip))
         .route("/api/v1/clips/{id}", get(routes::get_clip))
+        .route("/api/v1/channels/me", put(routes::set_channel_profile))
+        .route("/api/v1/channels/{channel}", get(routes::get_channel))
         .route("/api/v1/channels/me/stream-key", post(routes::regenerate_stream_key));
     finish(router, state)
 }

@@ -209,6 +209,7 @@ impl PartitionWorker {
             self.deps.store.recorded(&ids).await?.into_iter().map(|r| (r.command_id, r)).collect()
         };
         let mut batch = Batch::default();
+        self.aggregates.begin_batch();
         let mut by_id: HashMap<Uuid, usize> = HashMap::new();
         for delivery in deliveries {
             let id = delivery.envelope.command_id;

@@ -9,7 +9,9 @@
 //! - [`show`]: a live show: scheduled → live → ended, its products and pin.
 //! - [`live_stats`]: a live show's samples — audience counts and stream
 //!   health — in a stream of their own, so a show's history stays short.
-//! - [`channel`]: a creator's channel and its regenerable RTMP stream key.
+//! - [`channel`]: a creator's channel: its regenerable RTMP stream key and
+//!   its public profile.
+//! - [`handle`]: a channel's unique handle, one aggregate per handle.
 //! - [`moderation`]: a channel's chat moderation — moderators, bans and
 //!   timeouts, banned words, slow mode, deleted and highlighted messages.
 //! - [`poll`]: a show's polls — opened and closed by its creator, one
@@ -42,6 +44,7 @@ macro_rules! handle_by_deciding {
 pub(crate) use handle_by_deciding;
 
 pub mod channel;
+pub mod handle;
 pub mod ids;
 pub mod live_stats;
 pub mod moderation;

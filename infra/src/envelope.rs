@@ -8,10 +8,12 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use cartcast_domain::Role;
+use cartcast_domain::channel::Profile;
 use cartcast_domain::ids::{PollId, ReservationId};
 use cartcast_domain::live_stats::StreamHealth;
 use cartcast_domain::moderation::ModerationAction;
 use cartcast_domain::poll::Ballot;
+use cartcast_domain::show::Listing;
 
 /// Who asked: the token's subject and role.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,12 +95,37 @@ pub enum AppCommand {
         title: String,
         scheduled_at: Option<DateTime<Utc>>,
         product_ids: Vec<String>,
+        #[serde(default)]
+        listing: Listing,
+    },
+    /// The creator changes a show's title, listing or (while scheduled) time;
+    /// each `None` keeps what it is.
+    EditShow {
+        show_id: String,
+        title: Option<String>,
+        category: Option<String>,
+        tags: Option<Vec<String>>,
+        language: Option<String>,
+        scheduled_at: Option<DateTime<Utc>>,
+    },
+    /// The creator calls off a show that has not gone live.
+    CancelShow {
+        show_id: String,
+    },
+    /// The creator adds products to a show (before it starts, or while live).
+    AttachProducts {
+        show_id: String,
+        product_ids: Vec<String>,
     },
     PinProduct {
         show_id: String,
         product_id: String,
     },
     RegenerateStreamKey,
+    /// The creator sets their channel's public profile, claiming its handle.
+    SetChannelProfile {
+        profile: Profile,
+    },
     /// From the media worker: the show's first media arrived.
     GoLive {
         show_id: String,
@@ -199,9 +226,14 @@ impl AppCommand {
             }
             // A show's creation also opens the creator's channel, so shows are
             // ordered by their creator's channel.
-            AppCommand::CreateShow { .. } | AppCommand::RegenerateStreamKey => (RouteKind::Channel, &actor.sub),
+            AppCommand::CreateShow { .. } | AppCommand::RegenerateStreamKey | AppCommand::SetChannelProfile { .. } => {
+                (RouteKind::Channel, &actor.sub)
+            }
             AppCommand::Moderate { channel_id, .. } => (RouteKind::Channel, channel_id),
             AppCommand::PinProduct { show_id, .. }
+            | AppCommand::EditShow { show_id, .. }
+            | AppCommand::CancelShow { show_id }
+            | AppCommand::AttachProducts { show_id, .. }
             | AppCommand::GoLive { show_id }
             | AppCommand::EndShow { show_id }
             | AppCommand::CountViewers { show_id, .. }
@@ -234,7 +266,11 @@ impl AppCommand {
             AppCommand::Checkout { .. } => "checkout",
             AppCommand::CreateShow { .. } => "create_show",
             AppCommand::PinProduct { .. } => "pin_product",
+            AppCommand::EditShow { .. } => "edit_show",
+            AppCommand::CancelShow { .. } => "cancel_show",
+            AppCommand::AttachProducts { .. } => "attach_products",
             AppCommand::RegenerateStreamKey => "regenerate_stream_key",
+            AppCommand::SetChannelProfile { .. } => "set_channel_profile",
             AppCommand::GoLive { .. } => "go_live",
             AppCommand::EndShow { .. } => "end_show",
             AppCommand::CountViewers { .. } => "count_viewers",

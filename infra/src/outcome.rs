@@ -8,6 +8,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use cartcast_domain::channel::Profile;
 use cartcast_domain::product::Stock;
 use cartcast_domain::refusal::{DomainError, RefusalKind};
 
@@ -117,6 +118,9 @@ pub enum Answer {
     OrderConfirmed(OrderConfirmed),
     ShowScheduled(ShowScheduled),
     ProductPinned(ProductPinned),
+    /// The creator edited a show or added products to it (or changed nothing).
+    ShowUpdated(ShowAnswer),
+    Cancelled(ShowStatusChanged),
     WentLive(ShowStatusChanged),
     Ended(ShowStatusChanged),
     ClipRequested(ClipRequested),
@@ -130,6 +134,7 @@ pub enum Answer {
     /// A ban or timeout, or a highlighted message: something new in the channel's chat.
     ModerationCreated(Moderated),
     StreamKeyRegenerated(StreamKeyRegenerated),
+    ChannelProfileSet(ChannelProfileSet),
     PollOpened(PollOpened),
     /// A poll closed by its creator (or already closed: no news), as it ended.
     PollClosed(PollState),
@@ -223,8 +228,9 @@ pub struct ProductPinned {
     pub pinned_product_id: String,
 }
 
-/// A show went live or ended (the media worker's commands).
+/// A show went live, ended (the media worker's commands) or was cancelled.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ShowStatusChanged {
     pub show_id: String,
     pub status: String,
@@ -245,8 +251,9 @@ pub struct ClipFinished {
     pub clip_id: String,
 }
 
-/// A report about a show was recorded.
+/// A report about a show was recorded, or the show was edited.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ShowAnswer {
     pub show_id: String,
 }
@@ -272,6 +279,16 @@ pub struct StreamKeyRegenerated {
     pub channel_id: String,
     /// The new RTMP stream name; the previous one no longer authenticates.
     pub stream_key: String,
+}
+
+/// A channel's profile as its creator just set it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ChannelProfileSet {
+    pub channel_id: String,
+    #[serde(flatten)]
+    #[cfg_attr(feature = "openapi", schema(inline, value_type = Object))]
+    pub profile: Profile,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

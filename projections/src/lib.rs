@@ -26,5 +26,6 @@ pub mod views;
 
 pub use read_models::ReadModels;
 pub use views::{
-    ChatRulesView, ClipView, Highlight, HistoryEntry, OrderView, PollView, ProductView, ShowView, StockView,
+    ChannelView, ChatRulesView, ClipView, Highlight, HistoryEntry, OrderView, PollView, ProductView, ShowView,
+    StockView,
 };

@@ -2,7 +2,7 @@
 //! model each: a redelivered event changes nothing, a late event never moves
 //! a view backwards, a restarted runner resumes from its checkpoint, and a
 //! show's audience counts read from its live stats and from older shows' own
-//! streams.
+//! streams; channels and shows carry what browsing finds them by.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,12 +14,13 @@ use futures::stream::{self, BoxStream, StreamExt};
 use serde::Serialize;
 use uuid::Uuid;
 
+use cartcast_domain::channel::{Channel, ChannelEvent, Link, Profile};
 use cartcast_domain::ids::ReservationId;
 use cartcast_domain::live_stats::{LiveStats, LiveStatsEvent};
 use cartcast_domain::money::Currency;
 use cartcast_domain::order::{Order, OrderEvent};
 use cartcast_domain::product::{Product, ProductEvent, Stock};
-use cartcast_domain::show::{Show, ShowEvent};
+use cartcast_domain::show::{Listing, Show, ShowEvent};
 use cartcast_infra::bus::{BusError, EventFeed, FeedEvent};
 use cartcast_infra::store::{EventMetadata, StoredEvent};
 use cartcast_projections::runner::{ProjectionRunner, Step};
@@ -240,6 +241,7 @@ async fn test_audience_counts_reach_the_show_from_either_stream() {
         title: "Drop".into(),
         scheduled_at: None,
         product_ids: vec![],
+        listing: Listing::default(),
     };
     let feed = vec![
         show(1, scheduled),
@@ -255,4 +257,66 @@ async fn test_audience_counts_reach_the_show_from_either_stream() {
     project(&read_models, at_positions(later)).await;
     let counted = read_models.show("s1").await.unwrap().expect("show s1");
     assert_eq!((counted.viewers_connected, counted.viewers_watching), (9, 7), "the live-stats count reads");
+}
+
+#[tokio::test]
+async fn test_a_channel_page_and_its_shows_carry_their_profile_and_listing() {
+    let read_models = fresh_read_models().await;
+    let opened =
+        ChannelEvent::ChannelOpened { channel_id: "cara".into(), owner: "cara".into(), stream_key: "k".repeat(24) };
+    let profile = Profile {
+        handle: "caras_closet".into(),
+        display_name: "Cara's Closet".into(),
+        description: "Vintage".into(),
+        avatar_url: None,
+        links: vec![Link { label: "Shop".into(), url: "https://cara.example".into() }],
+    };
+    let listed = Listing {
+        category: Some("fashion".into()),
+        tags: vec!["vintage".into(), "y2k".into()],
+        language: Some("en".into()),
+    };
+    let scheduled = |show_id: &str| ShowEvent::ShowScheduled {
+        show_id: show_id.into(),
+        creator: "cara".into(),
+        title: "Drop".into(),
+        scheduled_at: Some(Utc.with_ymd_and_hms(2027, 1, 1, 18, 0, 0).unwrap()),
+        product_ids: vec![],
+        listing: listed.clone(),
+    };
+    let retagged = Listing { tags: vec!["denim".into()], ..listed.clone() };
+    let feed = vec![
+        stored(Channel::TYPE, "cara", 1, opened),
+        stored(Channel::TYPE, "cara", 2, ChannelEvent::ChannelProfileSet { profile: profile.clone() }),
+        stored(Show::TYPE, "s1", 1, scheduled("s1")),
+        stored(
+            Show::TYPE,
+            "s1",
+            2,
+            ShowEvent::ShowDetailsChanged { title: "Denim drop".into(), listing: retagged.clone() },
+        ),
+        stored(Show::TYPE, "s2", 1, scheduled("s2")),
+        stored(Show::TYPE, "s2", 2, ShowEvent::ShowCancelled),
+    ];
+    project(&read_models, at_positions(feed)).await;
+
+    let channel = read_models.channel("Caras_Closet").await.unwrap().expect("found by its handle in any case");
+    assert_eq!((channel.channel_id.as_str(), channel.display_name.as_str()), ("cara", "Cara's Closet"));
+    assert_eq!(channel.links, profile.links);
+    assert_eq!(
+        read_models.channel("cara").await.unwrap().expect("found by its id").handle.as_deref(),
+        Some("caras_closet")
+    );
+    assert!(read_models.channel("nobody").await.unwrap().is_none());
+
+    let show = read_models.show("s1").await.unwrap().expect("show s1");
+    assert_eq!((show.title.as_str(), &show.listing), ("Denim drop", &retagged));
+    assert_eq!(show.channel_handle.as_deref(), Some("caras_closet"));
+    let upcoming = read_models.shows_of("cara", "scheduled", 10).await.unwrap();
+    assert_eq!(
+        upcoming.iter().map(|s| s.show_id.as_str()).collect::<Vec<_>>(),
+        ["s1"],
+        "a cancelled show is not upcoming"
+    );
+    assert_eq!(read_models.show("s2").await.unwrap().expect("show s2").status, "cancelled");
 }

@@ -87,6 +87,11 @@ impl Client {
         self.send(Method::PUT, path, Some(token), None, Some(("application/json", body.to_string().into_bytes()))).await
     }
 
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> anyhow::Result<Answer> {
+        self.send(Method::PATCH, path, Some(token), None, Some(("application/json", body.to_string().into_bytes())))
+            .await
+    }
+
     pub async fn get(&self, path: &str, token: Option<&str>) -> anyhow::Result<Answer> {
         self.send(Method::GET, path, token, None, None).await
     }

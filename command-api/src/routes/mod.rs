@@ -1,5 +1,6 @@
 //! HTTP handlers, one module per resource.
 
+mod categories;
 mod channels;
 mod chat;
 mod clips;
@@ -13,8 +14,10 @@ mod polls;
 mod products;
 mod reservations;
 mod sessions;
+mod show_products;
 mod shows;
 
+pub use categories::*;
 pub use channels::*;
 pub use chat::*;
 pub use clips::*;
@@ -28,4 +31,5 @@ pub use polls::*;
 pub use products::*;
 pub use reservations::*;
 pub use sessions::*;
+pub use show_products::*;
 pub use shows::*;

@@ -87,7 +87,7 @@ pub struct BanRequest {
     path = "/api/v1/channels/{channel}/bans",
     tag = "moderation",
     request_body = BanRequest,
-    params(("channel" = String, Path, description = "The channel (its creator's user id)"), IdempotencyKey),
+    params(("channel" = String, Path, description = "The channel: its handle or its creator's user id"), IdempotencyKey),
     security(("bearer" = [])),
     responses(
         (status = 201, description = "Banned (its sockets close with 4403) or timed out (its posts refused)", body = Answered<Moderated>),
@@ -108,6 +108,7 @@ pub async fn ban(
         Some(_) => return Err(ApiError::invalid("duration_s", "is 1 to 1209600 seconds")),
     };
     let action = ModerationAction::Ban { user: body.user, until, reason: body.reason };
+    let channel = channel_id(&state, &channel).await?;
     moderate(&state, context, channel, action).await
 }
 
@@ -115,7 +116,7 @@ pub async fn ban(
     delete,
     path = "/api/v1/channels/{channel}/bans/{user}",
     tag = "moderation",
-    params(("channel" = String, Path, description = "The channel"), ("user" = String, Path, description = "The user"), IdempotencyKey),
+    params(("channel" = String, Path, description = "The channel: its handle or its creator's user id"), ("user" = String, Path, description = "The user"), IdempotencyKey),
     security(("bearer" = [])),
     responses((status = 200, description = "Unbanned (`changed` false when not banned)", body = Answered<Moderated>), CommandRefusals),
 )]
@@ -124,6 +125,7 @@ pub async fn unban(
     context: CommandContext<Member>,
     PathPair(channel, user): PathPair,
 ) -> Result<CommandReply, ApiError> {
+    let channel = channel_id(&state, &channel).await?;
     moderate(&state, context, channel, ModerationAction::Unban { user }).await
 }
 
@@ -150,6 +152,13 @@ pub async fn set_banned_words(
 ) -> Result<CommandReply, ApiError> {
     let channel = context.actor().sub.clone();
     moderate(&state, context, channel, ModerationAction::SetBannedWords { words: body.words }).await
+}
+
+/// The id of the channel `key` names (a handle or a user id); a key no
+/// channel answers to is taken as a user id, and the moderation aggregate decides.
+async fn channel_id(state: &AppState, key: &str) -> Result<String, ApiError> {
+    let channel = state.read_models.channel(key).await.context("reading a channel")?;
+    Ok(channel.map_or_else(|| key.to_owned(), |channel| channel.channel_id))
 }
 
 /// The channel a show belongs to: its creator's.

@@ -10,7 +10,8 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr};
 use utoipa::{IntoResponses, Modify, OpenApi};
 
 use super::{
-    channels, chat, clips, health, live, metrics, moderation, orders, polls, products, reservations, sessions, shows,
+    categories, channels, chat, clips, health, live, metrics, moderation, orders, polls, products, reservations,
+    sessions, show_products, shows,
 };
 use crate::error::{ErrorBody, ErrorDetail};
 
@@ -29,8 +30,13 @@ use crate::error::{ErrorBody, ErrorDetail};
         reservations::checkout,
         orders::get_order,
         orders::order_history,
+        categories::categories,
         shows::create_show,
         shows::get_show,
+        shows::edit_show,
+        shows::cancel_show,
+        show_products::attach_products,
+        show_products::show_products,
         shows::pin_product,
         live::live_socket,
         chat::chat_replay,
@@ -49,6 +55,8 @@ use crate::error::{ErrorBody, ErrorDetail};
         clips::request_clip,
         clips::get_clip,
         channels::regenerate_stream_key,
+        channels::set_channel_profile,
+        channels::get_channel,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&BearerAuth),

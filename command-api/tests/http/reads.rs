@@ -24,8 +24,10 @@ async fn seed_catalog(app: &TestApp) {
                                        '2025-01-01T00:00:00Z', '2025-01-01T00:00:01Z');
          INSERT INTO rm_history VALUES ('order:o1', 9, '{}');
          INSERT INTO rm_history VALUES ('reservation:p1.1', 8, '{}');
-         INSERT INTO rm_shows VALUES ('s1', 'cara', 'Friday drop', 'scheduled', NULL, '[\"p1\"]', 'p1', 3, 2, NULL, NULL, 4, 5);
-         INSERT INTO rm_channels VALUES ('cara', 'cara', 'sk_secret');",
+         INSERT INTO rm_shows (show_id, creator, title, status, scheduled_at, product_ids, pinned_product_id, \
+             viewers_connected, viewers_watching, live_at, ended_at, peak_viewers, unique_viewers) \
+             VALUES ('s1', 'cara', 'Friday drop', 'scheduled', NULL, '[\"p1\"]', 'p1', 3, 2, NULL, NULL, 4, 5);
+         INSERT INTO rm_channels (channel_id, owner, stream_key) VALUES ('cara', 'cara', 'sk_secret');",
         history("OrderPlaced", 9).replace('\'', "''"),
         history("UnitsReserved", 8).replace('\'', "''"),
     ))

@@ -2,7 +2,8 @@
 //! decided against the hot state of the partition: events staged for the
 //! batch's commit, and the outcome its caller gets — a typed answer, or the
 //! domain's refusal. One file per aggregate family (products, checkout,
-//! shows, live stats, channels, moderation, polls); this one dispatches.
+//! shows, live stats, channels and their handles, moderation, polls); this
+//! one dispatches.
 
 mod channel;
 mod checkout;
@@ -18,6 +19,7 @@ use polls::Question;
 use chrono::{DateTime, Utc};
 
 use cartcast_domain::channel::Channel;
+use cartcast_domain::handle::Handle;
 use cartcast_domain::ids::ReservationId;
 use cartcast_domain::live_stats::LiveStats;
 use cartcast_domain::moderation::Moderation;
@@ -25,7 +27,7 @@ use cartcast_domain::order::Order;
 use cartcast_domain::poll::Polls;
 use cartcast_domain::product::Product;
 use cartcast_domain::refusal::DomainError;
-use cartcast_domain::show::Show;
+use cartcast_domain::show::{Show, ShowCommand};
 use cartcast_infra::envelope::{AppCommand, CommandEnvelope};
 use cartcast_infra::outcome::{Answer, Outcome, Refusal};
 use cartcast_infra::store::{EventKey, EventMetadata, EventStore, StoreError, StoredEvent};
@@ -80,6 +82,9 @@ pub struct Aggregates {
     pub shows: HotSet<Show>,
     pub live_stats: HotSet<LiveStats>,
     pub channels: HotSet<Channel>,
+    /// Shared by every partition (any channel may claim any handle), so read
+    /// fresh for each batch: see [`Aggregates::begin_batch`].
+    pub handles: HotSet<Handle>,
     pub moderation: HotSet<Moderation>,
     pub polls: HotSet<Polls>,
 }
@@ -100,6 +105,7 @@ impl Aggregates {
             shows: HotSet::new(store.clone()),
             live_stats: HotSet::new(store.clone()),
             channels: HotSet::new(store.clone()),
+            handles: HotSet::new(store.clone()),
             moderation: HotSet::new(store.clone()),
             polls: HotSet::new(store),
         }
@@ -112,8 +118,17 @@ impl Aggregates {
         self.shows.clear();
         self.live_stats.clear();
         self.channels.clear();
+        self.handles.clear();
         self.moderation.clear();
         self.polls.clear();
+    }
+
+    /// Before deciding a batch: forget what other partitions may have changed
+    /// since the last one. A handle another partition released or claimed
+    /// is read again, so a refusal is never decided on a stale holder (a
+    /// stale claim would fail its commit's version check and be retried).
+    pub fn begin_batch(&mut self) {
+        self.handles.clear();
     }
 
     /// Decide `envelope` at `now`. Staged events go to `staged`.
@@ -135,8 +150,18 @@ impl Aggregates {
             }
             AppCommand::Release { reservation_id } => self.release(&mut at, reservation_id).await,
             AppCommand::Checkout { reservation_id, card } => self.place_order(&mut at, reservation_id, card).await,
-            AppCommand::CreateShow { show_id, title, scheduled_at, product_ids } => {
-                self.create_show(&mut at, show_id, title, scheduled_at, product_ids).await
+            AppCommand::CreateShow { show_id, title, scheduled_at, product_ids, listing } => {
+                self.create_show(&mut at, show_id, title, scheduled_at, product_ids, listing).await
+            }
+            AppCommand::EditShow { show_id, title, category, tags, language, scheduled_at } => {
+                let actor = envelope.actor.sub.clone();
+                let now = envelope.received_at;
+                let edit = ShowCommand::Edit { actor, title, category, tags, language, scheduled_at, now };
+                self.edit_show(&mut at, show_id, edit).await
+            }
+            AppCommand::CancelShow { show_id } => self.cancel_show(&mut at, show_id).await,
+            AppCommand::AttachProducts { show_id, product_ids } => {
+                self.attach_products(&mut at, show_id, product_ids).await
             }
             AppCommand::PinProduct { show_id, product_id } => self.pin(&mut at, show_id, product_id).await,
             AppCommand::GoLive { show_id } => self.go_live(&mut at, show_id).await,
@@ -160,6 +185,7 @@ impl Aggregates {
             }
             AppCommand::Moderate { channel_id, action } => self.moderate(&mut at, channel_id, action).await,
             AppCommand::RegenerateStreamKey => self.regenerate_stream_key(&mut at).await,
+            AppCommand::SetChannelProfile { profile } => self.set_channel_profile(&mut at, profile).await,
             AppCommand::OpenPoll { show_id, question, options, duration_s, changeable } => {
                 self.open_poll(&mut at, show_id, Question { question, options, duration_s, changeable }).await
             }

@@ -1,10 +1,13 @@
 //! Show commands: schedule a show (opening the creator's channel on the
-//! first), pin a product, go live and end (from the media worker), and clips.
+//! first), edit, cancel or add products to it, pin a product, go live and
+//! end (from the media worker), and clips.
 
 use chrono::{DateTime, Utc};
 
-use cartcast_domain::show::ShowCommand;
-use cartcast_infra::outcome::{Answer, ClipFinished, ClipRequested, ProductPinned, ShowScheduled, ShowStatusChanged};
+use cartcast_domain::show::{Listing, ShowCommand};
+use cartcast_infra::outcome::{
+    Answer, ClipFinished, ClipRequested, ProductPinned, ShowAnswer, ShowScheduled, ShowStatusChanged,
+};
 use cartcast_infra::store::StoreError;
 
 use super::{Aggregates, Deciding, Decision};
@@ -17,6 +20,7 @@ impl Aggregates {
         title: String,
         scheduled_at: Option<DateTime<Utc>>,
         product_ids: Vec<String>,
+        listing: Listing,
     ) -> Result<Decision, StoreError> {
         let creator = at.envelope.actor.sub.clone();
         let mut events = match self.open_channel(at, &creator).await? {
@@ -29,6 +33,8 @@ impl Aggregates {
             title: title.clone(),
             scheduled_at,
             product_ids,
+            listing,
+            now: at.envelope.received_at,
         };
         Ok(match self.shows.execute(&show_id, schedule, &at.meta, at.staged).await? {
             // The channel opening (if any) is staged; it stands on its own.
@@ -40,6 +46,34 @@ impl Aggregates {
                 Decision::answer(Answer::ShowScheduled(scheduled), events)
             }
         })
+    }
+
+    /// The creator's edit of a show: its details and, while scheduled, its time.
+    pub(super) async fn edit_show(
+        &mut self,
+        at: &mut Deciding<'_>,
+        show_id: String,
+        edit: ShowCommand,
+    ) -> Result<Decision, StoreError> {
+        let answer = Answer::ShowUpdated(ShowAnswer { show_id: show_id.clone() });
+        self.show_command(at, &show_id, edit, answer).await
+    }
+
+    pub(super) async fn cancel_show(&mut self, at: &mut Deciding<'_>, show_id: String) -> Result<Decision, StoreError> {
+        let command = ShowCommand::Cancel { actor: at.envelope.actor.sub.clone() };
+        let answer = Answer::Cancelled(ShowStatusChanged { show_id: show_id.clone(), status: "cancelled".to_owned() });
+        self.show_command(at, &show_id, command, answer).await
+    }
+
+    pub(super) async fn attach_products(
+        &mut self,
+        at: &mut Deciding<'_>,
+        show_id: String,
+        product_ids: Vec<String>,
+    ) -> Result<Decision, StoreError> {
+        let command = ShowCommand::AttachProducts { actor: at.envelope.actor.sub.clone(), product_ids };
+        let answer = Answer::ShowUpdated(ShowAnswer { show_id: show_id.clone() });
+        self.show_command(at, &show_id, command, answer).await
     }
 
     pub(super) async fn pin(

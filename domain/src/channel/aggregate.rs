@@ -1,8 +1,9 @@
-//! The channel aggregate: decides who opens it and who may change its key.
+//! The channel aggregate: decides who opens it, who may change its key and
+//! its profile.
 
 use cqrs_es::Aggregate;
 
-use super::{ChannelCommand, ChannelEvent};
+use super::{ChannelCommand, ChannelEvent, Profile};
 use crate::refusal::{DomainError, RefusalKind};
 
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -10,6 +11,8 @@ pub struct Channel {
     pub channel_id: Option<String>,
     pub owner: String,
     pub stream_key: String,
+    /// Set by the creator; `None` until the first `PUT /channels/me`.
+    pub profile: Option<Profile>,
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -22,6 +25,10 @@ pub enum ChannelError {
     NotOwner,
     #[error("stream keys must be at least 24 characters")]
     WeakKey,
+    #[error("a handle is 3 to 25 of a-z, 0-9 and _")]
+    InvalidHandle,
+    #[error("{field}: {reason}")]
+    Invalid { field: &'static str, reason: &'static str },
 }
 
 impl DomainError for ChannelError {
@@ -30,7 +37,8 @@ impl DomainError for ChannelError {
             ChannelError::AlreadyExists => "already_exists",
             ChannelError::NotFound => "channel_not_found",
             ChannelError::NotOwner => "not_owner",
-            ChannelError::WeakKey => "invalid_input",
+            ChannelError::WeakKey | ChannelError::Invalid { .. } => "invalid_input",
+            ChannelError::InvalidHandle => "invalid_handle",
         }
     }
 
@@ -39,7 +47,7 @@ impl DomainError for ChannelError {
             ChannelError::AlreadyExists => RefusalKind::Conflict,
             ChannelError::NotFound => RefusalKind::NotFound,
             ChannelError::NotOwner => RefusalKind::NotAllowed,
-            ChannelError::WeakKey => RefusalKind::Invalid,
+            ChannelError::WeakKey | ChannelError::InvalidHandle | ChannelError::Invalid { .. } => RefusalKind::Invalid,
         }
     }
 }
@@ -70,6 +78,19 @@ impl Channel {
                 }
                 Ok(vec![ChannelEvent::StreamKeyRegenerated { stream_key }])
             }
+            ChannelCommand::SetProfile { actor, profile } => {
+                if self.channel_id.is_none() {
+                    return Err(ChannelError::NotFound);
+                }
+                if actor != self.owner {
+                    return Err(ChannelError::NotOwner);
+                }
+                let profile = profile.validated()?;
+                if self.profile.as_ref() == Some(&profile) {
+                    return Ok(vec![]);
+                }
+                Ok(vec![ChannelEvent::ChannelProfileSet { profile }])
+            }
         }
     }
 }
@@ -91,6 +112,7 @@ impl Aggregate for Channel {
                 self.stream_key = stream_key;
             }
             ChannelEvent::StreamKeyRegenerated { stream_key } => self.stream_key = stream_key,
+            ChannelEvent::ChannelProfileSet { profile } => self.profile = Some(profile),
         }
     }
 }

@@ -4,7 +4,7 @@
 use cqrs_es::DomainEvent;
 use cqrs_es::test::TestFramework;
 
-use super::{Channel, ChannelCommand, ChannelError, ChannelEvent};
+use super::{Channel, ChannelCommand, ChannelError, ChannelEvent, Link, Profile};
 
 type ChannelTestFramework = TestFramework<Channel>;
 
@@ -80,9 +80,76 @@ fn test_regenerate_key_not_found() {
     ChannelTestFramework::with(()).given_no_previous_events().when(command).then_expect_error(ChannelError::NotFound);
 }
 
+fn profile(handle: &str) -> Profile {
+    Profile {
+        handle: handle.to_owned(),
+        display_name: " Cara's Closet ".to_owned(),
+        description: "Vintage, live on Fridays".to_owned(),
+        avatar_url: Some("https://cdn.example/cara.png".to_owned()),
+        links: vec![Link { label: "Shop".to_owned(), url: "https://cara.example".to_owned() }],
+    }
+}
+
+fn set_profile(actor: &str, profile: Profile) -> ChannelCommand {
+    ChannelCommand::SetProfile { actor: actor.to_owned(), profile }
+}
+
+#[test]
+fn test_set_profile_lower_cases_the_handle_and_trims_the_text() {
+    let expected =
+        Profile { handle: "cara_closet".to_owned(), display_name: "Cara's Closet".to_owned(), ..profile("") };
+    ChannelTestFramework::with(())
+        .given(vec![opened()])
+        .when(set_profile(OWNER, profile("Cara_Closet")))
+        .then_expect_events(vec![ChannelEvent::ChannelProfileSet { profile: expected }]);
+}
+
+#[test]
+fn test_set_the_same_profile_again_is_no_news() {
+    let set = ChannelEvent::ChannelProfileSet { profile: profile("cara_closet").validated().unwrap() };
+    ChannelTestFramework::with(())
+        .given(vec![opened(), set])
+        .when(set_profile(OWNER, profile("CARA_CLOSET")))
+        .then_expect_events(vec![]);
+}
+
+#[test]
+fn test_set_profile_refuses_bad_handles() {
+    for handle in ["ab", "a-very-long-handle-of-26ch", "has space", "émile", "dash-ed", &"x".repeat(26)] {
+        ChannelTestFramework::with(())
+            .given(vec![opened()])
+            .when(set_profile(OWNER, profile(handle)))
+            .then_expect_error(ChannelError::InvalidHandle);
+    }
+}
+
+#[test]
+fn test_set_profile_refuses_bad_fields() {
+    let no_name = Profile { display_name: "  ".to_owned(), ..profile("cara") };
+    let bad_avatar = Profile { avatar_url: Some("javascript:alert(1)".to_owned()), ..profile("cara") };
+    let link = Link { label: "x".to_owned(), url: "https://x.example".to_owned() };
+    let many_links = Profile { links: vec![link; 6], ..profile("cara") };
+    for (bad, field) in [(no_name, "display_name"), (bad_avatar, "avatar_url"), (many_links, "links")] {
+        let refused = bad.validated().expect_err("refused");
+        assert!(matches!(refused, ChannelError::Invalid { field: f, .. } if f == field), "{refused:?}");
+    }
+}
+
+#[test]
+fn test_set_profile_by_non_owner() {
+    ChannelTestFramework::with(())
+        .given(vec![opened()])
+        .when(set_profile("creator-2", profile("cara")))
+        .then_expect_error(ChannelError::NotOwner);
+}
+
 #[test]
 fn test_events_are_tagged_with_their_event_type() {
-    let events = vec![opened(), ChannelEvent::StreamKeyRegenerated { stream_key: NEW_KEY.to_owned() }];
+    let events = vec![
+        opened(),
+        ChannelEvent::StreamKeyRegenerated { stream_key: NEW_KEY.to_owned() },
+        ChannelEvent::ChannelProfileSet { profile: profile("cara") },
+    ];
     for event in events {
         let json = serde_json::to_value(&event).expect("events serialize");
         assert_eq!(json["type"], event.event_type());

@@ -26,8 +26,7 @@ impl LiveStats {
             LiveStatsCommand::ReportStreamHealth { show, health } => match show {
                 ShowStatus::Live => Ok(vec![LiveStatsEvent::StreamHealthReported { health }]),
                 ShowStatus::New => Err(ShowError::NotFound),
-                ShowStatus::Scheduled => Err(ShowError::WrongStatus("scheduled")),
-                ShowStatus::Ended => Err(ShowError::WrongStatus("ended")),
+                other => Err(ShowError::WrongStatus(other.as_str())),
             },
             LiveStatsCommand::CountViewers { show, connected, watching } => {
                 if show == ShowStatus::New {

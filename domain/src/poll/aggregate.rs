@@ -177,7 +177,7 @@ impl Polls {
             PollsCommand::Open { show_id, owner, show, question, options, duration_s, changeable, now } => {
                 match show {
                     ShowStatus::New => return Err(PollError::ShowNotFound),
-                    ShowStatus::Ended => return Err(PollError::ShowEnded),
+                    ShowStatus::Ended | ShowStatus::Cancelled => return Err(PollError::ShowEnded),
                     ShowStatus::Scheduled | ShowStatus::Live => {}
                 }
                 if !owner {

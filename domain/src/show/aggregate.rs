@@ -2,7 +2,10 @@
 
 use cqrs_es::Aggregate;
 
-use super::{ShowCommand, ShowEvent};
+use chrono::{DateTime, Utc};
+
+use super::listing::check_schedule;
+use super::{Listing, ShowCommand, ShowEvent};
 use crate::refusal::{DomainError, RefusalKind};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -13,6 +16,7 @@ pub enum ShowStatus {
     Scheduled,
     Live,
     Ended,
+    Cancelled,
 }
 
 impl ShowStatus {
@@ -22,6 +26,7 @@ impl ShowStatus {
             ShowStatus::Scheduled => "scheduled",
             ShowStatus::Live => "live",
             ShowStatus::Ended => "ended",
+            ShowStatus::Cancelled => "cancelled",
         }
     }
 }
@@ -30,6 +35,9 @@ impl ShowStatus {
 pub struct Show {
     pub show_id: String,
     pub creator: String,
+    pub title: String,
+    pub listing: Listing,
+    pub scheduled_at: Option<DateTime<Utc>>,
     pub status: ShowStatus,
     pub product_ids: Vec<String>,
     pub pinned: Option<String>,
@@ -78,6 +86,14 @@ impl DomainError for ShowError {
     }
 }
 
+/// A title is 1 to 200 characters, not all blank.
+fn check_title(title: &str) -> Result<(), ShowError> {
+    if title.trim().is_empty() || title.chars().count() > 200 {
+        return Err(ShowError::Invalid { field: "title", reason: "must be 1 to 200 characters" });
+    }
+    Ok(())
+}
+
 impl Show {
     fn owned_by(&self, actor: &str) -> Result<(), ShowError> {
         if self.status == ShowStatus::New {
@@ -105,17 +121,65 @@ impl Show {
         Ok(new)
     }
 
+    /// The details after an edit, if they differ from today's.
+    fn details_changed(
+        &self,
+        title: Option<String>,
+        category: Option<String>,
+        tags: Option<Vec<String>>,
+        language: Option<String>,
+    ) -> Result<Option<ShowEvent>, ShowError> {
+        let title = title.unwrap_or_else(|| self.title.clone());
+        check_title(&title)?;
+        let listing = Listing {
+            category: category.or_else(|| self.listing.category.clone()),
+            tags: tags.unwrap_or_else(|| self.listing.tags.clone()),
+            language: language.or_else(|| self.listing.language.clone()),
+        }
+        .validated()?;
+        let unchanged = title == self.title && listing == self.listing;
+        Ok((!unchanged).then_some(ShowEvent::ShowDetailsChanged { title, listing }))
+    }
+
+    /// The show moved to `scheduled_at`, if it is scheduled and that is a new time.
+    fn rescheduled(&self, scheduled_at: DateTime<Utc>, now: DateTime<Utc>) -> Result<Option<ShowEvent>, ShowError> {
+        if self.status != ShowStatus::Scheduled {
+            return Err(ShowError::WrongStatus(self.status.as_str()));
+        }
+        check_schedule(scheduled_at, now)?;
+        Ok((self.scheduled_at != Some(scheduled_at)).then_some(ShowEvent::ShowRescheduled { scheduled_at }))
+    }
+
     fn decide(&self, command: ShowCommand) -> Result<Vec<ShowEvent>, ShowError> {
         match command {
-            ShowCommand::Schedule { show_id, creator, title, scheduled_at, product_ids } => {
+            ShowCommand::Schedule { show_id, creator, title, scheduled_at, product_ids, listing, now } => {
                 if self.status != ShowStatus::New {
                     return Err(ShowError::AlreadyExists);
                 }
-                if title.trim().is_empty() || title.chars().count() > 200 {
-                    return Err(ShowError::Invalid { field: "title", reason: "must be 1 to 200 characters" });
+                check_title(&title)?;
+                if let Some(scheduled_at) = scheduled_at {
+                    check_schedule(scheduled_at, now)?;
                 }
+                let listing = listing.validated()?;
                 let product_ids = self.unlisted(product_ids)?;
-                Ok(vec![ShowEvent::ShowScheduled { show_id, creator, title, scheduled_at, product_ids }])
+                Ok(vec![ShowEvent::ShowScheduled { show_id, creator, title, scheduled_at, product_ids, listing }])
+            }
+            ShowCommand::Edit { actor, title, category, tags, language, scheduled_at, now } => {
+                self.owned_by(&actor)?;
+                if self.status == ShowStatus::Cancelled {
+                    return Err(ShowError::WrongStatus("cancelled"));
+                }
+                let details = self.details_changed(title, category, tags, language)?;
+                let rescheduled = scheduled_at.map(|at| self.rescheduled(at, now)).transpose()?.flatten();
+                Ok(details.into_iter().chain(rescheduled).collect())
+            }
+            ShowCommand::Cancel { actor } => {
+                self.owned_by(&actor)?;
+                match self.status {
+                    ShowStatus::Scheduled => Ok(vec![ShowEvent::ShowCancelled]),
+                    ShowStatus::Cancelled => Ok(vec![]),
+                    other => Err(ShowError::WrongStatus(other.as_str())),
+                }
             }
             ShowCommand::AttachProducts { actor, product_ids } => {
                 self.owned_by(&actor)?;
@@ -124,8 +188,8 @@ impl Show {
             }
             ShowCommand::Pin { actor, product_id } => {
                 self.owned_by(&actor)?;
-                if self.status == ShowStatus::Ended {
-                    return Err(ShowError::WrongStatus("ended"));
+                if matches!(self.status, ShowStatus::Ended | ShowStatus::Cancelled) {
+                    return Err(ShowError::WrongStatus(self.status.as_str()));
                 }
                 let mut events = Vec::new();
                 let new = self.unlisted(vec![product_id.clone()])?;
@@ -139,11 +203,11 @@ impl Show {
                 ShowStatus::New => Err(ShowError::NotFound),
                 ShowStatus::Scheduled => Ok(vec![ShowEvent::ShowWentLive { at }]),
                 ShowStatus::Live => Ok(vec![]),
-                ShowStatus::Ended => Err(ShowError::WrongStatus("ended")),
+                ShowStatus::Ended | ShowStatus::Cancelled => Err(ShowError::WrongStatus(self.status.as_str())),
             },
             ShowCommand::End { at } => match self.status {
                 ShowStatus::New => Err(ShowError::NotFound),
-                ShowStatus::Scheduled => Err(ShowError::WrongStatus("scheduled")),
+                ShowStatus::Scheduled | ShowStatus::Cancelled => Err(ShowError::WrongStatus(self.status.as_str())),
                 ShowStatus::Live => Ok(vec![ShowEvent::ShowEnded { at }]),
                 ShowStatus::Ended => Ok(vec![]),
             },
@@ -154,8 +218,7 @@ impl Show {
                 match self.status {
                     ShowStatus::Live => Ok(vec![ShowEvent::ClipRequested { clip_id, requested_by: actor, seconds }]),
                     ShowStatus::New => Err(ShowError::NotFound),
-                    ShowStatus::Scheduled => Err(ShowError::WrongStatus("scheduled")),
-                    ShowStatus::Ended => Err(ShowError::WrongStatus("ended")),
+                    other => Err(ShowError::WrongStatus(other.as_str())),
                 }
             }
             ShowCommand::FinishClip { clip_id, outcome } => {
@@ -183,12 +246,21 @@ impl Aggregate for Show {
 
     fn apply(&mut self, event: Self::Event) {
         match event {
-            ShowEvent::ShowScheduled { show_id, creator, product_ids, .. } => {
+            ShowEvent::ShowScheduled { show_id, creator, title, scheduled_at, product_ids, listing } => {
                 self.show_id = show_id;
                 self.creator = creator;
+                self.title = title;
+                self.scheduled_at = scheduled_at;
+                self.listing = listing;
                 self.product_ids = product_ids;
                 self.status = ShowStatus::Scheduled;
             }
+            ShowEvent::ShowDetailsChanged { title, listing } => {
+                self.title = title;
+                self.listing = listing;
+            }
+            ShowEvent::ShowRescheduled { scheduled_at } => self.scheduled_at = Some(scheduled_at),
+            ShowEvent::ShowCancelled => self.status = ShowStatus::Cancelled,
             ShowEvent::ProductsAttached { product_ids } => self.product_ids.extend(product_ids),
             ShowEvent::ProductPinned { product_id } => self.pinned = Some(product_id),
             ShowEvent::ShowWentLive { .. } => self.status = ShowStatus::Live,

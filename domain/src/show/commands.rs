@@ -2,6 +2,8 @@
 
 use chrono::{DateTime, Utc};
 
+use super::Listing;
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum ShowCommand {
     Schedule {
@@ -10,6 +12,24 @@ pub enum ShowCommand {
         title: String,
         scheduled_at: Option<DateTime<Utc>>,
         product_ids: Vec<String>,
+        listing: Listing,
+        /// When the command was received: a schedule must be after it.
+        now: DateTime<Utc>,
+    },
+    /// Change what browsing shows of the show, or move a scheduled show to
+    /// another time; each `None` keeps the current value.
+    Edit {
+        actor: String,
+        title: Option<String>,
+        category: Option<String>,
+        tags: Option<Vec<String>>,
+        language: Option<String>,
+        scheduled_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    },
+    /// Call off a show that has not gone live.
+    Cancel {
+        actor: String,
     },
     AttachProducts {
         actor: String,

@@ -4,6 +4,8 @@
 use chrono::{DateTime, Utc};
 use cqrs_es::DomainEvent;
 
+use super::Listing;
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "type", rename_all = "PascalCase")]
 pub enum ShowEvent {
@@ -13,7 +15,20 @@ pub enum ShowEvent {
         title: String,
         scheduled_at: Option<DateTime<Utc>>,
         product_ids: Vec<String>,
+        /// Absent from shows scheduled before listings existed: read as none.
+        #[serde(flatten)]
+        listing: Listing,
     },
+    /// The creator changed the title or listing; the show's details as they now are.
+    ShowDetailsChanged {
+        title: String,
+        #[serde(flatten)]
+        listing: Listing,
+    },
+    ShowRescheduled {
+        scheduled_at: DateTime<Utc>,
+    },
+    ShowCancelled,
     ProductsAttached {
         product_ids: Vec<String>,
     },
@@ -45,6 +60,9 @@ impl DomainEvent for ShowEvent {
     fn event_type(&self) -> String {
         match self {
             ShowEvent::ShowScheduled { .. } => "ShowScheduled",
+            ShowEvent::ShowDetailsChanged { .. } => "ShowDetailsChanged",
+            ShowEvent::ShowRescheduled { .. } => "ShowRescheduled",
+            ShowEvent::ShowCancelled => "ShowCancelled",
             ShowEvent::ProductsAttached { .. } => "ProductsAttached",
             ShowEvent::ProductPinned { .. } => "ProductPinned",
             ShowEvent::ShowWentLive { .. } => "ShowWentLive",

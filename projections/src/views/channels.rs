@@ -1,11 +1,28 @@
-//! The channels view: each creator's channel and the stream key that opens it.
+//! The channels view: each creator's channel, the stream key that opens it,
+//! its public profile and its follower count.
 
-use sqlx::{Any, Transaction};
+use serde::{Deserialize, Serialize};
+use sqlx::{Any, Row, Transaction};
 
-use cartcast_domain::channel::ChannelEvent;
+use cartcast_domain::channel::{ChannelEvent, Link, normalize_handle};
 use cartcast_infra::store::StoredEvent;
 
 use crate::read_models::{ReadError, ReadModels};
+
+/// A channel as its page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChannelView {
+    /// Its creator's user id.
+    pub channel_id: String,
+    /// `None` until the creator sets a profile.
+    pub handle: Option<String>,
+    /// The creator's user id until they set one.
+    pub display_name: String,
+    pub description: String,
+    pub avatar_url: Option<String>,
+    pub links: Vec<Link>,
+    pub followers: u64,
+}
 
 /// Apply one of a channel's events to its row.
 pub(super) async fn apply(
@@ -22,6 +39,20 @@ pub(super) async fn apply(
                 .bind(stream_key)
                 .execute(&mut **tx)
                 .await?;
+        }
+        ChannelEvent::ChannelProfileSet { profile } => {
+            sqlx::query(
+                "UPDATE rm_channels SET handle = $1, display_name = $2, description = $3, avatar_url = $4, links = $5 \
+                 WHERE channel_id = $6",
+            )
+            .bind(profile.handle)
+            .bind(profile.display_name)
+            .bind(profile.description)
+            .bind(profile.avatar_url)
+            .bind(serde_json::to_string(&profile.links)?)
+            .bind(channel_id)
+            .execute(&mut **tx)
+            .await?;
         }
         ChannelEvent::StreamKeyRegenerated { stream_key } => {
             sqlx::query("UPDATE rm_channels SET stream_key = $1 WHERE channel_id = $2")
@@ -42,5 +73,33 @@ impl ReadModels {
             .bind(stream_key)
             .fetch_optional(self.pool())
             .await?)
+    }
+}
+
+impl ReadModels {
+    /// The channel `key` names: its handle (any case), else its creator's user id.
+    pub async fn channel(&self, key: &str) -> Result<Option<ChannelView>, ReadError> {
+        let handle = normalize_handle(key).ok();
+        let row = sqlx::query(
+            "SELECT channel_id, handle, COALESCE(display_name, channel_id), description, avatar_url, links, followers \
+             FROM rm_channels WHERE handle = $1 OR channel_id = $2 \
+             ORDER BY CASE WHEN handle = $1 THEN 0 ELSE 1 END LIMIT 1",
+        )
+        .bind(handle)
+        .bind(key)
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|r| {
+            Ok(ChannelView {
+                channel_id: r.get(0),
+                handle: r.get(1),
+                display_name: r.get(2),
+                description: r.get(3),
+                avatar_url: r.get(4),
+                links: serde_json::from_str(&r.get::<String, _>(5))?,
+                followers: r.get::<i64, _>(6) as u64,
+            })
+        })
+        .transpose()
     }
 }

@@ -12,6 +12,7 @@ use sqlx::{Any, Transaction};
 use tracing::warn;
 
 use cartcast_domain::channel::Channel;
+use cartcast_domain::handle::Handle;
 use cartcast_domain::live_stats::{LiveStats, stream_of};
 use cartcast_domain::moderation::Moderation;
 use cartcast_domain::order::Order;
@@ -29,6 +30,7 @@ mod polls;
 mod products;
 mod shows;
 
+pub use channels::ChannelView;
 pub use moderation::{ChatRulesView, Highlight};
 pub use orders::{HistoryEntry, OrderView};
 pub use polls::PollView;
@@ -52,6 +54,8 @@ pub async fn apply(tx: &mut Transaction<'static, Any>, position: u64, event: &St
         }
         t if t == Show::TYPE => shows::apply(tx, event, serde_json::from_value(event.payload.clone())?).await,
         t if t == Channel::TYPE => channels::apply(tx, event, serde_json::from_value(event.payload.clone())?).await,
+        // A channel's row carries its handle, from its `ChannelProfileSet`.
+        t if t == Handle::TYPE => Ok(()),
         t if t == Moderation::TYPE => {
             moderation::apply(tx, event, serde_json::from_value(event.payload.clone())?).await
         }

@@ -123,21 +123,39 @@ async fn set_reservation_status(
 
 impl ReadModels {
     pub async fn product(&self, product_id: &str) -> Result<Option<ProductView>, ReadError> {
-        let row = sqlx::query(
+        Ok(self.products(&[product_id.to_owned()]).await?.pop())
+    }
+
+    /// The products of `product_ids` that exist, in the order given.
+    pub async fn products(&self, product_ids: &[String]) -> Result<Vec<ProductView>, ReadError> {
+        if product_ids.is_empty() {
+            return Ok(vec![]);
+        }
+        let placeholders: Vec<String> = (1..=product_ids.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
             "SELECT product_id, seller, sku, title, price_minor, currency, total, available, reserved, sold \
-             FROM rm_products WHERE product_id = $1",
-        )
-        .bind(product_id)
-        .fetch_optional(self.pool())
-        .await?;
-        Ok(row.map(|r| ProductView {
-            product_id: r.get(0),
-            seller: r.get(1),
-            sku: r.get(2),
-            title: r.get(3),
-            price_minor: r.get(4),
-            currency: r.get(5),
-            stock: StockView { total: r.get(6), available: r.get(7), reserved: r.get(8), sold: r.get(9) },
-        }))
+             FROM rm_products WHERE product_id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(&sql);
+        for product_id in product_ids {
+            query = query.bind(product_id);
+        }
+        let mut found: Vec<ProductView> = query
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|r| ProductView {
+                product_id: r.get(0),
+                seller: r.get(1),
+                sku: r.get(2),
+                title: r.get(3),
+                price_minor: r.get(4),
+                currency: r.get(5),
+                stock: StockView { total: r.get(6), available: r.get(7), reserved: r.get(8), sold: r.get(9) },
+            })
+            .collect();
+        found.sort_by_key(|p| product_ids.iter().position(|id| *id == p.product_id));
+        Ok(found)
     }
 }

@@ -11,7 +11,7 @@ use sqlx::{Any, Row, Transaction};
 use utoipa::ToSchema;
 
 use cartcast_domain::live_stats::LiveStatsEvent;
-use cartcast_domain::show::ShowEvent;
+use cartcast_domain::show::{Listing, ShowEvent};
 use cartcast_infra::store::StoredEvent;
 
 use crate::read_models::{ReadError, ReadModels};
@@ -21,8 +21,12 @@ pub struct ShowView {
     pub show_id: String,
     pub creator: String,
     pub title: String,
+    /// `scheduled`, `live`, `ended` or `cancelled`.
     pub status: String,
     pub scheduled_at: Option<String>,
+    pub listing: Listing,
+    /// The creator's channel's handle, once set.
+    pub channel_handle: Option<String>,
     pub product_ids: Vec<String>,
     pub pinned_product_id: Option<String>,
     /// The creator's channel stream key; only shown to the creator.
@@ -62,18 +66,27 @@ pub(super) async fn apply(
 ) -> Result<(), ReadError> {
     let show_id = stored.aggregate_id.as_str();
     match event {
-        ShowEvent::ShowScheduled { creator, title, scheduled_at, product_ids, .. } => {
+        ShowEvent::ShowScheduled { creator, title, scheduled_at, product_ids, listing, .. } => {
             sqlx::query(
                 "INSERT INTO rm_shows (show_id, creator, title, status, scheduled_at, product_ids, pinned_product_id) \
                  VALUES ($1, $2, $3, 'scheduled', $4, $5, NULL) ON CONFLICT (show_id) DO NOTHING",
             )
             .bind(show_id)
             .bind(creator)
-            .bind(title)
+            .bind(title.clone())
             .bind(scheduled_at.map(|t| t.to_rfc3339()))
             .bind(serde_json::to_string(&product_ids)?)
             .execute(&mut **tx)
             .await?;
+            set_details(tx, show_id, title, listing).await?;
+        }
+        ShowEvent::ShowDetailsChanged { title, listing } => set_details(tx, show_id, title, listing).await?,
+        ShowEvent::ShowRescheduled { scheduled_at } => {
+            let sql = "UPDATE rm_shows SET scheduled_at = $1 WHERE show_id = $2";
+            set_column(tx, show_id, sql, scheduled_at.to_rfc3339()).await?
+        }
+        ShowEvent::ShowCancelled => {
+            set_column(tx, show_id, "UPDATE rm_shows SET status = $1 WHERE show_id = $2", "cancelled".into()).await?
         }
         ShowEvent::ProductsAttached { product_ids } => attach_products(tx, show_id, product_ids).await?,
         ShowEvent::ProductPinned { product_id } => {
@@ -177,6 +190,32 @@ async fn attach_products(
         .await
 }
 
+/// The show's title and listing, with one `rm_show_tags` row per tag.
+async fn set_details(
+    tx: &mut Transaction<'static, Any>,
+    show_id: &str,
+    title: String,
+    listing: Listing,
+) -> Result<(), ReadError> {
+    sqlx::query("UPDATE rm_shows SET title = $1, category = $2, language = $3, tags = $4 WHERE show_id = $5")
+        .bind(title)
+        .bind(listing.category)
+        .bind(listing.language)
+        .bind(serde_json::to_string(&listing.tags)?)
+        .bind(show_id)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query("DELETE FROM rm_show_tags WHERE show_id = $1").bind(show_id).execute(&mut **tx).await?;
+    for tag in listing.tags {
+        sqlx::query("INSERT INTO rm_show_tags (show_id, tag) VALUES ($1, $2)")
+            .bind(show_id)
+            .bind(tag)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
 /// Run `sql`, an update of one column of the show's row, with `value` as `$1`.
 async fn set_column(
     tx: &mut Transaction<'static, Any>,
@@ -186,6 +225,38 @@ async fn set_column(
 ) -> Result<(), ReadError> {
     sqlx::query(sql).bind(value).bind(show_id).execute(&mut **tx).await?;
     Ok(())
+}
+
+/// A show row with its channel's stream key and handle; [`show_view`] reads it.
+pub(super) const SHOW_SELECT: &str = "SELECT s.show_id, s.creator, s.title, s.status, s.scheduled_at, s.product_ids, \
+     s.pinned_product_id, c.stream_key, s.viewers_connected, s.viewers_watching, s.live_at, s.ended_at, \
+     s.peak_viewers, s.unique_viewers, s.category, s.tags, s.language, c.handle \
+     FROM rm_shows s LEFT JOIN rm_channels c ON c.channel_id = s.creator";
+
+/// A row of [`SHOW_SELECT`].
+pub(super) fn show_view(r: &sqlx::any::AnyRow) -> Result<ShowView, ReadError> {
+    Ok(ShowView {
+        show_id: r.get(0),
+        creator: r.get(1),
+        title: r.get(2),
+        status: r.get(3),
+        scheduled_at: r.get(4),
+        product_ids: serde_json::from_str(&r.get::<String, _>(5))?,
+        pinned_product_id: r.get(6),
+        stream_key: r.get(7),
+        viewers_connected: r.get::<i64, _>(8) as u64,
+        viewers_watching: r.get::<i64, _>(9) as u64,
+        live_at: r.get(10),
+        ended_at: r.get(11),
+        peak_viewers: r.get::<i64, _>(12) as u64,
+        unique_viewers: r.get::<i64, _>(13) as u64,
+        listing: Listing {
+            category: r.get(14),
+            tags: serde_json::from_str(&r.get::<String, _>(15))?,
+            language: r.get(16),
+        },
+        channel_handle: r.get(17),
+    })
 }
 
 impl ReadModels {
@@ -199,35 +270,21 @@ impl ReadModels {
     }
 
     pub async fn show(&self, show_id: &str) -> Result<Option<ShowView>, ReadError> {
-        let row = sqlx::query(
-            "SELECT s.show_id, s.creator, s.title, s.status, s.scheduled_at, s.product_ids, \
-             s.pinned_product_id, c.stream_key, s.viewers_connected, s.viewers_watching, s.live_at, s.ended_at, \
-             s.peak_viewers, s.unique_viewers \
-             FROM rm_shows s \
-             LEFT JOIN rm_channels c ON c.channel_id = s.creator WHERE s.show_id = $1",
-        )
-        .bind(show_id)
-        .fetch_optional(self.pool())
-        .await?;
-        row.map(|r| {
-            Ok(ShowView {
-                show_id: r.get(0),
-                creator: r.get(1),
-                title: r.get(2),
-                status: r.get(3),
-                scheduled_at: r.get(4),
-                product_ids: serde_json::from_str(&r.get::<String, _>(5))?,
-                pinned_product_id: r.get(6),
-                stream_key: r.get(7),
-                viewers_connected: r.get::<i64, _>(8) as u64,
-                viewers_watching: r.get::<i64, _>(9) as u64,
-                live_at: r.get(10),
-                ended_at: r.get(11),
-                peak_viewers: r.get::<i64, _>(12) as u64,
-                unique_viewers: r.get::<i64, _>(13) as u64,
-            })
-        })
-        .transpose()
+        let sql = format!("{SHOW_SELECT} WHERE s.show_id = $1");
+        let row = sqlx::query(&sql).bind(show_id).fetch_optional(self.pool()).await?;
+        row.as_ref().map(show_view).transpose()
+    }
+
+    /// Shows of `creator` with `status`, the soonest (`scheduled`) or latest first, at most `limit`.
+    pub async fn shows_of(&self, creator: &str, status: &str, limit: u32) -> Result<Vec<ShowView>, ReadError> {
+        let order = if status == "scheduled" {
+            "COALESCE(s.scheduled_at, '9999') ASC, s.show_id ASC"
+        } else {
+            "COALESCE(s.ended_at, s.live_at, s.scheduled_at, '') DESC, s.show_id DESC"
+        };
+        let sql = format!("{SHOW_SELECT} WHERE s.creator = $1 AND s.status = $2 ORDER BY {order} LIMIT $3");
+        let rows = sqlx::query(&sql).bind(creator).bind(status).bind(i64::from(limit)).fetch_all(self.pool()).await?;
+        rows.iter().map(show_view).collect()
     }
 
     /// The show a creator's stream goes to: the live one, else the scheduled

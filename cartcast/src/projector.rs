@@ -1,10 +1,10 @@
 //! `cartcast projector`: keeps the PostgreSQL read models up to date from the
-//! `EVENTS` feed.
+//! `EVENTS` feed, every projection with its own checkpoint.
 
 use std::sync::Arc;
 
 use cartcast_infra::bus::EventFeed;
-use cartcast_projections::runner::ProjectionRunner;
+use cartcast_projections::runner::{Projection, ProjectionRunner};
 
 use crate::process::{Distributed, StopSignal, Work, serve_ops};
 
@@ -14,7 +14,9 @@ pub async fn run(options: Distributed) -> anyhow::Result<()> {
     let feed: Arc<dyn EventFeed> = Arc::new(options.jetstream().await?);
     let read_models = options.read_models().await?;
     let work = Work::default();
-    work.tasks.spawn(ProjectionRunner::new(read_models, feed).run(work.stop.clone()));
+    for projection in Projection::ALL {
+        work.tasks.spawn(ProjectionRunner::new(projection, read_models.clone(), feed.clone()).run(work.stop.clone()));
+    }
     serve_ops(options.http, stop_signal, &work).await?;
     work.drain().await;
     Ok(())

@@ -23,7 +23,7 @@ use cartcast_infra::store::EventStore;
 use cartcast_infra::store::sqlite::SqliteStore;
 use cartcast_media::ingest::rtmp;
 use cartcast_projections::ReadModels;
-use cartcast_projections::runner::ProjectionRunner;
+use cartcast_projections::runner::{Projection, ProjectionRunner};
 use cartcast_realtime::gateway::{Gateway, Upstream};
 use cartcast_realtime::relay::local::LocalRelay;
 
@@ -72,7 +72,9 @@ pub async fn run(options: Up) -> anyhow::Result<()> {
             }
         });
     }
-    work.tasks.spawn(ProjectionRunner::new(read_models.clone(), feed.clone()).run(work.stop.clone()));
+    for projection in Projection::ALL {
+        work.tasks.spawn(ProjectionRunner::new(projection, read_models.clone(), feed.clone()).run(work.stop.clone()));
+    }
 
     let bus: Arc<dyn CommandBus> = Arc::new(bus);
     let directory = BusShowDirectory::new(bus.clone(), read_models.clone(), settings.command_timeout);

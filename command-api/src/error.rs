@@ -33,6 +33,9 @@ pub enum ApiError {
     BodyTooLarge { limit: usize },
     #[error("Idempotency-Key must be 1 to 255 visible ASCII characters")]
     InvalidIdempotencyKey,
+    /// A `cursor` that no page of this list ended with.
+    #[error("`cursor` is not one this list gave: ask again without it")]
+    InvalidCursor,
     #[error(transparent)]
     Unauthorized(#[from] AuthError),
     #[error("your role or identity does not allow this")]
@@ -119,7 +122,9 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::Validation { .. } | ApiError::UnknownField { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::MalformedJson(_) | ApiError::InvalidIdempotencyKey => StatusCode::BAD_REQUEST,
+            ApiError::MalformedJson(_) | ApiError::InvalidIdempotencyKey | ApiError::InvalidCursor => {
+                StatusCode::BAD_REQUEST
+            }
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::BodyTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
@@ -140,6 +145,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::BodyTooLarge { .. } => "body_too_large",
             ApiError::InvalidIdempotencyKey => "invalid_idempotency_key",
+            ApiError::InvalidCursor => "invalid_cursor",
             ApiError::Unauthorized(e) => e.code(),
             ApiError::Forbidden => "forbidden",
             ApiError::SignInRequired => "sign_in_required",

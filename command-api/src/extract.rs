@@ -218,15 +218,20 @@ pub struct ReadAfter {
 }
 
 impl ReadAfter {
-    /// Waits until the read models have applied `after`; 503 if they do not in time.
+    /// Waits until the catalog read models have applied `after`; 503 if they do not in time.
     pub async fn wait(&self, read_models: &ReadModels) -> Result<(), ApiError> {
+        self.wait_on(read_models, READ_PROJECTION).await
+    }
+
+    /// Waits until `projection` has applied `after`; 503 if it does not in time.
+    pub async fn wait_on(&self, read_models: &ReadModels, projection: &str) -> Result<(), ApiError> {
         let Some(position) = self.after else {
             return Ok(());
         };
         let caught_up = read_models
-            .wait_for(READ_PROJECTION, position, CATCH_UP_WAIT)
+            .wait_for(projection, position, CATCH_UP_WAIT)
             .await
-            .with_context(|| format!("waiting for the {READ_PROJECTION} projection to reach {position}"))?;
+            .with_context(|| format!("waiting for the {projection} projection to reach {position}"))?;
         if caught_up { Ok(()) } else { Err(ApiError::Unavailable(Unavailable::NotCaughtUp(position))) }
     }
 }

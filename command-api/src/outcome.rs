@@ -48,6 +48,11 @@ impl CommandReply {
         Self { outcome, ingest_url }
     }
 
+    /// The feed position of the command's last event, for `?after=` reads.
+    pub fn position(&self) -> Option<u64> {
+        self.outcome.position
+    }
+
     /// Whether the command was taken (not refused).
     pub fn is_answered(&self) -> bool {
         !matches!(self.outcome.verdict, Verdict::Refusal(_))
@@ -87,6 +92,8 @@ fn answered(answer: Answer, position: Option<u64>, ingest_url: Arc<str>) -> Resp
         }
         Answer::ProductPinned(pinned) => body(StatusCode::OK, pinned, position),
         Answer::ChannelProfileSet(channel) => body(StatusCode::OK, channel, position),
+        Answer::FollowChanged(changed) => body(StatusCode::OK, changed, position),
+        Answer::NotificationsRead(read) => body(StatusCode::OK, read, position),
         Answer::WentLive(changed) | Answer::Ended(changed) | Answer::Cancelled(changed) => {
             body(StatusCode::OK, changed, position)
         }

@@ -58,7 +58,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/orders/{id}", get(routes::get_order))
         .route("/api/v1/orders/{id}/history", get(routes::order_history))
         .route("/api/v1/categories", get(routes::categories))
-        .route("/api/v1/shows", post(routes::create_show))
+        .route("/api/v1/shows", get(routes::list_shows).post(routes::create_show))
+        .route("/api/v1/search", get(routes::search))
         .route("/api/v1/shows/{id}", get(routes::get_show).patch(routes::edit_show))
         .route("/api/v1/shows/{id}/cancel", post(routes::cancel_show))
         .route("/api/v1/shows/{id}/products", get(routes::show_products).post(routes::attach_products))
@@ -83,6 +84,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/clips/{id}", get(routes::get_clip))
         .route("/api/v1/channels/me", put(routes::set_channel_profile))
         .route("/api/v1/channels/{channel}", get(routes::get_channel))
+        .route("/api/v1/channels/{channel}/follow", put(routes::follow).delete(routes::unfollow))
+        .route("/api/v1/me/notifications", get(routes::my_notifications))
+        .route("/api/v1/me/notifications/read", post(routes::mark_notifications_read))
         .route("/api/v1/channels/me/stream-key", post(routes::regenerate_stream_key));
     finish(router, state)
 }

@@ -12,6 +12,7 @@
 //! - [`channel`]: a creator's channel: its regenerable RTMP stream key and
 //!   its public profile.
 //! - [`handle`]: a channel's unique handle, one aggregate per handle.
+//! - [`follow`]: the channels a user follows, one aggregate per user.
 //! - [`moderation`]: a channel's chat moderation — moderators, bans and
 //!   timeouts, banned words, slow mode, deleted and highlighted messages.
 //! - [`poll`]: a show's polls — opened and closed by its creator, one
@@ -44,6 +45,7 @@ macro_rules! handle_by_deciding {
 pub(crate) use handle_by_deciding;
 
 pub mod channel;
+pub mod follow;
 pub mod handle;
 pub mod ids;
 pub mod live_stats;

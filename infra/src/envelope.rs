@@ -122,6 +122,17 @@ pub enum AppCommand {
         product_id: String,
     },
     RegenerateStreamKey,
+    /// The user follows a channel (an existing one; the API checked).
+    Follow {
+        channel_id: String,
+    },
+    Unfollow {
+        channel_id: String,
+    },
+    /// The user has read their notifications up to id `up_to`.
+    MarkNotificationsRead {
+        up_to: u64,
+    },
     /// The creator sets their channel's public profile, claiming its handle.
     SetChannelProfile {
         profile: Profile,
@@ -201,6 +212,8 @@ pub enum RouteKind {
     Product,
     Show,
     Channel,
+    /// What one user does for themselves: their follows.
+    User,
 }
 
 impl RouteKind {
@@ -209,6 +222,7 @@ impl RouteKind {
             RouteKind::Product => "product",
             RouteKind::Show => "show",
             RouteKind::Channel => "channel",
+            RouteKind::User => "user",
         }
     }
 }
@@ -230,6 +244,9 @@ impl AppCommand {
                 (RouteKind::Channel, &actor.sub)
             }
             AppCommand::Moderate { channel_id, .. } => (RouteKind::Channel, channel_id),
+            AppCommand::Follow { .. } | AppCommand::Unfollow { .. } | AppCommand::MarkNotificationsRead { .. } => {
+                (RouteKind::User, &actor.sub)
+            }
             AppCommand::PinProduct { show_id, .. }
             | AppCommand::EditShow { show_id, .. }
             | AppCommand::CancelShow { show_id }
@@ -271,6 +288,9 @@ impl AppCommand {
             AppCommand::AttachProducts { .. } => "attach_products",
             AppCommand::RegenerateStreamKey => "regenerate_stream_key",
             AppCommand::SetChannelProfile { .. } => "set_channel_profile",
+            AppCommand::Follow { .. } => "follow",
+            AppCommand::Unfollow { .. } => "unfollow",
+            AppCommand::MarkNotificationsRead { .. } => "mark_notifications_read",
             AppCommand::GoLive { .. } => "go_live",
             AppCommand::EndShow { .. } => "end_show",
             AppCommand::CountViewers { .. } => "count_viewers",

@@ -135,6 +135,9 @@ pub enum Answer {
     ModerationCreated(Moderated),
     StreamKeyRegenerated(StreamKeyRegenerated),
     ChannelProfileSet(ChannelProfileSet),
+    /// A follow or unfollow (or no news: already so).
+    FollowChanged(FollowChanged),
+    NotificationsRead(NotificationsRead),
     PollOpened(PollOpened),
     /// A poll closed by its creator (or already closed: no news), as it ended.
     PollClosed(PollState),
@@ -289,6 +292,19 @@ pub struct ChannelProfileSet {
     #[serde(flatten)]
     #[cfg_attr(feature = "openapi", schema(inline, value_type = Object))]
     pub profile: Profile,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NotificationsRead {
+    /// Every notification with an id up to this one is read.
+    pub up_to: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FollowChanged {
+    pub channel_id: String,
+    pub following: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

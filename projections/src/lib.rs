@@ -9,6 +9,8 @@
 //!   them: `products` (with live stock and reservations), `orders` (with their
 //!   history), `shows` (with their clips and live stats) and `channels`;
 //!   `views/mod.rs` only sends each event to its aggregate's view.
+//! - [`notifications`]: the notifications projection (its own checkpoint):
+//!   followers' notices fanned out from channels' show events.
 //! - [`replay`]: the analyst export — every stored event in global order.
 //! - [`audit`]: an order's full history rebuilt from the event store.
 //! - [`sequences`]: the last applied sequence of each aggregate, so a view
@@ -18,6 +20,7 @@
 //!   [`runner::ProjectionRunner::try_process_next`] at a time.
 
 pub mod audit;
+pub mod notifications;
 pub mod read_models;
 pub mod replay;
 pub mod runner;
@@ -26,6 +29,6 @@ pub mod views;
 
 pub use read_models::ReadModels;
 pub use views::{
-    ChannelView, ChatRulesView, ClipView, Highlight, HistoryEntry, OrderView, PollView, ProductView, ShowView,
-    StockView,
+    Browse, ChannelView, ChatRulesView, ClipView, Found, Highlight, HistoryEntry, OrderView, PageEnd, PollView,
+    ProductView, ShowPage, ShowView, Sort, SortKey, StockView,
 };

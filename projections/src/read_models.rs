@@ -8,7 +8,7 @@ use std::time::Duration;
 use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Row};
 
-/// Which SQL dialect the pool speaks; only migrations differ.
+/// Which SQL dialect the pool speaks; only migrations and full-text search differ.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dialect {
     Sqlite,
@@ -29,6 +29,7 @@ pub enum ReadError {
 #[derive(Debug, Clone)]
 pub struct ReadModels {
     pool: AnyPool,
+    dialect: Dialect,
 }
 
 impl ReadModels {
@@ -59,11 +60,15 @@ impl ReadModels {
             // store; the event-store migrations create them.
             Dialect::Postgres => options.connect(url).await?,
         };
-        Ok(Self { pool })
+        Ok(Self { pool, dialect })
     }
 
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
     }
 
     /// One round trip to the database: is it answering?
@@ -97,4 +102,24 @@ impl ReadModels {
             pause = (pause * 2).min(Duration::from_millis(50));
         }
     }
+}
+
+/// `$1, $2, … $n`, for an `IN (…)` of `n` values (`NULL` when there are none,
+/// which matches nothing).
+pub(crate) fn placeholders(n: usize) -> String {
+    if n == 0 {
+        return "NULL".to_owned();
+    }
+    (1..=n).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
+}
+
+/// `query` with each of `values` bound in order.
+pub(crate) fn bind_all<'q>(
+    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    values: &'q [String],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    for value in values {
+        query = query.bind(value.as_str());
+    }
+    query
 }

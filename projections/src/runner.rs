@@ -1,4 +1,5 @@
-//! Feeds a projection from the event feed. Each step applies what is ready
+//! Feeds a projection (the catalog, or the notifications) from the event
+//! feed, each with its own checkpoint. Each step applies what is ready
 //! (up to a page) and moves the projection's checkpoint in the SAME
 //! transaction, so a crash replays nothing twice and skips nothing; an event
 //! the projection already applied under another feed position is skipped
@@ -14,8 +15,44 @@ use tracing::warn;
 
 use cartcast_infra::bus::{BusError, EventFeed, FeedEvent};
 
+use cartcast_infra::store::StoredEvent;
+use sqlx::{Any, Transaction};
+
 use crate::read_models::{ReadError, ReadModels};
-use crate::{sequences, views};
+use crate::{notifications, sequences, views};
+
+/// A projection the runner can feed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Projection {
+    /// Products, orders, shows, channels, moderation, polls: what screens read.
+    Catalog,
+    /// Followers' notifications, fanned out apart so a big channel never holds up the catalog.
+    Notifications,
+}
+
+impl Projection {
+    pub const ALL: [Projection; 2] = [Projection::Catalog, Projection::Notifications];
+
+    /// Its name in `projection_checkpoints` and metrics.
+    pub fn name(self) -> &'static str {
+        match self {
+            Projection::Catalog => views::CATALOG,
+            Projection::Notifications => notifications::NOTIFICATIONS,
+        }
+    }
+
+    async fn apply(
+        self,
+        tx: &mut Transaction<'static, Any>,
+        position: u64,
+        event: &StoredEvent,
+    ) -> Result<(), ReadError> {
+        match self {
+            Projection::Catalog => views::apply(tx, position, event).await,
+            Projection::Notifications => notifications::apply(tx, position, event).await,
+        }
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectionError {
@@ -34,8 +71,9 @@ pub enum Step {
     Idle,
 }
 
-/// The catalog projection attached to a feed.
+/// One projection attached to a feed.
 pub struct ProjectionRunner {
+    projection: Projection,
     read_models: ReadModels,
     feed: Arc<dyn EventFeed>,
     stream: Option<BoxStream<'static, Result<FeedEvent, BusError>>>,
@@ -46,14 +84,14 @@ pub struct ProjectionRunner {
 const PAGE: usize = 1000;
 
 impl ProjectionRunner {
-    pub fn new(read_models: ReadModels, feed: Arc<dyn EventFeed>) -> Self {
-        Self { read_models, feed, stream: None, position: 0 }
+    pub fn new(projection: Projection, read_models: ReadModels, feed: Arc<dyn EventFeed>) -> Self {
+        Self { projection, read_models, feed, stream: None, position: 0 }
     }
 
     /// Apply the events that are ready, waiting up to `wait` for the first.
     pub async fn try_process_next(&mut self, wait: Duration) -> Result<Step, ProjectionError> {
         if self.stream.is_none() {
-            self.position = self.read_models.checkpoint(views::CATALOG).await?;
+            self.position = self.read_models.checkpoint(self.projection.name()).await?;
             self.stream = Some(self.feed.subscribe(self.position).await?);
         }
         let stream = self.stream.as_mut().expect("subscribed above");
@@ -88,16 +126,18 @@ impl ProjectionRunner {
                 continue;
             }
             let event = &feed_event.event;
-            if sequences::advance(&mut tx, views::CATALOG, event).await? {
-                views::apply(&mut tx, feed_event.position, event).await?;
+            let name = self.projection.name();
+            if sequences::advance(&mut tx, name, event).await? {
+                self.projection.apply(&mut tx, feed_event.position, event).await?;
                 applied += 1;
             } else {
                 warn!(
                     position = feed_event.position,
                     event = %event.msg_id(),
-                    "catalog already applied this or a later event of the aggregate; skipped"
+                    projection = name,
+                    "already applied this or a later event of the aggregate; skipped"
                 );
-                metrics::counter!("projection_events_skipped_total", "projection" => views::CATALOG).increment(1);
+                metrics::counter!("projection_events_skipped_total", "projection" => name).increment(1);
             }
             position = feed_event.position;
         }
@@ -105,14 +145,14 @@ impl ProjectionRunner {
             "INSERT INTO projection_checkpoints (projection, position) VALUES ($1, $2) \
              ON CONFLICT (projection) DO UPDATE SET position = excluded.position",
         )
-        .bind(views::CATALOG)
+        .bind(self.projection.name())
         .bind(position as i64)
         .execute(&mut *tx)
         .await
         .map_err(ReadError::from)?;
         tx.commit().await.map_err(ReadError::from)?;
         self.position = position;
-        metrics::gauge!("projection_position", "projection" => views::CATALOG).set(position as f64);
+        metrics::gauge!("projection_position", "projection" => self.projection.name()).set(position as f64);
         Ok(Step::Applied { events: applied, position })
     }
 
@@ -120,7 +160,7 @@ impl ProjectionRunner {
     pub async fn run(mut self, stop: CancellationToken) {
         while !stop.is_cancelled() {
             if let Err(e) = self.try_process_next(Duration::from_millis(250)).await {
-                warn!(error = %e, "catalog projection step failed; retrying");
+                warn!(projection = self.projection.name(), error = %e, "projection step failed; retrying");
                 self.stream = None;
                 tokio::select! {
                     () = stop.cancelled() => {}

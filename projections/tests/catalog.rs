@@ -23,7 +23,7 @@ use cartcast_domain::product::{Product, ProductEvent, Stock};
 use cartcast_domain::show::{Listing, Show, ShowEvent};
 use cartcast_infra::bus::{BusError, EventFeed, FeedEvent};
 use cartcast_infra::store::{EventMetadata, StoredEvent};
-use cartcast_projections::runner::{ProjectionRunner, Step};
+use cartcast_projections::runner::{Projection, ProjectionRunner, Step};
 use cartcast_projections::{ProductView, ReadModels, StockView};
 
 /// A feed that delivers a fixed list of events at the positions given, as
@@ -153,7 +153,7 @@ async fn fresh_read_models() -> ReadModels {
 
 /// Run a fresh runner over `feed` until it is idle; returns the checkpoint.
 async fn project(read_models: &ReadModels, feed: Vec<FeedEvent>) -> u64 {
-    let mut runner = ProjectionRunner::new(read_models.clone(), Arc::new(ScriptedFeed(feed)));
+    let mut runner = ProjectionRunner::new(Projection::Catalog, read_models.clone(), Arc::new(ScriptedFeed(feed)));
     while let Step::Applied { .. } = runner.try_process_next(Duration::from_millis(100)).await.unwrap() {}
     read_models.checkpoint("catalog").await.unwrap()
 }

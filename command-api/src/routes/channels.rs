@@ -100,9 +100,9 @@ pub async fn set_channel_profile(
     context.send(&state, |_| AppCommand::SetChannelProfile { profile }).await
 }
 
-/// A channel's page.
+/// A channel as lists (search) carry it.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Channel {
+pub struct ChannelCard {
     /// Its creator's user id (a show's `creator`).
     pub channel_id: String,
     /// Absent until the creator sets a profile.
@@ -112,6 +112,27 @@ pub struct Channel {
     pub avatar_url: Option<String>,
     pub links: Vec<ChannelLink>,
     pub followers: u64,
+}
+
+impl From<ChannelView> for ChannelCard {
+    fn from(channel: ChannelView) -> Self {
+        Self {
+            links: channel.links.into_iter().map(|link| ChannelLink { label: link.label, url: link.url }).collect(),
+            channel_id: channel.channel_id,
+            handle: channel.handle,
+            display_name: channel.display_name,
+            description: channel.description,
+            avatar_url: channel.avatar_url,
+            followers: channel.followers,
+        }
+    }
+}
+
+/// A channel's page: the channel and its shows.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Channel {
+    #[serde(flatten)]
+    pub channel: ChannelCard,
     /// The show on air now, if any.
     pub live_show: Option<Show>,
     /// Scheduled shows, soonest first.
@@ -150,13 +171,7 @@ pub async fn get_channel(
         live_show: live.into_iter().next().map(Show::card),
         upcoming: upcoming.into_iter().map(Show::card).collect(),
         past: past.into_iter().map(Show::card).collect(),
-        links: channel.links.into_iter().map(|link| ChannelLink { label: link.label, url: link.url }).collect(),
-        channel_id: channel.channel_id,
-        handle: channel.handle,
-        display_name: channel.display_name,
-        description: channel.description,
-        avatar_url: channel.avatar_url,
-        followers: channel.followers,
+        channel: channel.into(),
     }))
 }
 

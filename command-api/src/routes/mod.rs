@@ -1,13 +1,16 @@
 //! HTTP handlers, one module per resource.
 
+mod browse;
 mod categories;
 mod channels;
 mod chat;
 mod clips;
+mod follows;
 mod health;
 mod live;
 mod metrics;
 mod moderation;
+mod notifications;
 mod openapi;
 mod orders;
 mod polls;
@@ -17,14 +20,17 @@ mod sessions;
 mod show_products;
 mod shows;
 
+pub use browse::*;
 pub use categories::*;
 pub use channels::*;
 pub use chat::*;
 pub use clips::*;
+pub use follows::*;
 pub use health::*;
 pub use live::*;
 pub use metrics::*;
 pub use moderation::*;
+pub use notifications::*;
 pub use openapi::*;
 pub use orders::*;
 pub use polls::*;

@@ -10,8 +10,8 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr};
 use utoipa::{IntoResponses, Modify, OpenApi};
 
 use super::{
-    categories, channels, chat, clips, health, live, metrics, moderation, orders, polls, products, reservations,
-    sessions, show_products, shows,
+    browse, categories, channels, chat, clips, follows, health, live, metrics, moderation, notifications, orders,
+    polls, products, reservations, sessions, show_products, shows,
 };
 use crate::error::{ErrorBody, ErrorDetail};
 
@@ -32,6 +32,8 @@ use crate::error::{ErrorBody, ErrorDetail};
         orders::order_history,
         categories::categories,
         shows::create_show,
+        browse::list_shows,
+        browse::search,
         shows::get_show,
         shows::edit_show,
         shows::cancel_show,
@@ -57,6 +59,10 @@ use crate::error::{ErrorBody, ErrorDetail};
         channels::regenerate_stream_key,
         channels::set_channel_profile,
         channels::get_channel,
+        follows::follow,
+        follows::unfollow,
+        notifications::my_notifications,
+        notifications::mark_notifications_read,
     ),
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&BearerAuth),

@@ -2,11 +2,12 @@
 //! decided against the hot state of the partition: events staged for the
 //! batch's commit, and the outcome its caller gets — a typed answer, or the
 //! domain's refusal. One file per aggregate family (products, checkout,
-//! shows, live stats, channels and their handles, moderation, polls); this
-//! one dispatches.
+//! shows, live stats, channels and their handles, follows, moderation,
+//! polls); this one dispatches.
 
 mod channel;
 mod checkout;
+mod follows;
 mod live_stats;
 mod moderation;
 mod polls;
@@ -19,6 +20,7 @@ use polls::Question;
 use chrono::{DateTime, Utc};
 
 use cartcast_domain::channel::Channel;
+use cartcast_domain::follow::Follows;
 use cartcast_domain::handle::Handle;
 use cartcast_domain::ids::ReservationId;
 use cartcast_domain::live_stats::LiveStats;
@@ -85,6 +87,7 @@ pub struct Aggregates {
     /// Shared by every partition (any channel may claim any handle), so read
     /// fresh for each batch: see [`Aggregates::begin_batch`].
     pub handles: HotSet<Handle>,
+    pub follows: HotSet<Follows>,
     pub moderation: HotSet<Moderation>,
     pub polls: HotSet<Polls>,
 }
@@ -106,6 +109,7 @@ impl Aggregates {
             live_stats: HotSet::new(store.clone()),
             channels: HotSet::new(store.clone()),
             handles: HotSet::new(store.clone()),
+            follows: HotSet::new(store.clone()),
             moderation: HotSet::new(store.clone()),
             polls: HotSet::new(store),
         }
@@ -119,6 +123,7 @@ impl Aggregates {
         self.live_stats.clear();
         self.channels.clear();
         self.handles.clear();
+        self.follows.clear();
         self.moderation.clear();
         self.polls.clear();
     }
@@ -186,6 +191,9 @@ impl Aggregates {
             AppCommand::Moderate { channel_id, action } => self.moderate(&mut at, channel_id, action).await,
             AppCommand::RegenerateStreamKey => self.regenerate_stream_key(&mut at).await,
             AppCommand::SetChannelProfile { profile } => self.set_channel_profile(&mut at, profile).await,
+            AppCommand::Follow { channel_id } => self.follow(&mut at, channel_id, true).await,
+            AppCommand::Unfollow { channel_id } => self.follow(&mut at, channel_id, false).await,
+            AppCommand::MarkNotificationsRead { up_to } => self.mark_read(&mut at, up_to).await,
             AppCommand::OpenPoll { show_id, question, options, duration_s, changeable } => {
                 self.open_poll(&mut at, show_id, Question { question, options, duration_s, changeable }).await
             }

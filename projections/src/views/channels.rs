@@ -5,9 +5,10 @@ use serde::{Deserialize, Serialize};
 use sqlx::{Any, Row, Transaction};
 
 use cartcast_domain::channel::{ChannelEvent, Link, normalize_handle};
+use cartcast_domain::follow::FollowsEvent;
 use cartcast_infra::store::StoredEvent;
 
-use crate::read_models::{ReadError, ReadModels};
+use crate::read_models::{ReadError, ReadModels, bind_all, placeholders};
 
 /// A channel as its page shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -65,7 +66,49 @@ pub(super) async fn apply(
     Ok(())
 }
 
+/// A follow or unfollow moves its channel's follower count (each is decided
+/// once per user and channel, so the count is exact).
+pub(super) async fn apply_follows(tx: &mut Transaction<'static, Any>, event: FollowsEvent) -> Result<(), ReadError> {
+    let (channel_id, step) = match event {
+        FollowsEvent::ChannelFollowed { channel_id, .. } => (channel_id, 1),
+        FollowsEvent::ChannelUnfollowed { channel_id, .. } => (channel_id, -1),
+        FollowsEvent::NotificationsRead { .. } => return Ok(()),
+    };
+    sqlx::query("UPDATE rm_channels SET followers = followers + $1 WHERE channel_id = $2")
+        .bind(step as i64)
+        .bind(channel_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// A channel row; [`channel_view`] reads it.
+const CHANNEL_SELECT: &str = "SELECT channel_id, handle, COALESCE(display_name, channel_id), description, avatar_url, \
+     links, followers FROM rm_channels";
+
+fn channel_view(r: &sqlx::any::AnyRow) -> Result<ChannelView, ReadError> {
+    Ok(ChannelView {
+        channel_id: r.get(0),
+        handle: r.get(1),
+        display_name: r.get(2),
+        description: r.get(3),
+        avatar_url: r.get(4),
+        links: serde_json::from_str(&r.get::<String, _>(5))?,
+        followers: r.get::<i64, _>(6) as u64,
+    })
+}
+
 impl ReadModels {
+    /// The channel `key` names: its handle (any case), else its creator's user id.
+    pub async fn channel(&self, key: &str) -> Result<Option<ChannelView>, ReadError> {
+        let handle = normalize_handle(key).ok();
+        let sql = format!(
+            "{CHANNEL_SELECT} WHERE handle = $1 OR channel_id = $2 ORDER BY CASE WHEN handle = $1 THEN 0 ELSE 1 END LIMIT 1"
+        );
+        let row = sqlx::query(&sql).bind(handle).bind(key).fetch_optional(self.pool()).await?;
+        row.as_ref().map(channel_view).transpose()
+    }
+
     /// The channel (its owner's id) that `stream_key` currently opens; a
     /// regenerated key no longer matches.
     pub async fn channel_by_stream_key(&self, stream_key: &str) -> Result<Option<String>, ReadError> {
@@ -74,32 +117,13 @@ impl ReadModels {
             .fetch_optional(self.pool())
             .await?)
     }
-}
 
-impl ReadModels {
-    /// The channel `key` names: its handle (any case), else its creator's user id.
-    pub async fn channel(&self, key: &str) -> Result<Option<ChannelView>, ReadError> {
-        let handle = normalize_handle(key).ok();
-        let row = sqlx::query(
-            "SELECT channel_id, handle, COALESCE(display_name, channel_id), description, avatar_url, links, followers \
-             FROM rm_channels WHERE handle = $1 OR channel_id = $2 \
-             ORDER BY CASE WHEN handle = $1 THEN 0 ELSE 1 END LIMIT 1",
-        )
-        .bind(handle)
-        .bind(key)
-        .fetch_optional(self.pool())
-        .await?;
-        row.map(|r| {
-            Ok(ChannelView {
-                channel_id: r.get(0),
-                handle: r.get(1),
-                display_name: r.get(2),
-                description: r.get(3),
-                avatar_url: r.get(4),
-                links: serde_json::from_str(&r.get::<String, _>(5))?,
-                followers: r.get::<i64, _>(6) as u64,
-            })
-        })
-        .transpose()
+    /// The channels of `channel_ids` that exist, in the order given.
+    pub async fn channels(&self, channel_ids: &[String]) -> Result<Vec<ChannelView>, ReadError> {
+        let sql = format!("{CHANNEL_SELECT} WHERE channel_id IN ({})", placeholders(channel_ids.len()));
+        let rows = bind_all(sqlx::query(&sql), channel_ids).fetch_all(self.pool()).await?;
+        let mut found: Vec<ChannelView> = rows.iter().map(channel_view).collect::<Result<_, _>>()?;
+        found.sort_by_key(|c| channel_ids.iter().position(|id| *id == c.channel_id));
+        Ok(found)
     }
 }

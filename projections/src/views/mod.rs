@@ -3,7 +3,8 @@
 //! One file per view holds its row types, its update and its queries:
 //! `products` (with stock and reservations), `orders` (with their
 //! history), `shows` (with their clips and live stats), `channels`,
-//! `moderation` (the chat rules gateways enforce) and `polls`. Events carry the
+//! `moderation` (the chat rules gateways enforce) and `polls`; `browse` and
+//! `search` only read (search's documents are kept by triggers). Events carry the
 //! values they produce (stock after the event, status), so the updates only
 //! copy them.
 
@@ -12,6 +13,7 @@ use sqlx::{Any, Transaction};
 use tracing::warn;
 
 use cartcast_domain::channel::Channel;
+use cartcast_domain::follow::Follows;
 use cartcast_domain::handle::Handle;
 use cartcast_domain::live_stats::{LiveStats, stream_of};
 use cartcast_domain::moderation::Moderation;
@@ -23,18 +25,22 @@ use cartcast_infra::store::StoredEvent;
 
 use crate::read_models::ReadError;
 
+mod browse;
 mod channels;
 mod moderation;
 mod orders;
 mod polls;
 mod products;
+mod search;
 mod shows;
 
+pub use browse::{Browse, PageEnd, ShowPage, Sort, SortKey};
 pub use channels::ChannelView;
 pub use moderation::{ChatRulesView, Highlight};
 pub use orders::{HistoryEntry, OrderView};
 pub use polls::PollView;
 pub use products::{ProductView, StockView};
+pub use search::{Found, MAX_QUERY};
 pub use shows::{ClipView, ShowView};
 
 /// The projection's name in `projection_checkpoints`.
@@ -54,6 +60,7 @@ pub async fn apply(tx: &mut Transaction<'static, Any>, position: u64, event: &St
         }
         t if t == Show::TYPE => shows::apply(tx, event, serde_json::from_value(event.payload.clone())?).await,
         t if t == Channel::TYPE => channels::apply(tx, event, serde_json::from_value(event.payload.clone())?).await,
+        t if t == Follows::TYPE => channels::apply_follows(tx, serde_json::from_value(event.payload.clone())?).await,
         // A channel's row carries its handle, from its `ChannelProfileSet`.
         t if t == Handle::TYPE => Ok(()),
         t if t == Moderation::TYPE => {

@@ -8,7 +8,7 @@ use cartcast_domain::product::{ProductEvent, Stock};
 use cartcast_infra::store::StoredEvent;
 
 use super::orders::record_history;
-use crate::read_models::{ReadError, ReadModels};
+use crate::read_models::{ReadError, ReadModels, bind_all, placeholders};
 
 /// A product's stock as the catalog last saw it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -128,20 +128,12 @@ impl ReadModels {
 
     /// The products of `product_ids` that exist, in the order given.
     pub async fn products(&self, product_ids: &[String]) -> Result<Vec<ProductView>, ReadError> {
-        if product_ids.is_empty() {
-            return Ok(vec![]);
-        }
-        let placeholders: Vec<String> = (1..=product_ids.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
             "SELECT product_id, seller, sku, title, price_minor, currency, total, available, reserved, sold \
              FROM rm_products WHERE product_id IN ({})",
-            placeholders.join(", ")
+            placeholders(product_ids.len())
         );
-        let mut query = sqlx::query(&sql);
-        for product_id in product_ids {
-            query = query.bind(product_id);
-        }
-        let mut found: Vec<ProductView> = query
+        let mut found: Vec<ProductView> = bind_all(sqlx::query(&sql), product_ids)
             .fetch_all(self.pool())
             .await?
             .iter()

@@ -14,7 +14,7 @@ use cartcast_domain::live_stats::LiveStatsEvent;
 use cartcast_domain::show::{Listing, ShowEvent};
 use cartcast_infra::store::StoredEvent;
 
-use crate::read_models::{ReadError, ReadModels};
+use crate::read_models::{ReadError, ReadModels, bind_all, placeholders};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShowView {
@@ -227,13 +227,15 @@ async fn set_column(
     Ok(())
 }
 
-/// A show row with its channel's stream key and handle; [`show_view`] reads it.
-pub(super) const SHOW_SELECT: &str = "SELECT s.show_id, s.creator, s.title, s.status, s.scheduled_at, s.product_ids, \
+/// A show's columns, with its channel's stream key and handle, from
+/// [`SHOW_FROM`]; [`show_view`] reads them (and any columns after them are
+/// the caller's).
+pub(super) const SHOW_COLUMNS: &str = "s.show_id, s.creator, s.title, s.status, s.scheduled_at, s.product_ids, \
      s.pinned_product_id, c.stream_key, s.viewers_connected, s.viewers_watching, s.live_at, s.ended_at, \
-     s.peak_viewers, s.unique_viewers, s.category, s.tags, s.language, c.handle \
-     FROM rm_shows s LEFT JOIN rm_channels c ON c.channel_id = s.creator";
+     s.peak_viewers, s.unique_viewers, s.category, s.tags, s.language, c.handle";
+pub(super) const SHOW_FROM: &str = "rm_shows s LEFT JOIN rm_channels c ON c.channel_id = s.creator";
 
-/// A row of [`SHOW_SELECT`].
+/// A row starting with [`SHOW_COLUMNS`].
 pub(super) fn show_view(r: &sqlx::any::AnyRow) -> Result<ShowView, ReadError> {
     Ok(ShowView {
         show_id: r.get(0),
@@ -270,9 +272,19 @@ impl ReadModels {
     }
 
     pub async fn show(&self, show_id: &str) -> Result<Option<ShowView>, ReadError> {
-        let sql = format!("{SHOW_SELECT} WHERE s.show_id = $1");
+        let sql = format!("SELECT {SHOW_COLUMNS} FROM {SHOW_FROM} WHERE s.show_id = $1");
         let row = sqlx::query(&sql).bind(show_id).fetch_optional(self.pool()).await?;
         row.as_ref().map(show_view).transpose()
+    }
+
+    /// The shows of `show_ids` that exist, in the order given.
+    pub async fn shows(&self, show_ids: &[String]) -> Result<Vec<ShowView>, ReadError> {
+        let sql =
+            format!("SELECT {SHOW_COLUMNS} FROM {SHOW_FROM} WHERE s.show_id IN ({})", placeholders(show_ids.len()));
+        let rows = bind_all(sqlx::query(&sql), show_ids).fetch_all(self.pool()).await?;
+        let mut found: Vec<ShowView> = rows.iter().map(show_view).collect::<Result<_, _>>()?;
+        found.sort_by_key(|s| show_ids.iter().position(|id| *id == s.show_id));
+        Ok(found)
     }
 
     /// Shows of `creator` with `status`, the soonest (`scheduled`) or latest first, at most `limit`.
@@ -282,7 +294,9 @@ impl ReadModels {
         } else {
             "COALESCE(s.ended_at, s.live_at, s.scheduled_at, '') DESC, s.show_id DESC"
         };
-        let sql = format!("{SHOW_SELECT} WHERE s.creator = $1 AND s.status = $2 ORDER BY {order} LIMIT $3");
+        let sql = format!(
+            "SELECT {SHOW_COLUMNS} FROM {SHOW_FROM} WHERE s.creator = $1 AND s.status = $2 ORDER BY {order} LIMIT $3"
+        );
         let rows = sqlx::query(&sql).bind(creator).bind(status).bind(i64::from(limit)).fetch_all(self.pool()).await?;
         rows.iter().map(show_view).collect()
     }

@@ -6,12 +6,15 @@ use std::sync::Arc;
 
 use axum::Router;
 use cartcast_command_api::auth::{Signer, load_secret};
+use cartcast_command_api::reminders;
 use cartcast_command_api::seed::ReadModelSeed;
 use cartcast_command_api::startup::{gateway_router, router};
 use cartcast_command_api::state::AppState;
 use cartcast_command_api::telemetry::metrics_handle;
 use cartcast_infra::bus::CommandBus;
 use cartcast_realtime::gateway::{Gateway, Upstream};
+use cartcast_realtime::inbox::Inbox;
+use tokio_util::sync::CancellationToken;
 
 use crate::process::{DEFAULT_HTTP, Distributed, StopSignal, serve};
 
@@ -35,8 +38,10 @@ pub async fn run(options: Distributed, role: Role) -> anyhow::Result<()> {
     let bus: Arc<dyn CommandBus> = jetstream.clone();
     let read_models = options.read_models().await?;
     let seed = Arc::new(ReadModelSeed(read_models.clone()));
-    let upstream = Upstream { relay: Arc::new(options.relay().await?), bus: bus.clone(), live: jetstream, seed };
+    let upstream =
+        Upstream { relay: Arc::new(options.relay().await?), bus: bus.clone(), live: jetstream, seed: seed.clone() };
     let gateway = Gateway::new(upstream, options.settings.command_timeout);
+    let inbox = Inbox::new(seed.clone());
     let ingest_url = options.settings.ingest_url.clone().unwrap_or_else(|| DEFAULT_INGEST_URL.to_owned());
     let state = AppState {
         bus,
@@ -45,12 +50,19 @@ pub async fn run(options: Distributed, role: Role) -> anyhow::Result<()> {
         settings: options.settings,
         ingest_url: ingest_url.into(),
         gateway,
+        inbox,
         limits: Arc::default(),
         metrics: metrics_handle(),
     };
+    let stop = CancellationToken::new();
     let routes: fn(AppState) -> Router = match role {
-        Role::Api => router,
+        Role::Api => {
+            tokio::spawn(reminders::sweep(state.clone(), stop.clone()));
+            router
+        }
         Role::Gateway => gateway_router,
     };
-    serve(options.http.unwrap_or(DEFAULT_HTTP), routes(state), stop_signal).await
+    let served = serve(options.http.unwrap_or(DEFAULT_HTTP), routes(state), stop_signal).await;
+    stop.cancel();
+    served
 }

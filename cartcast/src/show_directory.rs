@@ -130,7 +130,7 @@ fn act_on(hub: &Arc<MediaHub>, event: &StoredEvent) {
         }
     } else if stream == Show::TYPE {
         match serde_json::from_value::<ShowEvent>(event.payload.clone()) {
-            Ok(ShowEvent::ProductPinned { product_id }) => {
+            Ok(ShowEvent::ProductPinned { product_id, .. }) => {
                 let pin = Pin { id: format!("pin-{}", event.sequence), product_id, at: event.metadata.occurred_at };
                 hub.pin(show_id, pin);
             }

@@ -10,6 +10,7 @@ use anyhow::Context;
 use tracing::error;
 
 use cartcast_command_api::auth::{Signer, load_secret};
+use cartcast_command_api::reminders;
 use cartcast_command_api::seed::ReadModelSeed;
 use cartcast_command_api::startup::router;
 use cartcast_command_api::state::AppState;
@@ -25,6 +26,7 @@ use cartcast_media::ingest::rtmp;
 use cartcast_projections::ReadModels;
 use cartcast_projections::runner::{Projection, ProjectionRunner};
 use cartcast_realtime::gateway::{Gateway, Upstream};
+use cartcast_realtime::inbox::Inbox;
 use cartcast_realtime::relay::local::LocalRelay;
 
 use crate::media::start_media;
@@ -80,8 +82,9 @@ pub async fn run(options: Up) -> anyhow::Result<()> {
     let directory = BusShowDirectory::new(bus.clone(), read_models.clone(), settings.command_timeout);
     let relay = LocalRelay::open(&data_dir).context("opening the chat store")?;
     let seed = Arc::new(ReadModelSeed(read_models.clone()));
-    let upstream = Upstream { relay: Arc::new(relay), bus: bus.clone(), live: store_feed, seed };
+    let upstream = Upstream { relay: Arc::new(relay), bus: bus.clone(), live: store_feed, seed: seed.clone() };
     let gateway = Gateway::new(upstream, settings.command_timeout);
+    let inbox = Inbox::new(seed);
     let (hls, rtmp_addr) = start_media(rtmp, &settings, &data_dir, directory, feed, &work).await?;
     let state = AppState {
         bus,
@@ -90,9 +93,11 @@ pub async fn run(options: Up) -> anyhow::Result<()> {
         ingest_url: format!("rtmp://{rtmp_addr}/{}", rtmp::APP).into(),
         settings,
         gateway,
+        inbox,
         limits: Arc::default(),
         metrics: metrics_handle(),
     };
+    work.tasks.spawn(reminders::sweep(state.clone(), work.stop.clone()));
     serve(http, router(state).merge(hls), stop_signal).await?;
     work.drain().await;
     Ok(())

@@ -209,6 +209,15 @@ impl<S: Send + Sync> FromRequestParts<S> for PathPair {
     }
 }
 
+/// A list's `limit`: 1 to 100, default 20; anything else is refused.
+pub fn page_limit(raw: Option<&str>) -> Result<u32, ApiError> {
+    match raw.map(str::parse::<u32>) {
+        None => Ok(20),
+        Some(Ok(limit @ 1..=100)) => Ok(limit),
+        Some(_) => Err(ApiError::invalid("limit", "is 1 to 100")),
+    }
+}
+
 /// `?after=<position>`: read your own writes.
 #[derive(Debug, Clone, Copy, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

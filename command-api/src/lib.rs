@@ -19,6 +19,8 @@
 //!   its status and code.
 //! - [`state`]: [`state::AppState`], what handlers share.
 //! - [`seed`]: what a live room starts from, read from the read models.
+//! - [`reminders`]: the reminder sweep — sends `RemindFollowers` for
+//!   scheduled shows about to start.
 //! - [`limit`]: per-address budgets (429 + `Retry-After`) for what anyone may call.
 //! - [`instrument`]: the per-request span and HTTP metrics middleware.
 //! - [`telemetry`]: the tracing subscriber and the Prometheus recorder.
@@ -30,6 +32,7 @@ pub mod extract;
 pub mod instrument;
 pub mod limit;
 pub mod outcome;
+pub mod reminders;
 pub mod routes;
 pub mod seed;
 pub mod startup;

@@ -1,7 +1,7 @@
 //! What a live room starts from, read from the read models: the show's
 //! reaction totals recorded before the room opened on this gateway, its
 //! channel's chat rules (read again every few seconds), its products, pin
-//! and latest poll.
+//! and latest poll; and the notifications a user's socket pushes.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -9,9 +9,11 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use cartcast_infra::outcome::{PollState, ProductAnswer, StockLevels};
+use cartcast_projections::notifications::NOTIFICATIONS;
 use cartcast_projections::{PollView, ProductView, ReadModels};
 use cartcast_realtime::chat::{Badge, ChatMessage};
 use cartcast_realtime::gateway::{RoomSeed, ShowState};
+use cartcast_realtime::inbox::{Notice, NoticeSource};
 use cartcast_realtime::moderation::ChatRules;
 
 pub struct ReadModelSeed(pub ReadModels);
@@ -84,5 +86,33 @@ fn poll_state(view: PollView) -> PollState {
         changeable: view.changeable,
         closes_at: view.closes_at,
         version: view.version,
+    }
+}
+
+/// A user socket's notifications, from the notifications projection.
+#[async_trait]
+impl NoticeSource for ReadModelSeed {
+    async fn written_up_to(&self) -> anyhow::Result<u64> {
+        Ok(self.0.checkpoint(NOTIFICATIONS).await?)
+    }
+
+    async fn notices(&self, users: &[String], after: u64, up_to: u64) -> anyhow::Result<Vec<(String, Notice)>> {
+        let found = self.0.notifications_between(users, after, up_to).await?;
+        Ok(found
+            .into_iter()
+            .map(|(user, view)| {
+                let notice = Notice {
+                    id: view.id,
+                    kind: view.kind,
+                    show_id: view.show_id,
+                    show_title: view.show_title,
+                    channel: view.channel.unwrap_or(view.channel_id),
+                    channel_name: view.channel_name,
+                    product_id: view.product_id,
+                    at: view.at,
+                };
+                (user, notice)
+            })
+            .collect())
     }
 }

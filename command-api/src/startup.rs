@@ -84,8 +84,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/clips/{id}", get(routes::get_clip))
         .route("/api/v1/channels/me", put(routes::set_channel_profile))
         .route("/api/v1/channels/{channel}", get(routes::get_channel))
+        .route("/api/v1/channels/{channel}/videos", get(routes::channel_videos))
         .route("/api/v1/channels/{channel}/follow", put(routes::follow).delete(routes::unfollow))
         .route("/api/v1/me/notifications", get(routes::my_notifications))
+        .route("/api/v1/me/live", get(routes::my_live_socket))
         .route("/api/v1/me/notifications/read", post(routes::mark_notifications_read))
         .route("/api/v1/channels/me/stream-key", post(routes::regenerate_stream_key));
     finish(router, state)
@@ -98,7 +100,8 @@ pub fn gateway_router(state: AppState) -> Router {
         .route("/healthz", get(routes::healthz))
         .route("/metrics", get(routes::metrics))
         .route("/api/v1/sessions", post(routes::create_session))
-        .route("/api/v1/shows/{id}/live", get(routes::live_socket));
+        .route("/api/v1/shows/{id}/live", get(routes::live_socket))
+        .route("/api/v1/me/live", get(routes::my_live_socket));
     finish(router, state)
 }
 

@@ -9,6 +9,7 @@ use cartcast_infra::bus::CommandBus;
 use cartcast_infra::config::Settings;
 use cartcast_projections::ReadModels;
 use cartcast_realtime::gateway::Gateway;
+use cartcast_realtime::inbox::Inbox;
 
 use crate::auth::Signer;
 use crate::limit::Limits;
@@ -26,6 +27,8 @@ pub struct AppState {
     pub ingest_url: Arc<str>,
     /// This process's live sockets, one room per show, joined to the other gateways by the relay.
     pub gateway: Arc<Gateway>,
+    /// This process's user sockets, pushed their notifications.
+    pub inbox: Arc<Inbox>,
     /// Budgets per client address for what anyone may call.
     pub limits: Arc<Limits>,
     /// Renders the process-wide recorder for `GET /metrics` (see [`crate::telemetry::metrics_handle`]).

@@ -151,7 +151,7 @@ mod tests {
 
         let mut shows = HotSet::<Show>::new(store);
         assert_eq!(shows.get("s1").await.unwrap().status, ShowStatus::Live);
-        let pin = ShowCommand::Pin { actor: "cara".to_owned(), product_id: "p1".to_owned() };
+        let pin = ShowCommand::Pin { actor: "cara".to_owned(), product_id: "p1".to_owned(), drop: false };
         let mut staged = Vec::new();
         let keys = shows.execute("s1", pin, &stored(0, json!({"type": "-"})).metadata, &mut staged).await.unwrap();
         assert_eq!(keys.unwrap()[0].sequence, 5, "the show's next event follows its stored samples");

@@ -24,6 +24,8 @@ pub struct Settings {
     pub batch_max: usize,
     /// How long a show whose publisher left waits for it before it ends.
     pub media_end_grace: Duration,
+    /// How long before a scheduled show its followers are reminded (default 15 minutes).
+    pub reminder_lead: Duration,
     /// Players watching a show at which its ABR ladder starts.
     pub ladder_watchers: u64,
     /// How far back a live player may seek (the live playlist's window).
@@ -99,6 +101,7 @@ impl Default for Settings {
             payment_timeout: Duration::from_secs(5),
             batch_max: 1000,
             media_end_grace: Duration::from_secs(30),
+            reminder_lead: Duration::from_secs(15 * 60),
             ladder_watchers: 20,
             dvr_window: Duration::from_secs(2 * 3600),
             crash_after_events: None,
@@ -122,7 +125,7 @@ pub struct ConfigError {
 impl Settings {
     /// Defaults overridden by `CARTCAST_PARTITIONS`, `CARTCAST_HOLD_FOR`,
     /// `CARTCAST_COMMAND_TIMEOUT`, `CARTCAST_PAYMENT_TIMEOUT` (durations like
-    /// `300s`, `1500ms`), `CARTCAST_BATCH_MAX`, `CARTCAST_MEDIA_END_GRACE`,
+    /// `300s`, `1500ms`), `CARTCAST_BATCH_MAX`, `CARTCAST_MEDIA_END_GRACE`, `CARTCAST_REMINDER_LEAD`,
     /// `CARTCAST_LADDER_WATCHERS`, `CARTCAST_DVR_WINDOW`, (crash tests)
     /// `CARTCAST_CRASH_AFTER_EVENTS`, and `CARTCAST_LOG_FORMAT`,
     /// `CARTCAST_POSTGRES_URL`, `CARTCAST_NATS_URL`, `CARTCAST_NATS_PREFIX`,
@@ -150,6 +153,9 @@ impl Settings {
         }
         if let Some(d) = var("CARTCAST_MEDIA_END_GRACE")? {
             settings.media_end_grace = parse_duration("CARTCAST_MEDIA_END_GRACE", &d)?;
+        }
+        if let Some(d) = var("CARTCAST_REMINDER_LEAD")? {
+            settings.reminder_lead = parse_duration("CARTCAST_REMINDER_LEAD", &d)?;
         }
         if let Some(n) = var("CARTCAST_CRASH_AFTER_EVENTS")? {
             settings.crash_after_events = Some(parse_number("CARTCAST_CRASH_AFTER_EVENTS", &n, 1, u64::MAX)?);

@@ -120,6 +120,14 @@ pub enum AppCommand {
     PinProduct {
         show_id: String,
         product_id: String,
+        /// A drop: the channel's followers are told.
+        #[serde(default)]
+        drop: bool,
+    },
+    /// From the reminder sweep: remind the show's followers of its start at `scheduled_at`.
+    RemindFollowers {
+        show_id: String,
+        scheduled_at: DateTime<Utc>,
     },
     RegenerateStreamKey,
     /// The user follows a channel (an existing one; the API checked).
@@ -249,6 +257,7 @@ impl AppCommand {
             }
             AppCommand::PinProduct { show_id, .. }
             | AppCommand::EditShow { show_id, .. }
+            | AppCommand::RemindFollowers { show_id, .. }
             | AppCommand::CancelShow { show_id }
             | AppCommand::AttachProducts { show_id, .. }
             | AppCommand::GoLive { show_id }
@@ -284,6 +293,7 @@ impl AppCommand {
             AppCommand::CreateShow { .. } => "create_show",
             AppCommand::PinProduct { .. } => "pin_product",
             AppCommand::EditShow { .. } => "edit_show",
+            AppCommand::RemindFollowers { .. } => "remind_followers",
             AppCommand::CancelShow { .. } => "cancel_show",
             AppCommand::AttachProducts { .. } => "attach_products",
             AppCommand::RegenerateStreamKey => "regenerate_stream_key",

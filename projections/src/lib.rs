@@ -29,6 +29,6 @@ pub mod views;
 
 pub use read_models::ReadModels;
 pub use views::{
-    Browse, ChannelView, ChatRulesView, ClipView, Found, Highlight, HistoryEntry, OrderView, PageEnd, PollView,
-    ProductView, ShowPage, ShowView, Sort, SortKey, StockView,
+    Browse, ChannelView, ChatRulesView, ClipView, Found, Highlight, HistoryEntry, OrderView, PageEnd, PinView,
+    PollView, ProductView, ShowPage, ShowView, Sort, SortKey, StockView, VideoView,
 };

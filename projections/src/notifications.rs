@@ -14,7 +14,7 @@ use cartcast_domain::show::{Show, ShowEvent};
 use cartcast_infra::store::StoredEvent;
 use cqrs_es::Aggregate;
 
-use crate::read_models::{ReadError, ReadModels};
+use crate::read_models::{ReadError, ReadModels, bind_all, placeholders};
 
 /// The projection's name in `projection_checkpoints`.
 pub const NOTIFICATIONS: &str = "notifications";
@@ -80,27 +80,46 @@ pub async fn apply(tx: &mut Transaction<'static, Any>, position: u64, event: &St
         return Ok(());
     };
     let show_id = event.aggregate_id.as_str();
-    let kind = match show_event {
-        ShowEvent::ShowScheduled { creator, .. } => {
+    let (kind, product_id) = match show_event {
+        ShowEvent::ShowScheduled { creator, scheduled_at, .. } => {
             sqlx::query(
-                "INSERT INTO rm_notify_shows (show_id, channel_id, status) VALUES ($1, $2, 'scheduled') \
-                 ON CONFLICT (show_id) DO NOTHING",
+                "INSERT INTO rm_notify_shows (show_id, channel_id, status, scheduled_at) \
+                 VALUES ($1, $2, 'scheduled', $3) ON CONFLICT (show_id) DO NOTHING",
             )
             .bind(show_id)
             .bind(creator)
+            .bind(scheduled_at.map(|at| at.to_rfc3339()))
             .execute(&mut **tx)
             .await?;
-            Kind::ShowScheduled
+            (Kind::ShowScheduled, None)
+        }
+        ShowEvent::ShowRescheduled { scheduled_at } => {
+            return set_show(tx, show_id, "scheduled_at", scheduled_at.to_rfc3339()).await;
+        }
+        ShowEvent::ShowReminderDue { scheduled_at } => {
+            set_show(tx, show_id, "reminded_for", scheduled_at.to_rfc3339()).await?;
+            (Kind::ShowReminder, None)
         }
         ShowEvent::ShowWentLive { .. } => {
-            set_status(tx, show_id, "live").await?;
-            Kind::ShowLive
+            set_show(tx, show_id, "status", "live".to_owned()).await?;
+            (Kind::ShowLive, None)
         }
-        ShowEvent::ShowEnded { .. } => return set_status(tx, show_id, "ended").await,
-        ShowEvent::ShowCancelled => return set_status(tx, show_id, "cancelled").await,
+        ShowEvent::ProductPinned { product_id, drop: true } => {
+            let status: Option<String> = sqlx::query_scalar("SELECT status FROM rm_notify_shows WHERE show_id = $1")
+                .bind(show_id)
+                .fetch_optional(&mut **tx)
+                .await?;
+            // A drop pinned before the show starts is news when it goes live, not now.
+            if status.as_deref() != Some("live") {
+                return Ok(());
+            }
+            (Kind::DropPinned, Some(product_id))
+        }
+        ShowEvent::ShowEnded { .. } => return set_show(tx, show_id, "status", "ended".to_owned()).await,
+        ShowEvent::ShowCancelled => return set_show(tx, show_id, "status", "cancelled".to_owned()).await,
         _ => return Ok(()),
     };
-    fan_out(tx, position, kind, show_id, None, event).await
+    fan_out(tx, position, kind, show_id, product_id.as_deref(), event).await
 }
 
 async fn apply_follows(
@@ -138,9 +157,15 @@ async fn apply_follows(
     Ok(())
 }
 
-async fn set_status(tx: &mut Transaction<'static, Any>, show_id: &str, status: &str) -> Result<(), ReadError> {
-    sqlx::query("UPDATE rm_notify_shows SET status = $1 WHERE show_id = $2")
-        .bind(status)
+/// Set one column (`status`, `scheduled_at`, `reminded_for`) of the show's row.
+async fn set_show(
+    tx: &mut Transaction<'static, Any>,
+    show_id: &str,
+    column: &'static str,
+    value: String,
+) -> Result<(), ReadError> {
+    sqlx::query(&format!("UPDATE rm_notify_shows SET {column} = $1 WHERE show_id = $2"))
+        .bind(value)
         .bind(show_id)
         .execute(&mut **tx)
         .await?;
@@ -174,6 +199,28 @@ async fn fan_out(
     Ok(())
 }
 
+/// A notification with its show's title and its channel's handle and name
+/// (from the catalog); [`notification_view`] reads it, its user is column 10.
+const NOTIFICATION_SELECT: &str = "SELECT n.id, n.kind, n.show_id, s.title, n.channel_id, c.handle, c.display_name, \
+     n.product_id, n.at, n.read, n.user_id FROM rm_notifications n \
+     LEFT JOIN rm_shows s ON s.show_id = n.show_id LEFT JOIN rm_channels c ON c.channel_id = n.channel_id";
+const NOTIFICATION_USER: usize = 10;
+
+fn notification_view(r: &sqlx::any::AnyRow) -> NotificationView {
+    NotificationView {
+        id: r.get::<i64, _>(0) as u64,
+        kind: r.get(1),
+        show_id: r.get(2),
+        show_title: r.get(3),
+        channel_id: r.get(4),
+        channel: r.get(5),
+        channel_name: r.get(6),
+        product_id: r.get(7),
+        at: r.get(8),
+        read: r.get::<i64, _>(9) != 0,
+    }
+}
+
 impl ReadModels {
     /// `user`'s notifications newest first, before id `before` (all when
     /// `None`), at most `limit`, with their unread count.
@@ -183,40 +230,54 @@ impl ReadModels {
         before: Option<u64>,
         limit: u32,
     ) -> Result<NotificationPage, ReadError> {
-        let rows = sqlx::query(
-            "SELECT n.id, n.kind, n.show_id, s.title, n.channel_id, c.handle, c.display_name, n.product_id, n.at, n.read \
-             FROM rm_notifications n \
-             LEFT JOIN rm_shows s ON s.show_id = n.show_id LEFT JOIN rm_channels c ON c.channel_id = n.channel_id \
-             WHERE n.user_id = $1 AND n.id < $2 ORDER BY n.id DESC LIMIT $3",
-        )
-        .bind(user)
-        .bind(before.map_or(i64::MAX, |id| id as i64))
-        .bind(i64::from(limit) + 1)
-        .fetch_all(self.pool())
-        .await?;
+        let sql = format!("{NOTIFICATION_SELECT} WHERE n.user_id = $1 AND n.id < $2 ORDER BY n.id DESC LIMIT $3");
+        let rows = sqlx::query(&sql)
+            .bind(user)
+            .bind(before.map_or(i64::MAX, |id| id as i64))
+            .bind(i64::from(limit) + 1)
+            .fetch_all(self.pool())
+            .await?;
         let more = rows.len() > limit as usize;
-        let items: Vec<NotificationView> = rows
-            .iter()
-            .take(limit as usize)
-            .map(|r| NotificationView {
-                id: r.get::<i64, _>(0) as u64,
-                kind: r.get(1),
-                show_id: r.get(2),
-                show_title: r.get(3),
-                channel_id: r.get(4),
-                channel: r.get(5),
-                channel_name: r.get(6),
-                product_id: r.get(7),
-                at: r.get(8),
-                read: r.get::<i64, _>(9) != 0,
-            })
-            .collect();
+        let items: Vec<NotificationView> = rows.iter().take(limit as usize).map(notification_view).collect();
         let unread: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM rm_notifications WHERE user_id = $1 AND read = 0")
             .bind(user)
             .fetch_one(self.pool())
             .await?;
         let next_before = items.last().map(|n| n.id).filter(|_| more);
         Ok(NotificationPage { items, unread: unread as u64, next_before })
+    }
+
+    /// The notifications of `users` with ids in `(after, up_to]`, oldest first, each with its user.
+    pub async fn notifications_between(
+        &self,
+        users: &[String],
+        after: u64,
+        up_to: u64,
+    ) -> Result<Vec<(String, NotificationView)>, ReadError> {
+        let n = users.len();
+        let sql = format!(
+            "{NOTIFICATION_SELECT} WHERE n.user_id IN ({}) AND n.id > ${} AND n.id <= ${} ORDER BY n.id",
+            placeholders(n),
+            n + 1,
+            n + 2
+        );
+        let rows =
+            bind_all(sqlx::query(&sql), users).bind(after as i64).bind(up_to as i64).fetch_all(self.pool()).await?;
+        Ok(rows.iter().map(|row| (row.get(NOTIFICATION_USER), notification_view(row))).collect())
+    }
+
+    /// Scheduled shows whose reminder is due by `until` (their start minus
+    /// the lead) and not sent for their current schedule: each id with its schedule.
+    pub async fn reminders_due(&self, until: &str) -> Result<Vec<(String, String)>, ReadError> {
+        let rows = sqlx::query(
+            "SELECT show_id, scheduled_at FROM rm_notify_shows WHERE status = 'scheduled' \
+             AND scheduled_at IS NOT NULL AND scheduled_at <= $1 \
+             AND (reminded_for IS NULL OR reminded_for <> scheduled_at) LIMIT 500",
+        )
+        .bind(until)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 
     /// Whether `user` follows `channel_id`, as the notifications projection knows it.

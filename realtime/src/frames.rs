@@ -1,5 +1,5 @@
-//! Every frame of a show's live socket, as Rust types: what clients send and
-//! what the gateway sends back. Their JSON Schema ([`json_schema`], checked
+//! Every frame of a show's live socket (and of a user's notification
+//! socket), as Rust types: what clients send and what the gateway sends back. Their JSON Schema ([`json_schema`], checked
 //! in as `realtime/frames.schema.json`) is what clients generate types from.
 
 use std::collections::BTreeMap;
@@ -11,6 +11,7 @@ use serde_json::json;
 use cartcast_infra::outcome::{PollState, ProductAnswer};
 
 use crate::chat::ChatMessage;
+use crate::inbox::Notice;
 
 /// What a client sends: one JSON object per text frame, tagged by `type`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -74,6 +75,12 @@ pub enum ServerFrame {
     Pinned { product: ProductAnswer },
     /// Units of one of the show's products still on sale, at most once a window per product.
     Stock { product_id: String, available: u64 },
+    /// On a user's socket (`GET /api/v1/me/live`): a notification from a
+    /// channel they follow, as it is written.
+    Notification {
+        #[serde(flatten)]
+        notice: Notice,
+    },
     /// A frame the gateway did not take; the socket stays open.
     Error {
         /// Stable, snake_case: `bad_frame`, `sign_in_required`,

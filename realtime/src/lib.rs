@@ -23,12 +23,15 @@
 //! - [`relay`]: how a room spans gateways and where chat is stored, one
 //!   adapter per shape.
 //! - [`uniques`]: unique viewers, a HyperLogLog every gateway can merge.
+//! - [`inbox`]: a signed-in user's socket: their notifications pushed as
+//!   they are written.
 //! - [`socket`]: one upgraded socket's loop: greeting and batches out,
 //!   heartbeats and chat in, bad input answered or closed with its code.
 
 pub mod chat;
 pub mod frames;
 pub mod gateway;
+pub mod inbox;
 pub mod moderation;
 pub mod polls;
 pub mod presence;

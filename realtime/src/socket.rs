@@ -168,7 +168,7 @@ const CLOSE_GRACE: Duration = Duration::from_secs(1);
 /// still sends until its close frame, at most [`CLOSE_GRACE`]: a socket shut
 /// with unread frames would be reset, and the client might never read the
 /// code. Best effort: the peer may be gone already.
-async fn close_with(socket: &mut WebSocket, code: u16, reason: &'static str) {
+pub(crate) async fn close_with(socket: &mut WebSocket, code: u16, reason: &'static str) {
     if socket.send(Message::Close(Some(CloseFrame { code, reason: reason.into() }))).await.is_err() {
         return;
     }
@@ -195,7 +195,7 @@ async fn send_batch(socket: &mut WebSocket, frames: &[Utf8Bytes]) -> bool {
 
 /// Sends one frame; false when the socket is gone or took longer than
 /// [`SEND_WITHIN`] (a client that stopped reading).
-async fn send(socket: &mut WebSocket, message: Message) -> bool {
+pub(crate) async fn send(socket: &mut WebSocket, message: Message) -> bool {
     matches!(tokio::time::timeout(SEND_WITHIN, socket.send(message)).await, Ok(Ok(())))
 }
 
@@ -275,6 +275,6 @@ fn error_frame(code: &str, message: String, wait: Option<Duration>) -> ServerFra
     ServerFrame::Error { code: code.to_owned(), message, retry_after_ms }
 }
 
-fn text_frame(frame: &ServerFrame) -> Message {
+pub(crate) fn text_frame(frame: &ServerFrame) -> Message {
     Message::Text(frame.to_json().into())
 }

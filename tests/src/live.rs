@@ -33,6 +33,12 @@ pub async fn open_at(base: &str, show_id: &str, token: &str) -> anyhow::Result<S
     Ok(tokio_tungstenite::connect_async(url).await.context("opening the live socket")?.0)
 }
 
+/// Opens a signed-in user's notification socket (`/api/v1/me/live`) on `base`.
+pub async fn open_inbox(base: &str, token: &str) -> anyhow::Result<Socket> {
+    let url = format!("{}/api/v1/me/live?token={token}", base.replacen("http", "ws", 1));
+    Ok(tokio_tungstenite::connect_async(url).await.context("opening the notification socket")?.0)
+}
+
 pub async fn open(client: &Client, show_id: &str, token: &str) -> Socket {
     open_at(&client.base, show_id, token).await.expect("the socket opens")
 }

@@ -19,12 +19,8 @@ use super::channels::ChannelCard;
 use super::openapi::ReadRefusals;
 use super::shows::Show;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::ReadAfter;
+use crate::extract::{ReadAfter, page_limit};
 use crate::state::AppState;
-
-/// Items per page unless `limit` says otherwise.
-const DEFAULT_LIMIT: u32 = 20;
-const MAX_LIMIT: u32 = 100;
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -95,7 +91,7 @@ fn browse(query: ShowsQuery) -> Result<Browse, ApiError> {
     {
         return Err(ApiError::invalid("category", "is not a known category (GET /api/v1/categories)"));
     }
-    let limit = limit(query.limit.as_deref())?;
+    let limit = page_limit(query.limit.as_deref())?;
     let after = query.cursor.as_deref().map(decode_cursor).transpose()?;
     if after.as_ref().is_some_and(|end| end.sort != sort) {
         return Err(ApiError::InvalidCursor);
@@ -110,15 +106,6 @@ fn browse(query: ShowsQuery) -> Result<Browse, ApiError> {
         limit,
         after,
     })
-}
-
-/// `limit`: 1 to 100, default 20.
-fn limit(raw: Option<&str>) -> Result<u32, ApiError> {
-    match raw.map(str::parse::<u32>) {
-        None => Ok(DEFAULT_LIMIT),
-        Some(Ok(limit @ 1..=MAX_LIMIT)) => Ok(limit),
-        Some(_) => Err(ApiError::invalid("limit", "is 1 to 100")),
-    }
 }
 
 fn encode_cursor(end: &PageEnd) -> String {
@@ -164,7 +151,7 @@ pub async fn search(State(state): State<AppState>, uri: Uri) -> Result<Json<Sear
     if q.trim().is_empty() || q.chars().count() > MAX_QUERY {
         return Err(ApiError::invalid("q", "is 1 to 200 characters"));
     }
-    let limit = limit(query.limit.as_deref())?;
+    let limit = page_limit(query.limit.as_deref())?;
     let found = state.read_models.search(&q, limit).await.context("searching")?;
     Ok(Json(SearchResults {
         shows: found.shows.into_iter().map(Show::card).collect(),

@@ -15,7 +15,7 @@ use cartcast_projections::ChannelView;
 
 use super::openapi::{CommandRefusals, ReadRefusals};
 use super::shows::Show;
-use crate::auth::Creator;
+use crate::auth::{Authenticated, Creator};
 use crate::command::CommandContext;
 use crate::error::{ApiError, ErrorBody, NotFound};
 use crate::extract::{IdempotencyKey, JsonBody, PathId, ReadAfter};
@@ -139,6 +139,9 @@ pub struct Channel {
     pub upcoming: Vec<Show>,
     /// Ended shows, latest first.
     pub past: Vec<Show>,
+    /// Whether the signed-in caller follows it (absent for anonymous callers).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub following: Option<bool>,
 }
 
 /// How many upcoming and past shows a channel page lists.
@@ -149,6 +152,7 @@ const PAGE_SHOWS: u32 = 20;
     path = "/api/v1/channels/{channel}",
     tag = "channels",
     params(("channel" = String, Path, description = "The channel's handle (any case) or its creator's user id"), ReadAfter),
+    security((), ("bearer" = [])),
     responses(
         (status = 200, body = Channel),
         (status = 404, description = "`channel_not_found`", body = ErrorBody),
@@ -157,6 +161,7 @@ const PAGE_SHOWS: u32 = 20;
 )]
 pub async fn get_channel(
     State(state): State<AppState>,
+    user: Option<Authenticated>,
     PathId(key): PathId,
     after: ReadAfter,
 ) -> Result<Json<Channel>, ApiError> {
@@ -167,11 +172,16 @@ pub async fn get_channel(
     let live = shows("live", 1).await.context("reading a channel's live show")?;
     let upcoming = shows("scheduled", PAGE_SHOWS).await.context("reading a channel's upcoming shows")?;
     let past = shows("ended", PAGE_SHOWS).await.context("reading a channel's past shows")?;
+    let following = match user.filter(|user| !user.claims.anonymous) {
+        Some(user) => Some(read.follows(&user.actor.sub, &channel.channel_id).await.context("reading a follow")?),
+        None => None,
+    };
     Ok(Json(Channel {
         live_show: live.into_iter().next().map(Show::card),
         upcoming: upcoming.into_iter().map(Show::card).collect(),
         past: past.into_iter().map(Show::card).collect(),
         channel: channel.into(),
+        following,
     }))
 }
 

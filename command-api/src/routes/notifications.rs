@@ -16,11 +16,9 @@ use super::openapi::{CommandRefusals, ReadRefusals};
 use crate::auth::{Authenticated, Member, RoleGate};
 use crate::command::CommandContext;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{IdempotencyKey, JsonBody, ReadAfter};
+use crate::extract::{IdempotencyKey, JsonBody, ReadAfter, page_limit};
 use crate::outcome::{Answered, CommandReply};
 use crate::state::AppState;
-
-const DEFAULT_LIMIT: u32 = 20;
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -96,11 +94,7 @@ pub async fn my_notifications(
     let query =
         Query::<NotificationsQuery>::try_from_uri(&uri).map_err(|e| ApiError::invalid("query", e.body_text()))?.0;
     let before = query.cursor.as_deref().map(|c| c.parse::<u64>().map_err(|_| ApiError::InvalidCursor)).transpose()?;
-    let limit = match query.limit.as_deref().map(str::parse::<u32>) {
-        None => DEFAULT_LIMIT,
-        Some(Ok(limit @ 1..=100)) => limit,
-        Some(_) => return Err(ApiError::invalid("limit", "is 1 to 100")),
-    };
+    let limit = page_limit(query.limit.as_deref())?;
     // Notifications name their show and channel from the catalog: both catch up.
     after.wait_on(&state.read_models, NOTIFICATIONS).await?;
     after.wait(&state.read_models).await?;

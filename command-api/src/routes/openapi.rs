@@ -10,8 +10,8 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr};
 use utoipa::{IntoResponses, Modify, OpenApi};
 
 use super::{
-    browse, categories, channels, chat, clips, follows, health, live, metrics, moderation, notifications, orders,
-    polls, products, reservations, sessions, show_products, shows,
+    browse, categories, channels, chat, clips, follows, health, live, me_live, metrics, moderation, notifications,
+    orders, polls, products, reservations, sessions, show_products, shows, videos,
 };
 use crate::error::{ErrorBody, ErrorDetail};
 
@@ -59,9 +59,11 @@ use crate::error::{ErrorBody, ErrorDetail};
         channels::regenerate_stream_key,
         channels::set_channel_profile,
         channels::get_channel,
+        videos::channel_videos,
         follows::follow,
         follows::unfollow,
         notifications::my_notifications,
+        me_live::my_live_socket,
         notifications::mark_notifications_read,
     ),
     components(schemas(ErrorBody, ErrorDetail)),

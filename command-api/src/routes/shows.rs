@@ -191,6 +191,9 @@ pub async fn get_show(
 pub struct PinRequest {
     /// One of the show's products.
     pub product_id: String,
+    /// A drop: while the show is live, the channel's followers are notified.
+    #[serde(default)]
+    pub drop: bool,
 }
 
 #[utoipa::path(
@@ -213,7 +216,7 @@ pub async fn pin_product(
     PathId(show_id): PathId,
     JsonBody(body): JsonBody<PinRequest>,
 ) -> Result<CommandReply, ApiError> {
-    context.send(&state, |_| AppCommand::PinProduct { show_id, product_id: body.product_id }).await
+    context.send(&state, |_| AppCommand::PinProduct { show_id, product_id: body.product_id, drop: body.drop }).await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -197,5 +197,8 @@ async fn stock_and_pin_reach_their_resources() {
     app.post("/api/v1/shows/s1/pin", &token, json!({"product_id": "p1"})).await;
     let received = app.received();
     assert_eq!(received[0].command, AppCommand::AddStock { product_id: "p1".into(), add: 5 });
-    assert_eq!(received[1].command, AppCommand::PinProduct { show_id: "s1".into(), product_id: "p1".into() });
+    assert_eq!(
+        received[1].command,
+        AppCommand::PinProduct { show_id: "s1".into(), product_id: "p1".into(), drop: false }
+    );
 }

@@ -27,6 +27,7 @@ use cartcast_infra::outcome::{Answer, Outcome, ReservationCreated};
 use cartcast_infra::store::sqlite::SqliteStore;
 use cartcast_projections::ReadModels;
 use cartcast_realtime::gateway::{Gateway, Upstream};
+use cartcast_realtime::inbox::Inbox;
 use cartcast_realtime::relay::local::LocalRelay;
 
 pub const INGEST_URL: &str = "rtmp://127.0.0.1:1935/live";
@@ -137,6 +138,7 @@ async fn spawn(responder: Box<Responder>, metrics: PrometheusHandle) -> TestApp 
             },
             Duration::from_secs(5),
         ),
+        inbox: Inbox::new(Arc::new(ReadModelSeed(read_models.clone()))),
         limits: Arc::default(),
         metrics,
     };

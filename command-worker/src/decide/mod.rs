@@ -168,7 +168,10 @@ impl Aggregates {
             AppCommand::AttachProducts { show_id, product_ids } => {
                 self.attach_products(&mut at, show_id, product_ids).await
             }
-            AppCommand::PinProduct { show_id, product_id } => self.pin(&mut at, show_id, product_id).await,
+            AppCommand::PinProduct { show_id, product_id, drop } => self.pin(&mut at, show_id, product_id, drop).await,
+            AppCommand::RemindFollowers { show_id, scheduled_at } => {
+                self.remind_followers(&mut at, show_id, scheduled_at).await
+            }
             AppCommand::GoLive { show_id } => self.go_live(&mut at, show_id).await,
             AppCommand::EndShow { show_id } => self.end_show(&mut at, show_id).await,
             AppCommand::RequestClip { show_id, clip_id, seconds } => {

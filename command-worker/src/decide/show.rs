@@ -59,6 +59,17 @@ impl Aggregates {
         self.show_command(at, &show_id, edit, answer).await
     }
 
+    /// The reminder sweep's: followers hear of the show once per schedule.
+    pub(super) async fn remind_followers(
+        &mut self,
+        at: &mut Deciding<'_>,
+        show_id: String,
+        scheduled_at: DateTime<Utc>,
+    ) -> Result<Decision, StoreError> {
+        let answer = Answer::ShowUpdated(ShowAnswer { show_id: show_id.clone() });
+        self.show_command(at, &show_id, ShowCommand::Remind { scheduled_at }, answer).await
+    }
+
     pub(super) async fn cancel_show(&mut self, at: &mut Deciding<'_>, show_id: String) -> Result<Decision, StoreError> {
         let command = ShowCommand::Cancel { actor: at.envelope.actor.sub.clone() };
         let answer = Answer::Cancelled(ShowStatusChanged { show_id: show_id.clone(), status: "cancelled".to_owned() });
@@ -81,8 +92,9 @@ impl Aggregates {
         at: &mut Deciding<'_>,
         show_id: String,
         product_id: String,
+        drop: bool,
     ) -> Result<Decision, StoreError> {
-        let command = ShowCommand::Pin { actor: at.envelope.actor.sub.clone(), product_id: product_id.clone() };
+        let command = ShowCommand::Pin { actor: at.envelope.actor.sub.clone(), product_id: product_id.clone(), drop };
         let answer = Answer::ProductPinned(ProductPinned { show_id: show_id.clone(), pinned_product_id: product_id });
         self.show_command(at, &show_id, command, answer).await
     }

@@ -38,6 +38,8 @@ pub struct Show {
     pub title: String,
     pub listing: Listing,
     pub scheduled_at: Option<DateTime<Utc>>,
+    /// The schedule its followers were last reminded of.
+    pub reminded_for: Option<DateTime<Utc>>,
     pub status: ShowStatus,
     pub product_ids: Vec<String>,
     pub pinned: Option<String>,
@@ -186,7 +188,7 @@ impl Show {
                 let new = self.unlisted(product_ids)?;
                 Ok(if new.is_empty() { vec![] } else { vec![ShowEvent::ProductsAttached { product_ids: new }] })
             }
-            ShowCommand::Pin { actor, product_id } => {
+            ShowCommand::Pin { actor, product_id, drop } => {
                 self.owned_by(&actor)?;
                 if matches!(self.status, ShowStatus::Ended | ShowStatus::Cancelled) {
                     return Err(ShowError::WrongStatus(self.status.as_str()));
@@ -196,7 +198,7 @@ impl Show {
                 if !new.is_empty() {
                     events.push(ShowEvent::ProductsAttached { product_ids: new });
                 }
-                events.push(ShowEvent::ProductPinned { product_id });
+                events.push(ShowEvent::ProductPinned { product_id, drop });
                 Ok(events)
             }
             ShowCommand::GoLive { at } => match self.status {
@@ -211,6 +213,13 @@ impl Show {
                 ShowStatus::Live => Ok(vec![ShowEvent::ShowEnded { at }]),
                 ShowStatus::Ended => Ok(vec![]),
             },
+            ShowCommand::Remind { scheduled_at } => {
+                // Only the show's current schedule, once, while it is still to come.
+                let due = self.status == ShowStatus::Scheduled
+                    && self.scheduled_at == Some(scheduled_at)
+                    && self.reminded_for != Some(scheduled_at);
+                Ok(if due { vec![ShowEvent::ShowReminderDue { scheduled_at }] } else { vec![] })
+            }
             ShowCommand::RequestClip { clip_id, actor, seconds } => {
                 if !CLIP_SECONDS.contains(&seconds) {
                     return Err(ShowError::Invalid { field: "seconds", reason: "a clip lasts 30 to 60 seconds" });
@@ -262,7 +271,8 @@ impl Aggregate for Show {
             ShowEvent::ShowRescheduled { scheduled_at } => self.scheduled_at = Some(scheduled_at),
             ShowEvent::ShowCancelled => self.status = ShowStatus::Cancelled,
             ShowEvent::ProductsAttached { product_ids } => self.product_ids.extend(product_ids),
-            ShowEvent::ProductPinned { product_id } => self.pinned = Some(product_id),
+            ShowEvent::ProductPinned { product_id, .. } => self.pinned = Some(product_id),
+            ShowEvent::ShowReminderDue { scheduled_at } => self.reminded_for = Some(scheduled_at),
             ShowEvent::ShowWentLive { .. } => self.status = ShowStatus::Live,
             ShowEvent::ShowEnded { .. } => self.status = ShowStatus::Ended,
             ShowEvent::ClipRequested { clip_id, .. } => self.pending_clips.push(clip_id),

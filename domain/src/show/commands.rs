@@ -38,6 +38,12 @@ pub enum ShowCommand {
     Pin {
         actor: String,
         product_id: String,
+        /// A drop: followers are told it is on screen.
+        drop: bool,
+    },
+    /// Remind followers of the show due at `scheduled_at` (once per schedule).
+    Remind {
+        scheduled_at: DateTime<Utc>,
     },
     GoLive {
         at: DateTime<Utc>,

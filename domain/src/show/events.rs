@@ -34,6 +34,13 @@ pub enum ShowEvent {
     },
     ProductPinned {
         product_id: String,
+        /// Marked by the creator as a drop: followers are told.
+        #[serde(default)]
+        drop: bool,
+    },
+    /// Followers are reminded of the show, due at `scheduled_at`.
+    ShowReminderDue {
+        scheduled_at: DateTime<Utc>,
     },
     ShowWentLive {
         at: DateTime<Utc>,
@@ -65,6 +72,7 @@ impl DomainEvent for ShowEvent {
             ShowEvent::ShowCancelled => "ShowCancelled",
             ShowEvent::ProductsAttached { .. } => "ProductsAttached",
             ShowEvent::ProductPinned { .. } => "ProductPinned",
+            ShowEvent::ShowReminderDue { .. } => "ShowReminderDue",
             ShowEvent::ShowWentLive { .. } => "ShowWentLive",
             ShowEvent::ShowEnded { .. } => "ShowEnded",
             ShowEvent::ClipRequested { .. } => "ClipRequested",

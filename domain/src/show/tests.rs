@@ -57,7 +57,7 @@ fn attach(actor: &str, product_ids: &[&str]) -> ShowCommand {
 }
 
 fn pin(actor: &str, product_id: &str) -> ShowCommand {
-    ShowCommand::Pin { actor: actor.to_owned(), product_id: product_id.to_owned() }
+    ShowCommand::Pin { actor: actor.to_owned(), product_id: product_id.to_owned(), drop: false }
 }
 
 fn too_many() -> ShowError {
@@ -185,7 +185,7 @@ fn test_attach_products_by_non_creator() {
 fn test_pin_attached_product() {
     let previous = a_show();
     let command = pin(CREATOR, "p-b");
-    let expected = ShowEvent::ProductPinned { product_id: "p-b".to_owned() };
+    let expected = ShowEvent::ProductPinned { product_id: "p-b".to_owned(), drop: false };
 
     ShowTestFramework::with(()).given(vec![previous]).when(command).then_expect_events(vec![expected]);
 }
@@ -196,7 +196,7 @@ fn test_pin_attaches_an_unattached_product() {
     let command = pin(CREATOR, "p-c");
     let expected = vec![
         ShowEvent::ProductsAttached { product_ids: ids(&["p-c"]) },
-        ShowEvent::ProductPinned { product_id: "p-c".to_owned() },
+        ShowEvent::ProductPinned { product_id: "p-c".to_owned(), drop: false },
     ];
 
     ShowTestFramework::with(()).given(vec![previous]).when(command).then_expect_events(expected);
@@ -214,7 +214,7 @@ fn test_pin_unattached_product_past_100() {
 fn test_pin_while_live() {
     let previous = vec![a_show(), ShowEvent::ShowWentLive { at: at(3_600) }];
     let command = pin(CREATOR, "p-a");
-    let expected = ShowEvent::ProductPinned { product_id: "p-a".to_owned() };
+    let expected = ShowEvent::ProductPinned { product_id: "p-a".to_owned(), drop: false };
 
     ShowTestFramework::with(()).given(previous).when(command).then_expect_events(vec![expected]);
 }
@@ -317,7 +317,8 @@ fn test_events_are_tagged_with_their_event_type() {
         ShowEvent::ShowRescheduled { scheduled_at: at(7_200) },
         ShowEvent::ShowCancelled,
         ShowEvent::ProductsAttached { product_ids: ids(&["p-c"]) },
-        ShowEvent::ProductPinned { product_id: "p-c".to_owned() },
+        ShowEvent::ProductPinned { product_id: "p-c".to_owned(), drop: true },
+        ShowEvent::ShowReminderDue { scheduled_at: at(3_600) },
         ShowEvent::ShowWentLive { at: at(3_600) },
         ShowEvent::ShowEnded { at: at(7_200) },
         ShowEvent::ClipRequested { clip_id: "c-1".into(), requested_by: "ann".into(), seconds: 30 },
@@ -548,4 +549,32 @@ fn test_a_show_scheduled_before_listings_reads_as_unlisted() {
         panic!("not a ShowScheduled")
     };
     assert_eq!(listing, Listing::default());
+}
+
+#[test]
+fn test_a_reminder_is_due_once_per_schedule() {
+    let remind = |secs| ShowCommand::Remind { scheduled_at: at(secs) };
+    let due = ShowEvent::ShowReminderDue { scheduled_at: at(3_600) };
+    ShowTestFramework::with(()).given(vec![a_show()]).when(remind(3_600)).then_expect_events(vec![due.clone()]);
+    ShowTestFramework::with(()).given(vec![a_show(), due.clone()]).when(remind(3_600)).then_expect_events(vec![]);
+    // An old schedule's reminder is stale; a new schedule is reminded anew.
+    ShowTestFramework::with(()).given(vec![a_show()]).when(remind(60)).then_expect_events(vec![]);
+    let moved = ShowEvent::ShowRescheduled { scheduled_at: at(7_200) };
+    let due_again = ShowEvent::ShowReminderDue { scheduled_at: at(7_200) };
+    ShowTestFramework::with(())
+        .given(vec![a_show(), due, moved])
+        .when(remind(7_200))
+        .then_expect_events(vec![due_again]);
+    let live = vec![a_show(), ShowEvent::ShowWentLive { at: at(3_500) }];
+    ShowTestFramework::with(()).given(live).when(remind(3_600)).then_expect_events(vec![]);
+}
+
+#[test]
+fn test_a_pinned_drop_says_so_and_an_old_pin_reads_as_none() {
+    let command = ShowCommand::Pin { actor: CREATOR.to_owned(), product_id: "p-a".to_owned(), drop: true };
+    let expected = ShowEvent::ProductPinned { product_id: "p-a".to_owned(), drop: true };
+    ShowTestFramework::with(()).given(vec![a_show()]).when(command).then_expect_events(vec![expected]);
+    let old = serde_json::json!({"type": "ProductPinned", "product_id": "p-a"});
+    let read: ShowEvent = serde_json::from_value(old).expect("an old pin reads");
+    assert_eq!(read, ShowEvent::ProductPinned { product_id: "p-a".to_owned(), drop: false });
 }

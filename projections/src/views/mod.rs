@@ -3,8 +3,8 @@
 //! One file per view holds its row types, its update and its queries:
 //! `products` (with stock and reservations), `orders` (with their
 //! history), `shows` (with their clips and live stats), `channels`,
-//! `moderation` (the chat rules gateways enforce) and `polls`; `browse` and
-//! `search` only read (search's documents are kept by triggers). Events carry the
+//! `moderation` (the chat rules gateways enforce) and `polls`; `browse`,
+//! `videos` and `search` only read (search's documents are kept by triggers). Events carry the
 //! values they produce (stock after the event, status), so the updates only
 //! copy them.
 
@@ -33,6 +33,7 @@ mod polls;
 mod products;
 mod search;
 mod shows;
+mod videos;
 
 pub use browse::{Browse, PageEnd, ShowPage, Sort, SortKey};
 pub use channels::ChannelView;
@@ -42,6 +43,7 @@ pub use polls::PollView;
 pub use products::{ProductView, StockView};
 pub use search::{Found, MAX_QUERY};
 pub use shows::{ClipView, ShowView};
+pub use videos::{PinView, VideoView};
 
 /// The projection's name in `projection_checkpoints`.
 pub const CATALOG: &str = "catalog";

@@ -89,9 +89,22 @@ pub(super) async fn apply(
             set_column(tx, show_id, "UPDATE rm_shows SET status = $1 WHERE show_id = $2", "cancelled".into()).await?
         }
         ShowEvent::ProductsAttached { product_ids } => attach_products(tx, show_id, product_ids).await?,
-        ShowEvent::ProductPinned { product_id } => {
+        ShowEvent::ProductPinned { product_id, drop } => {
+            sqlx::query(
+                "INSERT INTO rm_show_pins (show_id, sequence, product_id, drop_pin, pinned_at) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (show_id, sequence) DO NOTHING",
+            )
+            .bind(show_id)
+            .bind(stored.sequence as i64)
+            .bind(product_id.clone())
+            .bind(i64::from(drop))
+            .bind(stored.metadata.occurred_at.to_rfc3339())
+            .execute(&mut **tx)
+            .await?;
             set_column(tx, show_id, "UPDATE rm_shows SET pinned_product_id = $1 WHERE show_id = $2", product_id).await?
         }
+        // Followers' reminders are the notifications projection's.
+        ShowEvent::ShowReminderDue { .. } => {}
         ShowEvent::ShowWentLive { at } => {
             let sql = "UPDATE rm_shows SET status = 'live', live_at = $1 WHERE show_id = $2";
             set_column(tx, show_id, sql, at.to_rfc3339()).await?
@@ -235,6 +248,21 @@ pub(super) const SHOW_COLUMNS: &str = "s.show_id, s.creator, s.title, s.status, 
      s.peak_viewers, s.unique_viewers, s.category, s.tags, s.language, c.handle";
 pub(super) const SHOW_FROM: &str = "rm_shows s LEFT JOIN rm_channels c ON c.channel_id = s.creator";
 
+/// A clip's columns (of `rm_clips c`); [`clip_view`] reads them.
+pub(super) const CLIP_COLUMNS: &str = "c.clip_id, c.show_id, c.requested_by, c.seconds, c.status, c.url, c.reason";
+
+pub(super) fn clip_view(r: &sqlx::any::AnyRow) -> ClipView {
+    ClipView {
+        clip_id: r.get(0),
+        show_id: r.get(1),
+        requested_by: r.get(2),
+        seconds: r.get::<i64, _>(3) as u32,
+        status: r.get(4),
+        url: r.get(5),
+        reason: r.get(6),
+    }
+}
+
 /// A row starting with [`SHOW_COLUMNS`].
 pub(super) fn show_view(r: &sqlx::any::AnyRow) -> Result<ShowView, ReadError> {
     Ok(ShowView {
@@ -314,20 +342,8 @@ impl ReadModels {
     }
 
     pub async fn clip(&self, clip_id: &str) -> Result<Option<ClipView>, ReadError> {
-        let row = sqlx::query(
-            "SELECT clip_id, show_id, requested_by, seconds, status, url, reason FROM rm_clips WHERE clip_id = $1",
-        )
-        .bind(clip_id)
-        .fetch_optional(self.pool())
-        .await?;
-        Ok(row.map(|r| ClipView {
-            clip_id: r.get(0),
-            show_id: r.get(1),
-            requested_by: r.get(2),
-            seconds: r.get::<i64, _>(3) as u32,
-            status: r.get(4),
-            url: r.get(5),
-            reason: r.get(6),
-        }))
+        let sql = format!("SELECT {CLIP_COLUMNS} FROM rm_clips c WHERE c.clip_id = $1");
+        let row = sqlx::query(&sql).bind(clip_id).fetch_optional(self.pool()).await?;
+        Ok(row.as_ref().map(clip_view))
     }
 }

@@ -75,7 +75,7 @@ pub(super) async fn hear(room: &Room, events: &mut Events, event: StoredEvent) {
         // The show's stream also carries samples of other types: only its own events matter here.
         t if t == Show::TYPE => match serde_json::from_value::<ShowEvent>(payload) {
             Ok(ShowEvent::ProductsAttached { product_ids }) => follow_products(room, events, &product_ids).await,
-            Ok(ShowEvent::ProductPinned { product_id }) => pin(room, events, &product_id).await,
+            Ok(ShowEvent::ProductPinned { product_id, .. }) => pin(room, events, &product_id).await,
             _ => {}
         },
         _ => {}

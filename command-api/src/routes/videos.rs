@@ -1,0 +1,107 @@
+//! `GET /api/v1/channels/{channel}/videos`: a channel's past shows as
+//! shoppable replays — each VOD with its duration, thumbnail, peak audience
+//! and the second of the VOD each product was pinned at — and its clips.
+
+use anyhow::Context;
+use axum::Json;
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use cartcast_projections::{ClipView, VideoView};
+
+use super::channels::find_channel;
+use super::openapi::ReadRefusals;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::{PathId, ReadAfter};
+use crate::state::AppState;
+
+/// Most videos and clips one answer lists, latest first.
+const LIMIT: u32 = 50;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Video {
+    pub show_id: String,
+    pub title: String,
+    /// The HLS playlist, VOD since the show ended.
+    pub vod_url: String,
+    /// From going live to ending.
+    pub duration_s: Option<f64>,
+    pub thumbnail_url: String,
+    /// The most watching at once.
+    pub peak_viewers: u64,
+    pub live_at: Option<String>,
+    pub ended_at: Option<String>,
+    /// In pin order: show each product's card from `offset_s` into the VOD.
+    pub pins: Vec<VideoPin>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VideoPin {
+    pub product_id: String,
+    /// Seconds into the VOD (0 for a pin made before the show went live).
+    pub offset_s: f64,
+    /// Pinned as a drop.
+    pub drop: bool,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Videos {
+    pub items: Vec<Video>,
+    /// Ready clips of the channel's shows.
+    pub clips: Vec<ClipView>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/channels/{channel}/videos",
+    tag = "channels",
+    params(("channel" = String, Path, description = "The channel's handle or its creator's user id"), ReadAfter),
+    responses(
+        (status = 200, body = Videos),
+        (status = 404, description = "`channel_not_found`", body = ErrorBody),
+        ReadRefusals,
+    ),
+)]
+pub async fn channel_videos(
+    State(state): State<AppState>,
+    PathId(key): PathId,
+    after: ReadAfter,
+) -> Result<Json<Videos>, ApiError> {
+    after.wait(&state.read_models).await?;
+    let channel = find_channel(&state, &key).await?;
+    let videos = state.read_models.videos(&channel.channel_id, LIMIT).await.context("reading a channel's videos")?;
+    let clips =
+        state.read_models.channel_clips(&channel.channel_id, LIMIT).await.context("reading a channel's clips")?;
+    Ok(Json(Videos { items: videos.into_iter().map(video).collect(), clips }))
+}
+
+fn video(VideoView { show, pins }: VideoView) -> Video {
+    let time =
+        |at: &Option<String>| at.as_deref().and_then(|at| DateTime::parse_from_rfc3339(at).ok()).map(|at| at.to_utc());
+    let (live_at, ended_at) = (time(&show.live_at), time(&show.ended_at));
+    let seconds = |from: DateTime<Utc>, to: DateTime<Utc>| (to - from).num_milliseconds().max(0) as f64 / 1000.0;
+    let pins = pins
+        .into_iter()
+        .map(|pin| {
+            let pinned_at = time(&Some(pin.pinned_at));
+            let offset_s = match (live_at, pinned_at) {
+                (Some(live_at), Some(pinned_at)) => seconds(live_at, pinned_at),
+                _ => 0.0,
+            };
+            VideoPin { product_id: pin.product_id, offset_s, drop: pin.drop }
+        })
+        .collect();
+    Video {
+        vod_url: format!("/hls/{}/master.m3u8", show.show_id),
+        thumbnail_url: format!("/hls/{}/thumbs/latest.jpg", show.show_id),
+        duration_s: live_at.zip(ended_at).map(|(live_at, ended_at)| seconds(live_at, ended_at)),
+        peak_viewers: show.peak_viewers,
+        show_id: show.show_id,
+        title: show.title,
+        live_at: show.live_at,
+        ended_at: show.ended_at,
+        pins,
+    }
+}

@@ -1,0 +1,71 @@
+//! A channel's replays: its ended shows, each with the products it pinned
+//! and when (a replay shows each product card at the second it was pinned),
+//! and its ready clips. The rows are the shows view's (pins are written
+//! there, as `ProductPinned` is a show event); this file only reads.
+
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+use super::shows::{CLIP_COLUMNS, SHOW_COLUMNS, SHOW_FROM, clip_view, show_view};
+use super::{ClipView, ShowView};
+use crate::read_models::{ReadError, ReadModels, bind_all, placeholders};
+
+/// An ended show and its pins, in pin order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VideoView {
+    pub show: ShowView,
+    pub pins: Vec<PinView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PinView {
+    pub product_id: String,
+    /// RFC 3339.
+    pub pinned_at: String,
+    pub drop: bool,
+}
+
+impl ReadModels {
+    /// `channel_id`'s ended shows, latest first, at most `limit`, with their pins.
+    pub async fn videos(&self, channel_id: &str, limit: u32) -> Result<Vec<VideoView>, ReadError> {
+        let sql = format!(
+            "SELECT {SHOW_COLUMNS} FROM {SHOW_FROM} WHERE s.creator = $1 AND s.status = 'ended' \
+             ORDER BY s.ended_at DESC, s.show_id DESC LIMIT $2"
+        );
+        let rows = sqlx::query(&sql).bind(channel_id).bind(i64::from(limit)).fetch_all(self.pool()).await?;
+        let shows: Vec<ShowView> = rows.iter().map(show_view).collect::<Result<_, _>>()?;
+        let ids: Vec<String> = shows.iter().map(|s| s.show_id.clone()).collect();
+        let sql = format!(
+            "SELECT show_id, product_id, pinned_at, drop_pin FROM rm_show_pins WHERE show_id IN ({}) \
+             ORDER BY show_id, sequence",
+            placeholders(ids.len())
+        );
+        let pins = bind_all(sqlx::query(&sql), &ids).fetch_all(self.pool()).await?;
+        Ok(shows
+            .into_iter()
+            .map(|show| {
+                let pins = pins
+                    .iter()
+                    .filter(|row| row.get::<String, _>(0) == show.show_id)
+                    .map(|row| PinView {
+                        product_id: row.get(1),
+                        pinned_at: row.get(2),
+                        drop: row.get::<i64, _>(3) != 0,
+                    })
+                    .collect();
+                VideoView { show, pins }
+            })
+            .collect())
+    }
+
+    /// The ready clips of `channel_id`'s shows, latest show first, at most `limit`.
+    pub async fn channel_clips(&self, channel_id: &str, limit: u32) -> Result<Vec<ClipView>, ReadError> {
+        let sql = format!(
+            "SELECT {CLIP_COLUMNS} FROM rm_clips c JOIN rm_shows s ON s.show_id = c.show_id \
+             WHERE s.creator = $1 AND c.status = 'ready' \
+             ORDER BY COALESCE(s.ended_at, s.live_at, '') DESC, c.clip_id LIMIT $2"
+        );
+        let rows = sqlx::query(&sql).bind(channel_id).bind(i64::from(limit)).fetch_all(self.pool()).await?;
+        Ok(rows.iter().map(clip_view).collect())
+    }
+}

@@ -48,6 +48,9 @@ pub enum ApiError {
     TooManyRequests(Duration),
     #[error("{0} not found")]
     NotFound(NotFound),
+    /// A raid's target channel has no live show.
+    #[error("the target channel is not live")]
+    TargetNotLive,
     #[error("method not allowed on this path")]
     MethodNotAllowed,
     #[error(transparent)]
@@ -132,6 +135,7 @@ impl ApiError {
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::TargetNotLive => StatusCode::CONFLICT,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Unexpected(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -159,6 +163,7 @@ impl ApiError {
             ApiError::NotFound(NotFound::Poll) => "poll_not_found",
             ApiError::NotFound(NotFound::Channel) => "channel_not_found",
             ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::TargetNotLive => "target_not_live",
             ApiError::Unavailable(Unavailable::CommandPending) => "command_pending",
             ApiError::Unavailable(Unavailable::NotCaughtUp(_)) => "not_caught_up",
             ApiError::Unavailable(Unavailable::CommandLog(_) | Unavailable::NotReady(_)) => "unavailable",

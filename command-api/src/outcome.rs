@@ -93,6 +93,7 @@ fn answered(answer: Answer, position: Option<u64>, ingest_url: Arc<str>) -> Resp
         Answer::ProductPinned(pinned) => body(StatusCode::OK, pinned, position),
         Answer::ChannelProfileSet(channel) => body(StatusCode::OK, channel, position),
         Answer::FollowChanged(changed) => body(StatusCode::OK, changed, position),
+        Answer::Raided(raided) => body(StatusCode::OK, raided, position),
         Answer::NotificationsRead(read) => body(StatusCode::OK, read, position),
         Answer::WentLive(changed) | Answer::Ended(changed) | Answer::Cancelled(changed) => {
             body(StatusCode::OK, changed, position)

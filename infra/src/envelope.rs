@@ -124,6 +124,15 @@ pub enum AppCommand {
         #[serde(default)]
         drop: bool,
     },
+    /// The creator sends the live show's audience to `target_show_id`, live
+    /// on another channel; the channels are named as frames show them.
+    Raid {
+        show_id: String,
+        target_show_id: String,
+        target_channel: String,
+        from_channel: String,
+        viewers: u64,
+    },
     /// From the reminder sweep: remind the show's followers of its start at `scheduled_at`.
     RemindFollowers {
         show_id: String,
@@ -258,6 +267,7 @@ impl AppCommand {
             AppCommand::PinProduct { show_id, .. }
             | AppCommand::EditShow { show_id, .. }
             | AppCommand::RemindFollowers { show_id, .. }
+            | AppCommand::Raid { show_id, .. }
             | AppCommand::CancelShow { show_id }
             | AppCommand::AttachProducts { show_id, .. }
             | AppCommand::GoLive { show_id }
@@ -294,6 +304,7 @@ impl AppCommand {
             AppCommand::PinProduct { .. } => "pin_product",
             AppCommand::EditShow { .. } => "edit_show",
             AppCommand::RemindFollowers { .. } => "remind_followers",
+            AppCommand::Raid { .. } => "raid",
             AppCommand::CancelShow { .. } => "cancel_show",
             AppCommand::AttachProducts { .. } => "attach_products",
             AppCommand::RegenerateStreamKey => "regenerate_stream_key",

@@ -121,6 +121,7 @@ pub enum Answer {
     /// The creator edited a show or added products to it (or changed nothing).
     ShowUpdated(ShowAnswer),
     Cancelled(ShowStatusChanged),
+    Raided(Raided),
     WentLive(ShowStatusChanged),
     Ended(ShowStatusChanged),
     ClipRequested(ClipRequested),
@@ -252,6 +253,15 @@ pub struct ClipRequested {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClipFinished {
     pub clip_id: String,
+}
+
+/// A raid sent: the show's audience is on its way to `target_show_id`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Raided {
+    pub show_id: String,
+    pub target_show_id: String,
+    pub viewers: u64,
 }
 
 /// A report about a show was recorded, or the show was edited.

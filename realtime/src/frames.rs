@@ -75,6 +75,19 @@ pub enum ServerFrame {
     Pinned { product: ProductAnswer },
     /// Units of one of the show's products still on sale, at most once a window per product.
     Stock { product_id: String, available: u64 },
+    /// The creator sent this show's audience to another live show: go there.
+    Raid {
+        show_id: String,
+        /// The target's channel: its handle (its creator's user id until it has one).
+        channel: String,
+    },
+    /// Another show's audience was sent here.
+    Raided {
+        /// The raiding channel: its handle (or its creator's user id).
+        from: String,
+        /// How many were connected to the raiding show.
+        viewers: u64,
+    },
     /// On a user's socket (`GET /api/v1/me/live`): a notification from a
     /// channel they follow, as it is written.
     Notification {

@@ -215,6 +215,11 @@ impl Deployment {
         anyhow::bail!("{} never became healthy", self.url)
     }
 
+    /// The secret its tokens are signed with (for a load generator of its own).
+    pub fn secret(&self) -> &str {
+        &self.secret
+    }
+
     pub fn client(&self) -> Client {
         self.client_at(&self.url)
     }

@@ -3,8 +3,9 @@
 //! products; a follower's socket is told it was scheduled, then reminded;
 //! the show goes live over RTMP, leads the live directory once it has the
 //! most watchers, and is found by a prefix of its title and of a product's;
-//! the follower hears it went live and that a drop was pinned; the show ends
-//! and is a replay with each pin's second in the VOD.
+//! the follower hears it went live and that a drop was pinned; the creator
+//! raids another live channel (both rooms are told); the show ends and is a
+//! replay with each pin's second in the VOD.
 
 use std::time::{Duration, Instant};
 
@@ -12,7 +13,7 @@ use chrono::Utc;
 use serde_json::{Value, json};
 
 use cartcast_domain::Role;
-use cartcast_tests::live::{Socket, next_within, open_inbox};
+use cartcast_tests::live::{Socket, join, next_within, open_inbox};
 use cartcast_tests::media::{Publisher, Watcher};
 use cartcast_tests::{Answer, Client, Deployment, Shape};
 
@@ -26,6 +27,17 @@ async fn notified(socket: &mut Socket) -> Value {
             Some(Ok(_)) => {}
             Some(Err(code)) => panic!("the notification socket closed with {code:?}"),
             None => panic!("no notification within 30 s"),
+        }
+    }
+}
+
+/// The next frame of type `kind` on a show's socket.
+async fn frame_of(socket: &mut Socket, kind: &str) -> Value {
+    loop {
+        match next_within(socket, Duration::from_secs(15)).await {
+            Some(Ok(frame)) if frame["type"] == kind => return frame,
+            Some(Ok(_)) => {}
+            other => panic!("no {kind} frame: {other:?}"),
         }
     }
 }
@@ -96,6 +108,7 @@ async fn a_newcomer_finds_follows_and_replays_a_show(shape: Shape) {
     // Another channel is live first; ours goes live and, with a watcher, leads.
     let dan = client.token("dan", Role::Creator);
     let other = client.post("/api/v1/shows", &dan, None, json!({"title": "Other show"})).await.unwrap();
+    let other_id = other.body["show_id"].as_str().unwrap().to_owned();
     let others = Publisher::start(&rtmp, other.body["stream_key"].as_str().unwrap(), "320x180").unwrap();
     let ours = Publisher::start(&rtmp, &stream_key, "320x180").unwrap();
     let live = notified(&mut inbox).await;
@@ -132,6 +145,28 @@ async fn a_newcomer_finds_follows_and_replays_a_show(shape: Shape) {
         (Some("drop_pinned"), Some(jacket.as_str())),
         "{drop}"
     );
+
+    // A raid: only to a live channel; both rooms are told.
+    let raid = format!("/api/v1/shows/{show_id}/raid");
+    let (mut in_ours, _) = join(&client.base, &show_id, &ann).await;
+    let (mut in_theirs, _) = join(&client.base, &other_id, &client.token("eve", Role::Viewer)).await;
+    let fay = client.token("fay", Role::Creator);
+    let quiet =
+        client.put("/api/v1/channels/me", &fay, json!({"handle": "fays_finds", "display_name": "Fay"})).await.unwrap();
+    let not_live = client
+        .post(&format!("{raid}?after={}", quiet.body["position"]), &cara, None, json!({"target": "fays_finds"}))
+        .await
+        .unwrap();
+    assert_eq!((not_live.status, not_live.code()), (409, Some("target_not_live")), "{}", not_live.body);
+    let not_theirs = client.post(&raid, &dan, None, json!({"target": "dan"})).await.unwrap();
+    assert_eq!(not_theirs.code(), Some("not_creator"));
+    let raided = client.post(&raid, &cara, None, json!({"target": "dan"})).await.unwrap();
+    assert_eq!(raided.status, 200, "{}", raided.body);
+    let told = frame_of(&mut in_ours, "raid").await;
+    assert_eq!((told["show_id"].as_str(), told["channel"].as_str()), (Some(other_id.as_str()), Some("dan")), "{told}");
+    let arrived = frame_of(&mut in_theirs, "raided").await;
+    assert_eq!(arrived["from"], "caras_closet", "{arrived}");
+    assert!(arrived["viewers"].as_u64().unwrap() >= 1, "{arrived}");
 
     // The show ends: a replay with its pin's second in the VOD.
     tokio::time::sleep(Duration::from_secs(1)).await;

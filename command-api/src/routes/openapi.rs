@@ -11,7 +11,7 @@ use utoipa::{IntoResponses, Modify, OpenApi};
 
 use super::{
     browse, categories, channels, chat, clips, follows, health, live, me_live, metrics, moderation, notifications,
-    orders, polls, products, reservations, sessions, show_products, shows, videos,
+    orders, polls, products, raids, reservations, sessions, show_products, shows, videos,
 };
 use crate::error::{ErrorBody, ErrorDetail};
 
@@ -40,6 +40,7 @@ use crate::error::{ErrorBody, ErrorDetail};
         show_products::attach_products,
         show_products::show_products,
         shows::pin_product,
+        raids::raid,
         live::live_socket,
         chat::chat_replay,
         sessions::create_session,

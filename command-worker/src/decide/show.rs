@@ -4,9 +4,9 @@
 
 use chrono::{DateTime, Utc};
 
-use cartcast_domain::show::{Listing, ShowCommand};
+use cartcast_domain::show::{Listing, ShowCommand, ShowError, ShowStatus};
 use cartcast_infra::outcome::{
-    Answer, ClipFinished, ClipRequested, ProductPinned, ShowAnswer, ShowScheduled, ShowStatusChanged,
+    Answer, ClipFinished, ClipRequested, ProductPinned, Raided, ShowAnswer, ShowScheduled, ShowStatusChanged,
 };
 use cartcast_infra::store::StoreError;
 
@@ -68,6 +68,43 @@ impl Aggregates {
     ) -> Result<Decision, StoreError> {
         let answer = Answer::ShowUpdated(ShowAnswer { show_id: show_id.clone() });
         self.show_command(at, &show_id, ShowCommand::Remind { scheduled_at }, answer).await
+    }
+
+    /// A raid: the source show records where its audience went and the
+    /// target that it arrived, in one commit (the target, another partition's
+    /// show, is version-checked at the commit like any aggregate).
+    pub(super) async fn raid(
+        &mut self,
+        at: &mut Deciding<'_>,
+        show_id: String,
+        target: Raid,
+    ) -> Result<Decision, StoreError> {
+        if self.shows.get(&target.show_id).await?.status != ShowStatus::Live {
+            return Ok(Decision::refused(&ShowError::TargetNotLive, vec![]));
+        }
+        let actor = at.envelope.actor.sub.clone();
+        let out = ShowCommand::Raid {
+            actor,
+            target_show_id: target.show_id.clone(),
+            target_channel: target.channel,
+            viewers: target.viewers,
+        };
+        let mut events = match self.shows.execute(&show_id, out, &at.meta, at.staged).await? {
+            Ok(events) => events,
+            Err(e) => return Ok(Decision::refused(&e, vec![])),
+        };
+        let arrive = ShowCommand::ReceiveRaid {
+            from_show_id: show_id.clone(),
+            from_channel: target.from_channel,
+            viewers: target.viewers,
+        };
+        match self.shows.execute(&target.show_id, arrive, &at.meta, at.staged).await? {
+            Ok(keys) => events.extend(keys),
+            // Live a moment ago in the same hot state: not refused.
+            Err(e) => return Ok(Decision::refused(&e, events)),
+        }
+        let answer = Answer::Raided(Raided { show_id, target_show_id: target.show_id, viewers: target.viewers });
+        Ok(Decision::answer(answer, events))
     }
 
     pub(super) async fn cancel_show(&mut self, at: &mut Deciding<'_>, show_id: String) -> Result<Decision, StoreError> {
@@ -158,4 +195,12 @@ impl Aggregates {
     ) -> Result<Decision, StoreError> {
         Ok(Decision::taken(self.shows.execute(show_id, command, &at.meta, at.staged).await?, answer))
     }
+}
+
+/// Where a raid sends its audience, and how its frames name the channels.
+pub(super) struct Raid {
+    pub show_id: String,
+    pub channel: String,
+    pub from_channel: String,
+    pub viewers: u64,
 }

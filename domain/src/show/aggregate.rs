@@ -65,6 +65,8 @@ pub enum ShowError {
     Invalid { field: &'static str, reason: &'static str },
     #[error("the show is {0}")]
     WrongStatus(&'static str),
+    #[error("the raid's target is not live")]
+    TargetNotLive,
 }
 
 impl DomainError for ShowError {
@@ -75,12 +77,13 @@ impl DomainError for ShowError {
             ShowError::NotCreator => "not_creator",
             ShowError::Invalid { .. } => "invalid_input",
             ShowError::WrongStatus(_) => "wrong_show_status",
+            ShowError::TargetNotLive => "target_not_live",
         }
     }
 
     fn kind(&self) -> RefusalKind {
         match self {
-            ShowError::AlreadyExists | ShowError::WrongStatus(_) => RefusalKind::Conflict,
+            ShowError::AlreadyExists | ShowError::WrongStatus(_) | ShowError::TargetNotLive => RefusalKind::Conflict,
             ShowError::NotFound => RefusalKind::NotFound,
             ShowError::NotCreator => RefusalKind::NotAllowed,
             ShowError::Invalid { .. } => RefusalKind::Invalid,
@@ -213,6 +216,20 @@ impl Show {
                 ShowStatus::Live => Ok(vec![ShowEvent::ShowEnded { at }]),
                 ShowStatus::Ended => Ok(vec![]),
             },
+            ShowCommand::Raid { actor, target_show_id, target_channel, viewers } => {
+                self.owned_by(&actor)?;
+                if self.status != ShowStatus::Live {
+                    return Err(ShowError::WrongStatus(self.status.as_str()));
+                }
+                if target_show_id == self.show_id {
+                    return Err(ShowError::Invalid { field: "target", reason: "a show cannot raid itself" });
+                }
+                Ok(vec![ShowEvent::ShowRaided { target_show_id, target_channel, viewers }])
+            }
+            ShowCommand::ReceiveRaid { from_show_id, from_channel, viewers } => match self.status {
+                ShowStatus::Live => Ok(vec![ShowEvent::RaidArrived { from_show_id, from_channel, viewers }]),
+                _ => Err(ShowError::TargetNotLive),
+            },
             ShowCommand::Remind { scheduled_at } => {
                 // Only the show's current schedule, once, while it is still to come.
                 let due = self.status == ShowStatus::Scheduled
@@ -273,6 +290,8 @@ impl Aggregate for Show {
             ShowEvent::ProductsAttached { product_ids } => self.product_ids.extend(product_ids),
             ShowEvent::ProductPinned { product_id, .. } => self.pinned = Some(product_id),
             ShowEvent::ShowReminderDue { scheduled_at } => self.reminded_for = Some(scheduled_at),
+            // Raids move audiences, not the show's state.
+            ShowEvent::ShowRaided { .. } | ShowEvent::RaidArrived { .. } => {}
             ShowEvent::ShowWentLive { .. } => self.status = ShowStatus::Live,
             ShowEvent::ShowEnded { .. } => self.status = ShowStatus::Ended,
             ShowEvent::ClipRequested { clip_id, .. } => self.pending_clips.push(clip_id),

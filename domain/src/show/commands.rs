@@ -41,6 +41,20 @@ pub enum ShowCommand {
         /// A drop: followers are told it is on screen.
         drop: bool,
     },
+    /// Send the show's audience to another live show (`target_channel` is how
+    /// frames name its channel: its handle, else its id).
+    Raid {
+        actor: String,
+        target_show_id: String,
+        target_channel: String,
+        viewers: u64,
+    },
+    /// Another show's audience arrives (the raid's other half, decided in the same batch).
+    ReceiveRaid {
+        from_show_id: String,
+        from_channel: String,
+        viewers: u64,
+    },
     /// Remind followers of the show due at `scheduled_at` (once per schedule).
     Remind {
         scheduled_at: DateTime<Utc>,

@@ -38,6 +38,18 @@ pub enum ShowEvent {
         #[serde(default)]
         drop: bool,
     },
+    /// The creator sent the show's audience to another live show.
+    ShowRaided {
+        target_show_id: String,
+        target_channel: String,
+        viewers: u64,
+    },
+    /// Another show's audience was sent here.
+    RaidArrived {
+        from_show_id: String,
+        from_channel: String,
+        viewers: u64,
+    },
     /// Followers are reminded of the show, due at `scheduled_at`.
     ShowReminderDue {
         scheduled_at: DateTime<Utc>,
@@ -73,6 +85,8 @@ impl DomainEvent for ShowEvent {
             ShowEvent::ProductsAttached { .. } => "ProductsAttached",
             ShowEvent::ProductPinned { .. } => "ProductPinned",
             ShowEvent::ShowReminderDue { .. } => "ShowReminderDue",
+            ShowEvent::ShowRaided { .. } => "ShowRaided",
+            ShowEvent::RaidArrived { .. } => "RaidArrived",
             ShowEvent::ShowWentLive { .. } => "ShowWentLive",
             ShowEvent::ShowEnded { .. } => "ShowEnded",
             ShowEvent::ClipRequested { .. } => "ClipRequested",

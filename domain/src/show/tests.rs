@@ -319,6 +319,8 @@ fn test_events_are_tagged_with_their_event_type() {
         ShowEvent::ProductsAttached { product_ids: ids(&["p-c"]) },
         ShowEvent::ProductPinned { product_id: "p-c".to_owned(), drop: true },
         ShowEvent::ShowReminderDue { scheduled_at: at(3_600) },
+        ShowEvent::ShowRaided { target_show_id: "s-2".into(), target_channel: "dan".into(), viewers: 40 },
+        ShowEvent::RaidArrived { from_show_id: "s-2".into(), from_channel: "dan".into(), viewers: 40 },
         ShowEvent::ShowWentLive { at: at(3_600) },
         ShowEvent::ShowEnded { at: at(7_200) },
         ShowEvent::ClipRequested { clip_id: "c-1".into(), requested_by: "ann".into(), seconds: 30 },
@@ -577,4 +579,34 @@ fn test_a_pinned_drop_says_so_and_an_old_pin_reads_as_none() {
     let old = serde_json::json!({"type": "ProductPinned", "product_id": "p-a"});
     let read: ShowEvent = serde_json::from_value(old).expect("an old pin reads");
     assert_eq!(read, ShowEvent::ProductPinned { product_id: "p-a".to_owned(), drop: false });
+}
+
+fn raid(actor: &str, target: &str) -> ShowCommand {
+    ShowCommand::Raid { actor: actor.into(), target_show_id: target.into(), target_channel: "dan".into(), viewers: 40 }
+}
+
+#[test]
+fn test_a_live_show_raids_another_and_the_target_receives_it() {
+    let live = vec![a_show(), ShowEvent::ShowWentLive { at: at(3_600) }];
+    let raided = ShowEvent::ShowRaided { target_show_id: "s-2".into(), target_channel: "dan".into(), viewers: 40 };
+    ShowTestFramework::with(()).given(live.clone()).when(raid(CREATOR, "s-2")).then_expect_events(vec![raided]);
+    let receive = ShowCommand::ReceiveRaid { from_show_id: "s-9".into(), from_channel: "eve".into(), viewers: 7 };
+    let arrived = ShowEvent::RaidArrived { from_show_id: "s-9".into(), from_channel: "eve".into(), viewers: 7 };
+    ShowTestFramework::with(()).given(live).when(receive.clone()).then_expect_events(vec![arrived]);
+    ShowTestFramework::with(()).given(vec![a_show()]).when(receive).then_expect_error(ShowError::TargetNotLive);
+}
+
+#[test]
+fn test_only_the_creator_raids_only_while_live_and_never_itself() {
+    let live = vec![a_show(), ShowEvent::ShowWentLive { at: at(3_600) }];
+    ShowTestFramework::with(())
+        .given(live.clone())
+        .when(raid("creator-2", "s-2"))
+        .then_expect_error(ShowError::NotCreator);
+    ShowTestFramework::with(())
+        .given(vec![a_show()])
+        .when(raid(CREATOR, "s-2"))
+        .then_expect_error(ShowError::WrongStatus("scheduled"));
+    let itself = ShowTestFramework::with(()).given(live).when(raid(CREATOR, "s-1"));
+    itself.then_expect_error_message("target: a show cannot raid itself");
 }

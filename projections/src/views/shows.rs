@@ -103,8 +103,9 @@ pub(super) async fn apply(
             .await?;
             set_column(tx, show_id, "UPDATE rm_shows SET pinned_product_id = $1 WHERE show_id = $2", product_id).await?
         }
-        // Followers' reminders are the notifications projection's.
-        ShowEvent::ShowReminderDue { .. } => {}
+        // Followers' reminders are the notifications projection's; raids are
+        // the live rooms' (and the event log's, for the record).
+        ShowEvent::ShowReminderDue { .. } | ShowEvent::ShowRaided { .. } | ShowEvent::RaidArrived { .. } => {}
         ShowEvent::ShowWentLive { at } => {
             let sql = "UPDATE rm_shows SET status = 'live', live_at = $1 WHERE show_id = $2";
             set_column(tx, show_id, sql, at.to_rfc3339()).await?

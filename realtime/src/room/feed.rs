@@ -1,6 +1,6 @@
 //! The show's events as they are published, heard by its room: the pin and
 //! the products it lists (from the show's stream), each product's stock,
-//! and the show's polls. Followed before the read side is read, so nothing
+//! the show's polls, and raids (out of the show and into it). Followed before the read side is read, so nothing
 //! falls between the two; what the room heard wins over what it read.
 
 use cqrs_es::Aggregate;
@@ -10,6 +10,8 @@ use cartcast_domain::poll::{Polls, PollsEvent};
 use cartcast_domain::product::{Product, ProductEvent};
 use cartcast_domain::show::{Show, ShowEvent};
 use cartcast_infra::store::StoredEvent;
+
+use crate::frames::ServerFrame;
 
 use super::Room;
 
@@ -76,6 +78,12 @@ pub(super) async fn hear(room: &Room, events: &mut Events, event: StoredEvent) {
         t if t == Show::TYPE => match serde_json::from_value::<ShowEvent>(payload) {
             Ok(ShowEvent::ProductsAttached { product_ids }) => follow_products(room, events, &product_ids).await,
             Ok(ShowEvent::ProductPinned { product_id, .. }) => pin(room, events, &product_id).await,
+            Ok(ShowEvent::ShowRaided { target_show_id, target_channel, .. }) => {
+                room.state().announcements.push(ServerFrame::Raid { show_id: target_show_id, channel: target_channel });
+            }
+            Ok(ShowEvent::RaidArrived { from_channel, viewers, .. }) => {
+                room.state().announcements.push(ServerFrame::Raided { from: from_channel, viewers });
+            }
             _ => {}
         },
         _ => {}

@@ -104,6 +104,8 @@ struct RoomState {
     reports_sent: u64,
     votes: Votes,
     shelf: Shelf,
+    /// Heard on the show's feed for every socket: raids out and in.
+    announcements: Vec<ServerFrame>,
 }
 
 impl RoomState {
@@ -309,6 +311,7 @@ impl Room {
         {
             frames.push(ServerFrame::Poll { poll });
         }
+        frames.append(&mut state.announcements);
         let banned = std::mem::take(&mut state.pending_banned);
         if !frames.is_empty() || !banned.is_empty() {
             let frames = frames.iter().map(|frame| Utf8Bytes::from(frame.to_json())).collect();

@@ -31,6 +31,7 @@ impl RoomSeed for ReadModelSeed {
             bans: view.bans.into_iter().collect(),
             banned_words: view.banned_words,
             slow_mode: Duration::from_secs(u64::from(view.slow_mode_s)),
+            followers_only: view.followers_only,
             highlight: view.highlight.map(|highlight| ChatMessage {
                 id: highlight.id,
                 user: channel.to_owned(),
@@ -55,6 +56,10 @@ impl RoomSeed for ReadModelSeed {
 
     async fn product(&self, product_id: &str) -> anyhow::Result<Option<ProductAnswer>> {
         Ok(self.0.product(product_id).await?.map(product))
+    }
+
+    async fn follows(&self, user: &str, channel: &str) -> anyhow::Result<bool> {
+        Ok(self.0.follows(user, channel).await?)
     }
 }
 

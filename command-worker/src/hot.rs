@@ -39,6 +39,13 @@ where
         self.aggregates.clear();
     }
 
+    /// Forget one aggregate, so its next use reads it from the store: for one
+    /// another partition writes, when nothing of it is staged in this batch
+    /// (then memory holds only what was committed, and the store is as new or newer).
+    pub fn forget(&mut self, id: &str) {
+        self.aggregates.remove(id);
+    }
+
     async fn hot(&mut self, id: &str) -> Result<&mut Hot<A>, StoreError> {
         if !self.aggregates.contains_key(id) {
             let mut hot = Hot { state: A::default(), version: 0 };
@@ -155,6 +162,28 @@ mod tests {
         let mut staged = Vec::new();
         let keys = shows.execute("s1", pin, &stored(0, json!({"type": "-"})).metadata, &mut staged).await.unwrap();
         assert_eq!(keys.unwrap()[0].sequence, 5, "the show's next event follows its stored samples");
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_aggregate_another_partition_wrote_is_read_anew_once_forgotten() {
+        let dir = std::env::temp_dir().join(format!("cartcast-hot-{}", Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let store: Arc<dyn EventStore> = Arc::new(SqliteStore::open(&dir.join("events.sqlite")).await.unwrap());
+        let scheduled = stored(
+            1,
+            json!({"type": "ShowScheduled", "show_id": "s1", "creator": "cara", "title": "Drop",
+                   "scheduled_at": null, "product_ids": []}),
+        );
+        store.commit(&CommitBatch { events: vec![scheduled], ..Default::default() }).await.unwrap();
+        // Partition A reads the show; partition B (its owner) takes it live.
+        let mut a = HotSet::<Show>::new(store.clone());
+        assert_eq!(a.get("s1").await.unwrap().status, ShowStatus::Scheduled);
+        let live = stored(2, json!({"type": "ShowWentLive", "at": "2026-11-29T12:00:00Z"}));
+        store.commit(&CommitBatch { events: vec![live], ..Default::default() }).await.unwrap();
+        assert_eq!(a.get("s1").await.unwrap().status, ShowStatus::Scheduled, "A's memory is A's last read");
+        a.forget("s1");
+        assert_eq!(a.get("s1").await.unwrap().status, ShowStatus::Live, "read anew");
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

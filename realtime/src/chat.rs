@@ -77,6 +77,8 @@ pub enum ChatRefusal {
     TimedOut(Duration),
     #[error("the message holds a word this channel does not allow")]
     BannedWord,
+    #[error("this chat is for the channel's followers: follow it to post")]
+    FollowersOnly,
     #[error("chat is unavailable right now; try again")]
     Unavailable,
 }
@@ -96,6 +98,7 @@ impl ChatRefusal {
             ChatRefusal::Banned => "banned",
             ChatRefusal::TimedOut(_) => "timed_out",
             ChatRefusal::BannedWord => "banned_word",
+            ChatRefusal::FollowersOnly => "followers_only",
             ChatRefusal::Unavailable => "unavailable",
         }
     }

@@ -30,6 +30,9 @@ pub trait RoomSeed: Send + Sync + 'static {
 
     /// One product with its stock.
     async fn product(&self, product_id: &str) -> anyhow::Result<Option<ProductAnswer>>;
+
+    /// Whether `user` follows `channel` (for followers-only chat).
+    async fn follows(&self, user: &str, channel: &str) -> anyhow::Result<bool>;
 }
 
 /// A show as a room starts from it.

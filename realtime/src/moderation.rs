@@ -1,6 +1,6 @@
 //! Moderation at the gateway: a channel's rules as the read side last said
-//! them — moderators, bans and timeouts, banned words, the show's slow mode
-//! and highlighted message — checked against each message before it is
+//! them — moderators, bans and timeouts, banned words, the show's slow mode,
+//! followers-only mode and highlighted message — checked against each message before it is
 //! posted. Rooms read them again every report interval, so an action taken
 //! over HTTP on any API process reaches every gateway within seconds.
 
@@ -24,6 +24,8 @@ pub struct ChatRules {
     pub slow_mode: Duration,
     /// The creator's message shown above the chat.
     pub highlight: Option<ChatMessage>,
+    /// Only the channel's followers (and badge holders) may post.
+    pub followers_only: bool,
 }
 
 impl ChatRules {

@@ -2,14 +2,15 @@
 //! both shapes: a follow counts once however often it is repeated; a
 //! follower is notified when the channel schedules a show and when it goes
 //! live (RTMP publish), reads the notifications a page at a time and marks
-//! them read; someone who does not follow hears nothing; bad input is
-//! refused with its code.
+//! them read; someone who does not follow hears nothing; in a
+//! followers-only chat only followers post; bad input is refused with its code.
 
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 use cartcast_domain::Role;
+use cartcast_tests::live::{chat, error_code, join, until_said};
 use cartcast_tests::media::Publisher;
 use cartcast_tests::{Client, Deployment, Shape};
 
@@ -117,6 +118,32 @@ async fn followers_are_counted_once_and_notified(shape: Shape) {
     assert!(shows.iter().any(|id| live["items"][0]["show_id"] == id.as_str()), "{live}");
     assert_eq!(live["unread"], 1, "{live}");
     publisher.stop().await.unwrap();
+
+    // Followers-only chat: bob (not following) is refused until he follows.
+    let live_show = live["items"][0]["show_id"].as_str().unwrap().to_owned();
+    let settings = json!({"followers_only": true, "slow_mode_s": 0});
+    let only = client.put(&format!("/api/v1/shows/{live_show}/chat-settings"), &cara, settings).await.unwrap();
+    assert_eq!(only.status, 200, "{}", only.body);
+    let (mut ann_socket, _) = join(&client.base, &live_show, &ann).await;
+    let (mut bob_socket, _) = join(&client.base, &live_show, &bob).await;
+    // Rooms read the rules again every few seconds.
+    let kept_out_by = Instant::now() + Duration::from_secs(30);
+    loop {
+        chat(&mut bob_socket, "let me in").await;
+        let code = error_code(&mut bob_socket).await;
+        if code == "followers_only" {
+            break;
+        }
+        assert!(Instant::now() < kept_out_by, "bob was never kept out: {code}");
+        tokio::time::sleep(Duration::from_millis(1600)).await;
+    }
+    chat(&mut ann_socket, "hello followers").await;
+    until_said(&mut bob_socket, "hello followers").await;
+    let followed = client.put("/api/v1/channels/caras_closet/follow", &bob, json!({})).await.unwrap();
+    assert_eq!(followed.body["following"], true, "{}", followed.body);
+    tokio::time::sleep(Duration::from_millis(1600)).await;
+    chat(&mut bob_socket, "now I follow").await;
+    until_said(&mut ann_socket, "now I follow").await;
 
     // Bad pages.
     let bad = client.get("/api/v1/me/notifications?cursor=abc", Some(&ann)).await.unwrap();

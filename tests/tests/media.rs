@@ -629,6 +629,10 @@ async fn a_clip_is_the_last_seconds_as_an_mp4_and_the_dvr_window_slides() {
     let (video, audio) = decode(&url, 120).await.unwrap();
     assert!((video as f64 - 900.0).abs() <= 30.0, "decoded {video} frames of a 30 s clip");
     assert!(audio > 1000, "decoded {audio} audio frames");
+    // The channel's replays list its ready clips.
+    let videos = client.get("/api/v1/channels/creator-1/videos", None).await.unwrap();
+    let listed = videos.body["clips"].as_array().unwrap_or_else(|| panic!("{}", videos.body));
+    assert!(listed.iter().any(|c| c["clip_id"] == clip_id.as_str() && c["url"] == clip["url"]), "{}", videos.body);
 
     publisher.stop().await.unwrap();
     deployment.stop().await.expect("clean stop");

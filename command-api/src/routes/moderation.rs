@@ -200,7 +200,7 @@ pub async fn delete_message(
 pub struct ChatSettingsRequest {
     /// One message per this many seconds per user (0 to 3600; 0 is off).
     pub slow_mode_s: Option<u32>,
-    /// Followers-only chat comes with follows.
+    /// Only the channel's followers (and its creator and moderators) may post.
     pub followers_only: Option<bool>,
 }
 
@@ -214,6 +214,7 @@ pub struct ChatSettingsRequest {
     responses(
         (status = 200, description = "Set; gateways apply it within seconds", body = Answered<Moderated>),
         (status = 404, description = "`show_not_found`", body = ErrorBody),
+        (status = 422, description = "`invalid_input`: neither setting given, or `slow_mode_s` over 3600", body = ErrorBody),
         CommandRefusals,
     ),
 )]
@@ -223,15 +224,19 @@ pub async fn set_chat_settings(
     PathId(show_id): PathId,
     JsonBody(body): JsonBody<ChatSettingsRequest>,
 ) -> Result<CommandReply, ApiError> {
-    if body.followers_only == Some(true) {
-        return Err(ApiError::invalid("followers_only", "follows are not open on this server yet"));
-    }
-    let slow_mode_s = body.slow_mode_s.ok_or_else(|| ApiError::invalid("slow_mode_s", "is required"))?;
-    if slow_mode_s > MAX_SLOW_MODE_S {
+    if body.slow_mode_s.is_some_and(|s| s > MAX_SLOW_MODE_S) {
         return Err(ApiError::invalid("slow_mode_s", "is 0 to 3600"));
     }
+    if body.slow_mode_s.is_none() && body.followers_only.is_none() {
+        return Err(ApiError::invalid("body", "give slow_mode_s, followers_only or both"));
+    }
     let channel = channel_of(&state, &show_id).await?;
-    moderate(&state, context, channel, ModerationAction::SetSlowMode { show_id, slow_mode_s }).await
+    let action = ModerationAction::SetChatSettings {
+        show_id,
+        slow_mode_s: body.slow_mode_s,
+        followers_only: body.followers_only,
+    };
+    moderate(&state, context, channel, action).await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

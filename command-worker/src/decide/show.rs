@@ -3,8 +3,9 @@
 //! end (from the media worker), and clips.
 
 use chrono::{DateTime, Utc};
+use cqrs_es::Aggregate;
 
-use cartcast_domain::show::{Listing, ShowCommand, ShowError, ShowStatus};
+use cartcast_domain::show::{Listing, Show, ShowCommand, ShowError, ShowStatus};
 use cartcast_infra::outcome::{
     Answer, ClipFinished, ClipRequested, ProductPinned, Raided, ShowAnswer, ShowScheduled, ShowStatusChanged,
 };
@@ -79,6 +80,12 @@ impl Aggregates {
         show_id: String,
         target: Raid,
     ) -> Result<Decision, StoreError> {
+        // The target is another partition's show: read it as committed now,
+        // unless this batch already staged events of it (a second raid into it).
+        let staged = at.staged.iter().any(|e| e.aggregate_type == Show::TYPE && e.aggregate_id == target.show_id);
+        if !staged {
+            self.shows.forget(&target.show_id);
+        }
         if self.shows.get(&target.show_id).await?.status != ShowStatus::Live {
             return Ok(Decision::refused(&ShowError::TargetNotLive, vec![]));
         }

@@ -104,6 +104,25 @@ impl Moderation {
             ModerationAction::SetSlowMode { show_id, slow_mode_s } => {
                 Ok(vec![ModerationEvent::SlowModeSet { show_id, slow_mode_s, by }])
             }
+            ModerationAction::SetChatSettings { slow_mode_s: Some(s), .. } if s > MAX_SLOW_MODE_S => {
+                Err(invalid("slow_mode_s", "is at most 3600"))
+            }
+            ModerationAction::SetChatSettings { slow_mode_s: None, followers_only: None, .. } => {
+                Err(invalid("body", "give slow_mode_s, followers_only or both"))
+            }
+            ModerationAction::SetChatSettings { show_id, slow_mode_s, followers_only } => {
+                let slow = slow_mode_s.map(|slow_mode_s| ModerationEvent::SlowModeSet {
+                    show_id: show_id.clone(),
+                    slow_mode_s,
+                    by: by.clone(),
+                });
+                let followers = followers_only.map(|followers_only| ModerationEvent::FollowersOnlySet {
+                    show_id,
+                    followers_only,
+                    by,
+                });
+                Ok(slow.into_iter().chain(followers).collect())
+            }
             ModerationAction::DeleteMessage { show_id, message_id } => {
                 Ok(vec![ModerationEvent::ChatMessageDeleted { show_id, message_id, by }])
             }
@@ -163,6 +182,7 @@ impl Aggregate for Moderation {
             }
             ModerationEvent::BannedWordsSet { words } => self.banned_words = words,
             ModerationEvent::SlowModeSet { .. }
+            | ModerationEvent::FollowersOnlySet { .. }
             | ModerationEvent::ChatMessageDeleted { .. }
             | ModerationEvent::MessageHighlighted { .. } => {}
         }

@@ -41,6 +41,13 @@ pub enum ModerationAction {
         show_id: String,
         slow_mode_s: u32,
     },
+    /// A show's chat settings at once: slow mode, and whether only the
+    /// channel's followers (and its creator and moderators) may post.
+    SetChatSettings {
+        show_id: String,
+        slow_mode_s: Option<u32>,
+        followers_only: Option<bool>,
+    },
     DeleteMessage {
         show_id: String,
         message_id: String,

@@ -31,6 +31,11 @@ pub enum ModerationEvent {
         slow_mode_s: u32,
         by: String,
     },
+    FollowersOnlySet {
+        show_id: String,
+        followers_only: bool,
+        by: String,
+    },
     ChatMessageDeleted {
         show_id: String,
         message_id: String,
@@ -53,6 +58,7 @@ impl DomainEvent for ModerationEvent {
             ModerationEvent::UserUnbanned { .. } => "UserUnbanned",
             ModerationEvent::BannedWordsSet { .. } => "BannedWordsSet",
             ModerationEvent::SlowModeSet { .. } => "SlowModeSet",
+            ModerationEvent::FollowersOnlySet { .. } => "FollowersOnlySet",
             ModerationEvent::ChatMessageDeleted { .. } => "ChatMessageDeleted",
             ModerationEvent::MessageHighlighted { .. } => "MessageHighlighted",
         }

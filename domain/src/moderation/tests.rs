@@ -65,3 +65,20 @@ fn test_repeats_are_no_news_and_words_are_kept_normalized() {
         .when(by("cara", ModerationAction::SetSlowMode { show_id: "s1".into(), slow_mode_s: 3601 }))
         .then_expect_error(ModerationError::Invalid { field: "slow_mode_s", reason: "is at most 3600" });
 }
+
+#[test]
+fn chat_settings_set_slow_mode_and_followers_only_together() {
+    let settings =
+        ModerationAction::SetChatSettings { show_id: "s1".into(), slow_mode_s: Some(30), followers_only: Some(true) };
+    let expected = vec![
+        ModerationEvent::SlowModeSet { show_id: "s1".into(), slow_mode_s: 30, by: "cara".into() },
+        ModerationEvent::FollowersOnlySet { show_id: "s1".into(), followers_only: true, by: "cara".into() },
+    ];
+    ModerationTestFramework::with(())
+        .given_no_previous_events()
+        .when(by("cara", settings))
+        .then_expect_events(expected);
+    let nothing = ModerationAction::SetChatSettings { show_id: "s1".into(), slow_mode_s: None, followers_only: None };
+    let refused = ModerationTestFramework::with(()).given_no_previous_events().when(by("cara", nothing));
+    refused.then_expect_error_message("invalid `body`: give slow_mode_s, followers_only or both");
+}

@@ -20,6 +20,8 @@ pub struct ChatRulesView {
     pub banned_words: Vec<String>,
     pub slow_mode_s: u32,
     pub highlight: Option<Highlight>,
+    /// Only followers (and the creator and moderators) may post.
+    pub followers_only: bool,
 }
 
 /// The creator's message shown above a show's chat.
@@ -72,6 +74,12 @@ pub(super) async fn apply(
         )
         .bind(show_id)
         .bind(i64::from(slow_mode_s)),
+        ModerationEvent::FollowersOnlySet { show_id, followers_only, .. } => sqlx::query(
+            "INSERT INTO rm_show_chat (show_id, followers_only) VALUES ($1, $2) \
+             ON CONFLICT (show_id) DO UPDATE SET followers_only = excluded.followers_only",
+        )
+        .bind(show_id)
+        .bind(i64::from(followers_only)),
         ModerationEvent::MessageHighlighted { show_id, message_id, text, at } => {
             let highlight = Highlight { id: message_id, text, at };
             sqlx::query(
@@ -110,16 +118,17 @@ impl ReadModels {
             .bind(channel_id)
             .fetch_optional(self.pool())
             .await?;
-        let show = sqlx::query("SELECT slow_mode_s, highlight FROM rm_show_chat WHERE show_id = $1")
+        let show = sqlx::query("SELECT slow_mode_s, highlight, followers_only FROM rm_show_chat WHERE show_id = $1")
             .bind(show_id)
             .fetch_optional(self.pool())
             .await?;
-        let (slow_mode_s, highlight) = match show {
+        let (slow_mode_s, highlight, followers_only) = match show {
             Some(row) => {
                 let highlight: Option<String> = row.get(1);
-                (row.get::<i64, _>(0), highlight.map(|json| serde_json::from_str(&json)).transpose()?)
+                let highlight = highlight.map(|json| serde_json::from_str(&json)).transpose()?;
+                (row.get::<i64, _>(0), highlight, row.get::<i64, _>(2) != 0)
             }
-            None => (0, None),
+            None => (0, None, false),
         };
         Ok(ChatRulesView {
             moderators,
@@ -127,6 +136,7 @@ impl ReadModels {
             banned_words: words.map(|json| serde_json::from_str(&json)).transpose()?.unwrap_or_default(),
             slow_mode_s: u32::try_from(slow_mode_s).unwrap_or(0),
             highlight,
+            followers_only,
         })
     }
 }

@@ -9,7 +9,7 @@
 //! products' stock, its polls — and sends the votes of its sockets as one
 //! command a window.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -106,6 +106,8 @@ struct RoomState {
     shelf: Shelf,
     /// Heard on the show's feed for every socket: raids out and in.
     announcements: Vec<ServerFrame>,
+    /// Sessions known to follow the channel (for followers-only chat).
+    followers: HashSet<String>,
 }
 
 impl RoomState {
@@ -191,6 +193,13 @@ impl Room {
         if !viewer.may_post {
             return Err(ChatRefusal::SignInRequired);
         }
+        let (badge, followers_only) = {
+            let state = self.state();
+            (viewer.badge.or_else(|| state.rules.badge(&viewer.session)), state.rules.followers_only)
+        };
+        if followers_only && badge.is_none() && !self.follows(&viewer.session).await? {
+            return Err(ChatRefusal::FollowersOnly);
+        }
         let now = chrono::Utc::now();
         let message = {
             let mut state = self.state();
@@ -204,6 +213,27 @@ impl Room {
             tracing::warn!(show_id = %self.show_id, %error, "posting chat");
             ChatRefusal::Unavailable
         })
+    }
+
+    /// Whether `session` follows the show's channel: once known to, for the
+    /// room's life (an unfollow shows at the next join); otherwise asked
+    /// again, so a follow made meanwhile counts at once.
+    async fn follows(&self, session: &str) -> Result<bool, ChatRefusal> {
+        if self.state().followers.contains(session) {
+            return Ok(true);
+        }
+        match self.core.seed.follows(session, &self.channel).await {
+            Ok(follows) => {
+                if follows {
+                    self.state().followers.insert(session.to_owned());
+                }
+                Ok(follows)
+            }
+            Err(error) => {
+                tracing::warn!(show_id = %self.show_id, %error, "reading a follow");
+                Err(ChatRefusal::Unavailable)
+            }
+        }
     }
 
     /// Counts one reaction of a socket of this gateway.

@@ -1,0 +1,1 @@
+../../shared/followers_only.sql

@@ -155,6 +155,50 @@ impl Show {
         Ok((self.scheduled_at != Some(scheduled_at)).then_some(ShowEvent::ShowRescheduled { scheduled_at }))
     }
 
+    /// Pins `product_id` (listing it first if the show does not yet).
+    fn pin(&self, actor: &str, product_id: String, drop: bool) -> Result<Vec<ShowEvent>, ShowError> {
+        self.owned_by(actor)?;
+        if matches!(self.status, ShowStatus::Ended | ShowStatus::Cancelled) {
+            return Err(ShowError::WrongStatus(self.status.as_str()));
+        }
+        let mut events = Vec::new();
+        let new = self.unlisted(vec![product_id.clone()])?;
+        if !new.is_empty() {
+            events.push(ShowEvent::ProductsAttached { product_ids: new });
+        }
+        events.push(ShowEvent::ProductPinned { product_id, drop });
+        Ok(events)
+    }
+
+    /// The creator sends the live show's audience to another show.
+    fn raid(
+        &self,
+        actor: &str,
+        target_show_id: String,
+        target_channel: String,
+        viewers: u64,
+    ) -> Result<Vec<ShowEvent>, ShowError> {
+        self.owned_by(actor)?;
+        if self.status != ShowStatus::Live {
+            return Err(ShowError::WrongStatus(self.status.as_str()));
+        }
+        if target_show_id == self.show_id {
+            return Err(ShowError::Invalid { field: "target", reason: "a show cannot raid itself" });
+        }
+        Ok(vec![ShowEvent::ShowRaided { target_show_id, target_channel, viewers }])
+    }
+
+    fn request_clip(&self, clip_id: String, actor: String, seconds: u32) -> Result<Vec<ShowEvent>, ShowError> {
+        if !CLIP_SECONDS.contains(&seconds) {
+            return Err(ShowError::Invalid { field: "seconds", reason: "a clip lasts 30 to 60 seconds" });
+        }
+        match self.status {
+            ShowStatus::Live => Ok(vec![ShowEvent::ClipRequested { clip_id, requested_by: actor, seconds }]),
+            ShowStatus::New => Err(ShowError::NotFound),
+            other => Err(ShowError::WrongStatus(other.as_str())),
+        }
+    }
+
     fn decide(&self, command: ShowCommand) -> Result<Vec<ShowEvent>, ShowError> {
         match command {
             ShowCommand::Schedule { show_id, creator, title, scheduled_at, product_ids, listing, now } => {
@@ -162,11 +206,8 @@ impl Show {
                     return Err(ShowError::AlreadyExists);
                 }
                 check_title(&title)?;
-                if let Some(scheduled_at) = scheduled_at {
-                    check_schedule(scheduled_at, now)?;
-                }
-                let listing = listing.validated()?;
-                let product_ids = self.unlisted(product_ids)?;
+                scheduled_at.map(|at| check_schedule(at, now)).transpose()?;
+                let (listing, product_ids) = (listing.validated()?, self.unlisted(product_ids)?);
                 Ok(vec![ShowEvent::ShowScheduled { show_id, creator, title, scheduled_at, product_ids, listing }])
             }
             ShowCommand::Edit { actor, title, category, tags, language, scheduled_at, now } => {
@@ -191,19 +232,7 @@ impl Show {
                 let new = self.unlisted(product_ids)?;
                 Ok(if new.is_empty() { vec![] } else { vec![ShowEvent::ProductsAttached { product_ids: new }] })
             }
-            ShowCommand::Pin { actor, product_id, drop } => {
-                self.owned_by(&actor)?;
-                if matches!(self.status, ShowStatus::Ended | ShowStatus::Cancelled) {
-                    return Err(ShowError::WrongStatus(self.status.as_str()));
-                }
-                let mut events = Vec::new();
-                let new = self.unlisted(vec![product_id.clone()])?;
-                if !new.is_empty() {
-                    events.push(ShowEvent::ProductsAttached { product_ids: new });
-                }
-                events.push(ShowEvent::ProductPinned { product_id, drop });
-                Ok(events)
-            }
+            ShowCommand::Pin { actor, product_id, drop } => self.pin(&actor, product_id, drop),
             ShowCommand::GoLive { at } => match self.status {
                 ShowStatus::New => Err(ShowError::NotFound),
                 ShowStatus::Scheduled => Ok(vec![ShowEvent::ShowWentLive { at }]),
@@ -217,14 +246,7 @@ impl Show {
                 ShowStatus::Ended => Ok(vec![]),
             },
             ShowCommand::Raid { actor, target_show_id, target_channel, viewers } => {
-                self.owned_by(&actor)?;
-                if self.status != ShowStatus::Live {
-                    return Err(ShowError::WrongStatus(self.status.as_str()));
-                }
-                if target_show_id == self.show_id {
-                    return Err(ShowError::Invalid { field: "target", reason: "a show cannot raid itself" });
-                }
-                Ok(vec![ShowEvent::ShowRaided { target_show_id, target_channel, viewers }])
+                self.raid(&actor, target_show_id, target_channel, viewers)
             }
             ShowCommand::ReceiveRaid { from_show_id, from_channel, viewers } => match self.status {
                 ShowStatus::Live => Ok(vec![ShowEvent::RaidArrived { from_show_id, from_channel, viewers }]),
@@ -237,16 +259,7 @@ impl Show {
                     && self.reminded_for != Some(scheduled_at);
                 Ok(if due { vec![ShowEvent::ShowReminderDue { scheduled_at }] } else { vec![] })
             }
-            ShowCommand::RequestClip { clip_id, actor, seconds } => {
-                if !CLIP_SECONDS.contains(&seconds) {
-                    return Err(ShowError::Invalid { field: "seconds", reason: "a clip lasts 30 to 60 seconds" });
-                }
-                match self.status {
-                    ShowStatus::Live => Ok(vec![ShowEvent::ClipRequested { clip_id, requested_by: actor, seconds }]),
-                    ShowStatus::New => Err(ShowError::NotFound),
-                    other => Err(ShowError::WrongStatus(other.as_str())),
-                }
-            }
+            ShowCommand::RequestClip { clip_id, actor, seconds } => self.request_clip(clip_id, actor, seconds),
             ShowCommand::FinishClip { clip_id, outcome } => {
                 if !self.pending_clips.contains(&clip_id) {
                     // Already finished (a repeat), or never asked for: nothing to record.

@@ -13,4 +13,4 @@ mod tests;
 pub use aggregate::{Channel, ChannelError};
 pub use commands::ChannelCommand;
 pub use events::ChannelEvent;
-pub use profile::{HANDLE_LEN, Link, Profile, normalize_handle};
+pub use profile::{Link, Profile, normalize_handle};

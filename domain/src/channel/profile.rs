@@ -27,7 +27,7 @@ pub struct Link {
 }
 
 /// Handles are 3 to 25 of `[a-z0-9_]`, once lower-cased.
-pub const HANDLE_LEN: std::ops::RangeInclusive<usize> = 3..=25;
+const HANDLE_LEN: std::ops::RangeInclusive<usize> = 3..=25;
 const MAX_NAME: usize = 50;
 const MAX_DESCRIPTION: usize = 1000;
 const MAX_LINKS: usize = 5;

@@ -40,7 +40,7 @@ pub struct Listing {
     pub language: Option<String>,
 }
 
-pub const MAX_TAGS: usize = 5;
+const MAX_TAGS: usize = 5;
 const MAX_TAG: usize = 30;
 
 impl Listing {
@@ -88,7 +88,7 @@ fn language_tag(raw: &str) -> Result<String, ShowError> {
 }
 
 /// A show may be scheduled at most this far ahead.
-pub fn latest_schedule(now: DateTime<Utc>) -> DateTime<Utc> {
+fn latest_schedule(now: DateTime<Utc>) -> DateTime<Utc> {
     now + Duration::days(366)
 }
 

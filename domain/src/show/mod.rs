@@ -12,4 +12,4 @@ mod tests;
 pub use aggregate::{CLIP_SECONDS, Show, ShowError, ShowStatus};
 pub use commands::ShowCommand;
 pub use events::ShowEvent;
-pub use listing::{CATEGORIES, Category, Listing, MAX_TAGS};
+pub use listing::{CATEGORIES, Category, Listing};

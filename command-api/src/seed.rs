@@ -111,7 +111,7 @@ impl NoticeSource for ReadModelSeed {
                     kind: view.kind,
                     show_id: view.show_id,
                     show_title: view.show_title,
-                    channel: view.channel.unwrap_or(view.channel_id),
+                    channel: view.channel,
                     channel_name: view.channel_name,
                     product_id: view.product_id,
                     at: view.at,

@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 use sqlx::{Any, Row, Transaction};
+use utoipa::ToSchema;
 
 use cartcast_domain::follow::{Follows, FollowsEvent};
 use cartcast_domain::show::{Show, ShowEvent};
@@ -40,18 +41,22 @@ impl Kind {
     }
 }
 
-/// One notification as its user reads it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One notification as its user reads it (`GET /api/v1/me/notifications`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(as = Notification)]
 pub struct NotificationView {
     /// Grows with time: the feed position of what it tells of.
     pub id: u64,
+    /// `show_scheduled`, `show_reminder`, `show_live` or `drop_pinned`.
     pub kind: String,
     pub show_id: String,
     pub show_title: Option<String>,
-    /// The channel's id, and its handle and name once set.
+    /// The channel's creator's user id.
     pub channel_id: String,
-    pub channel: Option<String>,
+    /// The channel's handle (its creator's user id until it has one), and its name once set.
+    pub channel: String,
     pub channel_name: Option<String>,
+    /// The pinned product of a `drop_pinned`.
     pub product_id: Option<String>,
     /// RFC 3339.
     pub at: String,
@@ -201,7 +206,8 @@ async fn fan_out(
 
 /// A notification with its show's title and its channel's handle and name
 /// (from the catalog); [`notification_view`] reads it, its user is column 10.
-const NOTIFICATION_SELECT: &str = "SELECT n.id, n.kind, n.show_id, s.title, n.channel_id, c.handle, c.display_name, \
+const NOTIFICATION_SELECT: &str = "SELECT n.id, n.kind, n.show_id, s.title, n.channel_id, \
+     COALESCE(c.handle, n.channel_id), c.display_name, \
      n.product_id, n.at, n.read, n.user_id FROM rm_notifications n \
      LEFT JOIN rm_shows s ON s.show_id = n.show_id LEFT JOIN rm_channels c ON c.channel_id = n.channel_id";
 const NOTIFICATION_USER: usize = 10;

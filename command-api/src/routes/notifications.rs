@@ -30,42 +30,9 @@ pub struct NotificationsQuery {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct Notification {
-    pub id: u64,
-    /// `show_scheduled`, `show_reminder`, `show_live` or `drop_pinned`.
-    pub kind: String,
-    pub show_id: String,
-    pub show_title: Option<String>,
-    /// The channel's handle (its creator's user id until it has one).
-    pub channel: String,
-    pub channel_name: Option<String>,
-    /// The pinned product of a `drop_pinned`.
-    pub product_id: Option<String>,
-    /// RFC 3339.
-    pub at: String,
-    pub read: bool,
-}
-
-impl From<NotificationView> for Notification {
-    fn from(view: NotificationView) -> Self {
-        Self {
-            id: view.id,
-            kind: view.kind,
-            show_id: view.show_id,
-            show_title: view.show_title,
-            channel: view.channel.unwrap_or(view.channel_id),
-            channel_name: view.channel_name,
-            product_id: view.product_id,
-            at: view.at,
-            read: view.read,
-        }
-    }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
 pub struct Notifications {
     /// Newest first.
-    pub items: Vec<Notification>,
+    pub items: Vec<NotificationView>,
     pub unread: u64,
     /// Pass as `cursor` for older ones; absent on the last page.
     pub next_cursor: Option<String>,
@@ -101,7 +68,7 @@ pub async fn my_notifications(
     let page =
         state.read_models.notifications(&user.actor.sub, before, limit).await.context("reading notifications")?;
     Ok(Json(Notifications {
-        items: page.items.into_iter().map(Notification::from).collect(),
+        items: page.items,
         unread: page.unread,
         next_cursor: page.next_before.map(|id| id.to_string()),
     }))

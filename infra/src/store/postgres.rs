@@ -16,9 +16,22 @@
 //!
 //! Every write is one multi-row `INSERT … SELECT FROM UNNEST(…)` per table,
 //! so a batch of a thousand events costs the same round trips as one.
+//!
+//! `read_all` is gap-safe. Positions come from a sequence when a row is
+//! inserted, so while two batches commit concurrently a lower position can
+//! become visible after a higher one; a reader that paged past the higher
+//! one would never see the lower. Every committing transaction therefore
+//! holds [`APPEND_LOCK`] shared from before it takes a position until it
+//! commits, and a reader that needs a new high-water mark takes it
+//! exclusively for an instant: that waits out the transactions in flight,
+//! after which every position the sequence has handed out is committed or
+//! gone for good (a rolled-back batch leaves a gap that never fills). A
+//! reader reads only up to that mark.
 
 use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use sqlx::postgres::{PgPool, PgPoolOptions};
@@ -70,6 +83,14 @@ SELECT $1, min(p), array_agg(p ORDER BY p)
   FROM UNNEST($3::bigint[]) AS t(p)
 HAVING count(*) > 0";
 
+/// The advisory lock (one per database) that committers hold shared and a
+/// reader fixing its high-water mark takes exclusively: "cartcast" in ASCII.
+const APPEND_LOCK: i64 = 0x6361_7274_6361_7374;
+
+/// The highest position the sequence has handed out (0 before the first);
+/// read while holding [`APPEND_LOCK`] exclusively, every position up to it is settled.
+const SEQUENCE_HIGH: &str = "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM events_position_seq";
+
 const EVENT_COLUMNS: &str =
     "e.aggregate_type, e.aggregate_id, e.sequence, e.event_type, e.event_version, e.payload, e.metadata, e.position";
 
@@ -77,6 +98,8 @@ const EVENT_COLUMNS: &str =
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: PgPool,
+    /// The last high-water mark fixed: every position up to it is settled.
+    settled: Arc<AtomicU64>,
 }
 
 impl PostgresStore {
@@ -91,7 +114,37 @@ impl PostgresStore {
 
     /// Wraps a pool whose database is already migrated.
     pub fn from_pool(pool: PgPool) -> Self {
-        Self { pool }
+        Self { pool, settled: Arc::new(AtomicU64::new(0)) }
+    }
+
+    /// Waits out the appends in flight and returns the highest position
+    /// handed out so far: from now on no event at or below it can appear.
+    async fn settle(&self) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(APPEND_LOCK).execute(&mut *tx).await?;
+        let high: i64 = sqlx::query_scalar(SEQUENCE_HIGH).fetch_one(&mut *tx).await?;
+        tx.commit().await?;
+        let high = unsigned_from_db(high)?;
+        self.settled.fetch_max(high, Ordering::Relaxed);
+        Ok(high)
+    }
+
+    /// At most `limit` events with `after < position <= up_to`, in position order.
+    async fn read_settled(&self, after: u64, up_to: u64, limit: u32) -> Result<Vec<(u64, StoredEvent)>, StoreError> {
+        if up_to <= after {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<EventRow> = sqlx::query_as(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events e
+              WHERE e.position > $1 AND e.position <= $2
+              ORDER BY e.position LIMIT $3"
+        ))
+        .bind(i64::try_from(after).unwrap_or(i64::MAX))
+        .bind(i64::try_from(up_to).unwrap_or(i64::MAX))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(EventRow::into_event).collect()
     }
 }
 
@@ -117,6 +170,10 @@ impl EventStore for PostgresStore {
         let events = EventColumns::of(&batch.events)?;
         let commands = CommandColumns::of(&batch.commands)?;
         let mut tx = self.pool.begin().await?;
+        if !batch.events.is_empty() {
+            // Held until commit, so a reader's high-water mark waits this append out.
+            sqlx::query("SELECT pg_advisory_xact_lock_shared($1)").bind(APPEND_LOCK).execute(&mut *tx).await?;
+        }
         let positions = insert_events(&mut tx, events).await?;
         insert_commands(&mut tx, commands).await?;
         update_outbox(&mut tx, &batch.outbox, &positions).await?;
@@ -203,20 +260,19 @@ impl EventStore for PostgresStore {
         Ok(ids)
     }
 
-    /// Positions are allocated when a row is inserted, so while two batches
-    /// commit concurrently a lower position can become visible after a higher
-    /// one. Paging this is exact over settled history (replay, audit); live
-    /// tailing in the distributed shape goes through the JetStream feed.
+    /// Gap-safe (see the module): reads up to the last high-water mark and
+    /// fixes a new one only when that page comes back short.
     async fn read_all(&self, after: u64, limit: u32) -> Result<Vec<(u64, StoredEvent)>, StoreError> {
-        let after = i64::try_from(after).unwrap_or(i64::MAX);
-        let rows: Vec<EventRow> = sqlx::query_as(&format!(
-            "SELECT {EVENT_COLUMNS} FROM events e WHERE e.position > $1 ORDER BY e.position LIMIT $2"
-        ))
-        .bind(after)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.into_iter().map(EventRow::into_event).collect()
+        let known = self.settled.load(Ordering::Relaxed);
+        let page = self.read_settled(after, known, limit).await?;
+        if page.len() == limit as usize {
+            return Ok(page);
+        }
+        let settled = self.settle().await?;
+        if settled == known {
+            return Ok(page);
+        }
+        self.read_settled(after, settled, limit).await
     }
 }
 

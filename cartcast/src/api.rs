@@ -33,7 +33,7 @@ pub enum Role {
 pub async fn run(options: Distributed, role: Role) -> anyhow::Result<()> {
     let stop_signal = StopSignal::install()?;
     let secret = load_secret(options.settings.secret.as_ref(), options.data_dir.as_deref())?;
-    options.postgres().await?;
+    let events = Arc::new(options.postgres().await?);
     let jetstream = Arc::new(options.jetstream().await?);
     let bus: Arc<dyn CommandBus> = jetstream.clone();
     let read_models = options.read_models().await?;
@@ -44,6 +44,7 @@ pub async fn run(options: Distributed, role: Role) -> anyhow::Result<()> {
     let inbox = Inbox::new(seed.clone());
     let ingest_url = options.settings.ingest_url.clone().unwrap_or_else(|| DEFAULT_INGEST_URL.to_owned());
     let state = AppState {
+        events,
         bus,
         read_models,
         signer: Arc::new(Signer::new(&secret)),

@@ -16,12 +16,13 @@ use cartcast_infra::payment::{PaymentGateway, TestGateway};
 use cartcast_infra::store::EventStore;
 use cartcast_infra::store::postgres::PostgresStore;
 use cartcast_infra::store::sqlite::SqliteStore;
-use cartcast_projections::{audit, replay};
+use cartcast_projections::audit;
 use cartcast_realtime::frames;
 
+use crate::analyst::ReplayArgs;
 use crate::process::Distributed;
 use crate::up::Up;
-use crate::{api, media, projector, up, worker};
+use crate::{analyst, api, media, projector, up, worker};
 
 #[derive(Debug, Parser)]
 #[command(name = "cartcast", version, about = "Live shopping: shows, chat and flash sales.")]
@@ -49,7 +50,7 @@ enum Command {
     Media(DistributedArgs),
     /// Print a signed bearer token.
     Token(TokenArgs),
-    /// Export stored events in global order as JSON lines (for analysts).
+    /// Export stored events in global order as JSON lines or Parquet, filtered (for analysts).
     Replay(ReplayArgs),
     /// Reconstruct an order's full history from the event store (for auditors).
     Audit(AuditArgs),
@@ -60,7 +61,7 @@ enum Command {
 /// Which event store an offline command reads: the embedded data dir, or
 /// PostgreSQL when a URL is given.
 #[derive(Debug, Args)]
-struct StoreArgs {
+pub struct StoreArgs {
     /// Else CARTCAST_POSTGRES_URL; without either, the data dir's SQLite store.
     #[arg(long)]
     postgres_url: Option<String>,
@@ -70,7 +71,7 @@ struct StoreArgs {
 
 impl StoreArgs {
     /// The event store, and the URL of its database (where the test gateway keeps its ledger).
-    async fn open(&self, settings: &Settings) -> anyhow::Result<(Box<dyn EventStore>, String)> {
+    pub async fn open(&self, settings: &Settings) -> anyhow::Result<(Box<dyn EventStore>, String)> {
         if let Some(url) = self.postgres_url.as_ref().or(settings.postgres_url.as_ref()) {
             return Ok((Box::new(PostgresStore::connect(url).await.context("connecting to PostgreSQL")?), url.clone()));
         }
@@ -79,18 +80,6 @@ impl StoreArgs {
         let store = SqliteStore::open(&path).await.with_context(|| format!("opening {}", path.display()))?;
         Ok((Box::new(store), format!("sqlite://{}", path.display())))
     }
-}
-
-#[derive(Debug, Args)]
-struct ReplayArgs {
-    #[command(flatten)]
-    store: StoreArgs,
-    /// Start after this global position (0: from the beginning).
-    #[arg(long, default_value_t = 0)]
-    after: u64,
-    /// Only events of this aggregate type (Product, Order, Show, LiveStats, Channel).
-    #[arg(long = "type")]
-    aggregate_type: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -164,7 +153,7 @@ impl DistributedArgs {
 struct TokenArgs {
     #[arg(long)]
     sub: String,
-    /// viewer, creator, moderator, admin or auditor.
+    /// viewer, creator, moderator, admin, auditor or analyst.
     #[arg(long)]
     role: Role,
     /// The channel the token is scoped to.
@@ -193,12 +182,7 @@ impl Cli {
             Command::Worker(args) => worker::run(distributed(args, settings)?).await,
             Command::Projector(args) => projector::run(distributed(args, settings)?).await,
             Command::Media(args) => media::run(distributed(args, settings)?).await,
-            Command::Replay(args) => {
-                let (store, _) = args.store.open(&settings).await?;
-                let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-                replay::export(store.as_ref(), args.after, args.aggregate_type.as_deref(), &mut out).await?;
-                Ok(())
-            }
+            Command::Replay(args) => analyst::replay(args, &settings).await,
             Command::Audit(args) => audit(args, &settings).await,
             Command::FramesSchema => {
                 println!("{}", serde_json::to_string_pretty(&frames::json_schema())?);

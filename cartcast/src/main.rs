@@ -2,8 +2,9 @@
 //! line on stderr and an exit code (see [`cli`]).
 //!
 //! # Layout
-//! - [`cli`]: the command line, the offline commands (`token`, `replay`,
-//!   `audit`), and which role each subcommand starts.
+//! - [`cli`]: the command line, the offline commands (`token`, `audit`),
+//!   and which role each subcommand starts.
+//! - [`analyst`]: `replay`, the analyst's filtered export with its progress bar.
 //! - [`up`]: the embedded shape, every role in one process.
 //! - [`api`], [`worker`], [`projector`], [`media`]: the distributed roles,
 //!   one file each.
@@ -12,6 +13,7 @@
 //! - [`process`]: what every role shares: connecting to its shape's
 //!   services, serving HTTP, and stopping cleanly on SIGTERM/SIGINT.
 
+mod analyst;
 mod api;
 mod cli;
 mod media;

@@ -62,7 +62,7 @@ pub async fn run(options: Up) -> anyhow::Result<()> {
             .await
             .context("opening the test payment gateway's ledger")?,
     );
-    let deps = WorkerDeps { store, feed: feed.clone(), gateway, settings: settings.clone() };
+    let deps = WorkerDeps { store: store.clone(), feed: feed.clone(), gateway, settings: settings.clone() };
 
     let work = Work::default();
     for (partition, source) in sources.into_iter().enumerate() {
@@ -87,6 +87,7 @@ pub async fn run(options: Up) -> anyhow::Result<()> {
     let inbox = Inbox::new(seed);
     let (hls, rtmp_addr) = start_media(rtmp, &settings, &data_dir, directory, feed, &work).await?;
     let state = AppState {
+        events: store,
         bus,
         read_models,
         signer,

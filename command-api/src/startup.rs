@@ -57,6 +57,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/reservations/{id}/checkout", post(routes::checkout))
         .route("/api/v1/orders/{id}", get(routes::get_order))
         .route("/api/v1/orders/{id}/history", get(routes::order_history))
+        .route("/api/v1/events", get(routes::events))
         .route("/api/v1/categories", get(routes::categories))
         .route("/api/v1/shows", get(routes::list_shows).post(routes::create_show))
         .route("/api/v1/search", get(routes::search))

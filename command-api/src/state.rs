@@ -7,6 +7,7 @@ use metrics_exporter_prometheus::PrometheusHandle;
 
 use cartcast_infra::bus::CommandBus;
 use cartcast_infra::config::Settings;
+use cartcast_infra::store::EventStore;
 use cartcast_projections::ReadModels;
 use cartcast_realtime::gateway::Gateway;
 use cartcast_realtime::inbox::Inbox;
@@ -18,6 +19,8 @@ use crate::limit::Limits;
 pub struct AppState {
     /// The command log of this shape (in-process or JetStream); handlers only dispatch.
     pub bus: Arc<dyn CommandBus>,
+    /// The event store itself, read by analysts and auditors (`GET /api/v1/events`).
+    pub events: Arc<dyn EventStore>,
     /// Queries for GET routes; eventually consistent, hence `?after=`.
     pub read_models: ReadModels,
     pub signer: Arc<Signer>,

@@ -66,6 +66,8 @@ pub enum Role {
     Moderator,
     Admin,
     Auditor,
+    /// Reads the event feed (`GET /api/v1/events`) to study sales.
+    Analyst,
 }
 
 impl std::str::FromStr for Role {
@@ -78,6 +80,7 @@ impl std::str::FromStr for Role {
             "moderator" => Role::Moderator,
             "admin" => Role::Admin,
             "auditor" => Role::Auditor,
+            "analyst" => Role::Analyst,
             _ => return Err(UnknownRole(s.to_owned())),
         })
     }
@@ -91,10 +94,11 @@ impl Role {
             Role::Moderator => "moderator",
             Role::Admin => "admin",
             Role::Auditor => "auditor",
+            Role::Analyst => "analyst",
         }
     }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq)]
-#[error("unknown role `{0}` (expected viewer, creator, moderator, admin or auditor)")]
+#[error("unknown role `{0}` (expected viewer, creator, moderator, admin, auditor or analyst)")]
 pub struct UnknownRole(pub String);

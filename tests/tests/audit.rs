@@ -69,7 +69,7 @@ async fn audit_and_replay_read_the_event_store() {
     // Created, reserved, placed, captured, confirmed, sold.
     assert_eq!(lines.len(), 6);
     assert!(lines.windows(2).all(|w| w[0]["position"].as_u64() < w[1]["position"].as_u64()));
-    let orders = cartcast(&["replay", "--data-dir", &data_dir, "--type", "Order", "--after", "2"]);
+    let orders = cartcast(&["replay", "--data-dir", &data_dir, "--aggregate-type", "Order", "--after", "2"]);
     assert_eq!(String::from_utf8_lossy(&orders.stdout).lines().count(), 3);
 }
 

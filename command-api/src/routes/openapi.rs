@@ -10,8 +10,8 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr};
 use utoipa::{IntoResponses, Modify, OpenApi};
 
 use super::{
-    browse, categories, channels, chat, clips, follows, health, live, me_live, metrics, moderation, notifications,
-    orders, polls, products, raids, reservations, sessions, show_products, shows, videos,
+    browse, categories, channels, chat, clips, events, follows, health, live, me_live, metrics, moderation,
+    notifications, orders, polls, products, raids, reservations, sessions, show_products, shows, videos,
 };
 use crate::error::{ErrorBody, ErrorDetail};
 
@@ -30,6 +30,7 @@ use crate::error::{ErrorBody, ErrorDetail};
         reservations::checkout,
         orders::get_order,
         orders::order_history,
+        events::events,
         categories::categories,
         shows::create_show,
         browse::list_shows,

@@ -123,7 +123,9 @@ async fn spawn(responder: Box<Responder>, metrics: PrometheusHandle) -> TestApp 
         ready: std::sync::atomic::AtomicBool::new(true),
     });
     let signer = Signer::new(b"test secret");
+    let events = Arc::new(SqliteStore::open(&dir.join("events.db")).await.unwrap());
     let state = AppState {
+        events: events.clone(),
         bus: bus.clone(),
         read_models: read_models.clone(),
         signer: Arc::new(signer.clone()),
@@ -133,7 +135,7 @@ async fn spawn(responder: Box<Responder>, metrics: PrometheusHandle) -> TestApp 
             Upstream {
                 relay: Arc::new(LocalRelay::open(&dir).unwrap()),
                 bus: bus.clone(),
-                live: Arc::new(StoreFeed::new(Arc::new(SqliteStore::open(&dir.join("events.db")).await.unwrap()))),
+                live: Arc::new(StoreFeed::new(events)),
                 seed: Arc::new(ReadModelSeed(read_models.clone())),
             },
             Duration::from_secs(5),

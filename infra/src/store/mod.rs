@@ -176,4 +176,8 @@ pub trait EventStore: Send + Sync + 'static {
 
     /// Every event in global order after `position`, at most `limit` (replay, audit, embedded feed).
     async fn read_all(&self, after: u64, limit: u32) -> Result<Vec<(u64, StoredEvent)>, StoreError>;
+
+    /// How far the global order is settled: at least the last event's
+    /// position, and nothing beyond it is readable yet (0 for an empty store).
+    async fn head(&self) -> Result<u64, StoreError>;
 }

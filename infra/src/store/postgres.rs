@@ -274,6 +274,10 @@ impl EventStore for PostgresStore {
         }
         self.read_settled(after, settled, limit).await
     }
+
+    async fn head(&self) -> Result<u64, StoreError> {
+        self.settle().await
+    }
 }
 
 /// A batch's events as one array per column, ready for `UNNEST`.

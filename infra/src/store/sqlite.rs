@@ -252,4 +252,10 @@ impl EventStore for SqliteStore {
                 .await?;
         rows.iter().map(to_event).collect()
     }
+
+    async fn head(&self) -> Result<u64, StoreError> {
+        let head: i64 =
+            sqlx::query_scalar("SELECT COALESCE(MAX(position), 0) FROM events").fetch_one(&self.pool).await?;
+        Ok(head as u64)
+    }
 }

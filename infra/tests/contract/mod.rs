@@ -145,6 +145,18 @@ pub async fn events_returns_the_named_events_in_the_order_given(store: &dyn Even
     );
 }
 
+pub async fn head_is_where_the_global_order_is_settled(store: &dyn EventStore) {
+    assert_eq!(store.head().await.unwrap(), 0, "an empty store");
+    let command_id = Uuid::new_v4();
+    let events = vec![event("Product", "p1", 1, command_id), event("Product", "p1", 2, command_id)];
+    let positions = store.commit(&CommitBatch { events, ..Default::default() }).await.unwrap();
+
+    let head = store.head().await.unwrap();
+
+    assert!(head >= positions[1], "head {head} is behind the last event {}", positions[1]);
+    assert!(store.read_all(head, 10).await.unwrap().is_empty(), "nothing beyond the head");
+}
+
 pub async fn read_all_pages_every_event_in_global_order(store: &dyn EventStore) {
     let command_id = Uuid::new_v4();
     let first = vec![event("Product", "p2", 1, command_id), event("Product", "p1", 1, command_id)];
@@ -272,6 +284,12 @@ macro_rules! event_store_contract {
         async fn test_events_returns_the_named_events_in_the_order_given() {
             let (store, cleanup) = $open().await;
             contract::events_returns_the_named_events_in_the_order_given(store.as_ref()).await;
+            cleanup.await;
+        }
+        #[tokio::test]
+        async fn test_head_is_where_the_global_order_is_settled() {
+            let (store, cleanup) = $open().await;
+            contract::head_is_where_the_global_order_is_settled(store.as_ref()).await;
             cleanup.await;
         }
         #[tokio::test]

@@ -3,19 +3,18 @@
 //! terminal and, on stderr, where it stopped (so `--after` resumes there).
 
 use std::fs::File;
-use std::io::{BufWriter, IsTerminal, Write};
+use std::io::{BufWriter, Write};
 use std::path::PathBuf;
-use std::time::Duration;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::{Args, ValueEnum};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use cartcast_infra::config::Settings;
 use cartcast_projections::replay::{self, Filter, Ndjson, Parquet, Sink};
 
 use crate::cli::StoreArgs;
+use crate::progress;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
@@ -82,7 +81,7 @@ pub async fn replay(args: ReplayArgs, settings: &Settings) -> anyhow::Result<()>
     let filter = args.filter();
     let head = store.head().await.context("reading the store's last position")?;
     let end = filter.to.map_or(head, |to| to.min(head));
-    let bar = progress_bar(end.saturating_sub(filter.after));
+    let bar = progress::positions(end.saturating_sub(filter.after), "0 written");
     let out: Box<dyn Write + Send> = match &args.out {
         Some(path) => Box::new(File::create(path).with_context(|| format!("creating {}", path.display()))?),
         None => Box::new(std::io::stdout()),
@@ -103,19 +102,4 @@ pub async fn replay(args: ReplayArgs, settings: &Settings) -> anyhow::Result<()>
         stopped.written, stopped.position, stopped.position
     );
     Ok(())
-}
-
-/// Positions to read; drawn on stderr only when it is a terminal.
-fn progress_bar(len: u64) -> ProgressBar {
-    let target =
-        if std::io::stderr().is_terminal() { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() };
-    let bar = ProgressBar::with_draw_target(Some(len), target);
-    let style = ProgressStyle::with_template(
-        "{bar:40} {percent:>3}% {human_pos}/{human_len} positions, {msg}, {per_sec}, ETA {eta}",
-    )
-    .expect("the template is well formed");
-    bar.set_style(style);
-    bar.set_message("0 written");
-    bar.enable_steady_tick(Duration::from_millis(200));
-    bar
 }

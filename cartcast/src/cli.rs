@@ -12,17 +12,16 @@ use cartcast_command_api::auth::{Signer, load_secret};
 use cartcast_command_api::telemetry;
 use cartcast_domain::Role;
 use cartcast_infra::config::{LogFormat, Settings};
-use cartcast_infra::payment::{PaymentGateway, TestGateway};
 use cartcast_infra::store::EventStore;
 use cartcast_infra::store::postgres::PostgresStore;
 use cartcast_infra::store::sqlite::SqliteStore;
-use cartcast_projections::audit;
 use cartcast_realtime::frames;
 
 use crate::analyst::ReplayArgs;
+use crate::auditor::AuditArgs;
 use crate::process::Distributed;
 use crate::up::Up;
-use crate::{analyst, api, media, projector, up, worker};
+use crate::{analyst, api, auditor, media, projector, up, worker};
 
 #[derive(Debug, Parser)]
 #[command(name = "cartcast", version, about = "Live shopping: shows, chat and flash sales.")]
@@ -52,20 +51,21 @@ enum Command {
     Token(TokenArgs),
     /// Export stored events in global order as JSON lines or Parquet, filtered (for analysts).
     Replay(ReplayArgs),
-    /// Reconstruct an order's full history from the event store (for auditors).
+    /// An order's history from the event store, or a store-wide invariant check (for auditors).
     Audit(AuditArgs),
     /// Print the JSON Schema of the live socket's frames (for client code generators).
     FramesSchema,
 }
 
 /// Which event store an offline command reads: the embedded data dir, or
-/// PostgreSQL when a URL is given.
+/// PostgreSQL when a URL is given. Global, so a tool's own subcommands
+/// (`audit check`) take them too.
 #[derive(Debug, Args)]
 pub struct StoreArgs {
     /// Else CARTCAST_POSTGRES_URL; without either, the data dir's SQLite store.
-    #[arg(long)]
+    #[arg(long, global = true)]
     postgres_url: Option<String>,
-    #[arg(long, default_value = "./cartcast-data")]
+    #[arg(long, global = true, default_value = "./cartcast-data")]
     data_dir: PathBuf,
 }
 
@@ -80,27 +80,6 @@ impl StoreArgs {
         let store = SqliteStore::open(&path).await.with_context(|| format!("opening {}", path.display()))?;
         Ok((Box::new(store), format!("sqlite://{}", path.display())))
     }
-}
-
-#[derive(Debug, Args)]
-struct AuditArgs {
-    #[command(flatten)]
-    store: StoreArgs,
-    /// The order to reconstruct.
-    #[arg(long)]
-    order: String,
-}
-
-/// The audit found an order that breaks an invariant; the message names each one.
-#[derive(Debug, thiserror::Error)]
-#[error("order {order_id} breaks an invariant: {}", joined(.breaches))]
-pub struct AuditFailed {
-    order_id: String,
-    breaches: Vec<audit::Breach>,
-}
-
-fn joined(breaches: &[audit::Breach]) -> String {
-    breaches.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
 }
 
 #[derive(Debug, Args)]
@@ -183,7 +162,7 @@ impl Cli {
             Command::Projector(args) => projector::run(distributed(args, settings)?).await,
             Command::Media(args) => media::run(distributed(args, settings)?).await,
             Command::Replay(args) => analyst::replay(args, &settings).await,
-            Command::Audit(args) => audit(args, &settings).await,
+            Command::Audit(args) => auditor::audit(args, &settings).await,
             Command::FramesSchema => {
                 println!("{}", serde_json::to_string_pretty(&frames::json_schema())?);
                 Ok(())
@@ -203,25 +182,6 @@ fn distributed(args: DistributedArgs, settings: Settings) -> anyhow::Result<Dist
     let options = args.into_options(settings)?;
     init_logs(options.settings.log_format)?;
     Ok(options)
-}
-
-/// Print an order's history rebuilt from the store, with the gateway's
-/// captures beside it; fail when it breaks an invariant.
-async fn audit(args: AuditArgs, settings: &Settings) -> anyhow::Result<()> {
-    let (store, url) = args.store.open(settings).await?;
-    let audit = audit::audit_order(store.as_ref(), &args.order)
-        .await?
-        .with_context(|| format!("no order {} in the event store", args.order))?;
-    let gateway = TestGateway::open(&url, Duration::ZERO).await.context("opening the gateway's ledger")?;
-    let gateway_captures = gateway.captures(&audit.order_id).await;
-    let mut report = serde_json::to_value(&audit)?;
-    report["gateway_captures"] = gateway_captures.into();
-    println!("{}", serde_json::to_string_pretty(&report)?);
-    let breaches = audit.breaches(gateway_captures);
-    if !breaches.is_empty() {
-        return Err(AuditFailed { order_id: audit.order_id, breaches }.into());
-    }
-    Ok(())
 }
 
 fn init_logs(format: LogFormat) -> anyhow::Result<()> {

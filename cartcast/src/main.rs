@@ -2,9 +2,11 @@
 //! line on stderr and an exit code (see [`cli`]).
 //!
 //! # Layout
-//! - [`cli`]: the command line, the offline commands (`token`, `audit`),
-//!   and which role each subcommand starts.
-//! - [`analyst`]: `replay`, the analyst's filtered export with its progress bar.
+//! - [`cli`]: the command line, `token`, and which role or tool each
+//!   subcommand starts.
+//! - [`analyst`]: `replay`, the analyst's filtered export.
+//! - [`auditor`]: `audit order ID` and `audit check`.
+//! - [`progress`]: the progress bar those two draw on a terminal.
 //! - [`up`]: the embedded shape, every role in one process.
 //! - [`api`], [`worker`], [`projector`], [`media`]: the distributed roles,
 //!   one file each.
@@ -15,9 +17,11 @@
 
 mod analyst;
 mod api;
+mod auditor;
 mod cli;
 mod media;
 mod process;
+mod progress;
 mod projector;
 mod show_directory;
 mod up;

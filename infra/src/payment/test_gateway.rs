@@ -18,7 +18,7 @@ use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
 use tracing::warn;
 
-use super::{Charge, PaymentGateway};
+use super::{Charge, LedgerError, PaymentGateway, Settled};
 use cartcast_domain::order::PaymentResult;
 
 /// The test card numbers, for docs and tests.
@@ -89,14 +89,6 @@ impl TestGateway {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-enum LedgerError {
-    #[error("ledger database: {0}")]
-    Database(#[from] sqlx::Error),
-    #[error("ledger row does not parse: {0}")]
-    Corrupt(#[from] serde_json::Error),
-}
-
 fn luhn_valid(card: &str) -> bool {
     if !(12..=19).contains(&card.len()) || !card.bytes().all(|b| b.is_ascii_digit()) {
         return false;
@@ -138,6 +130,18 @@ impl PaymentGateway for TestGateway {
                 .await
                 .unwrap_or_default();
         captures.unwrap_or(0) as u32
+    }
+
+    async fn settlement(&self) -> Result<Vec<Settled>, LedgerError> {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT idempotency_key, captures FROM test_gateway_charges WHERE captures > 0 ORDER BY idempotency_key",
+        )
+        .fetch_all(&self.ledger)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(idempotency_key, captures)| Settled { idempotency_key, captures: captures as u32 })
+            .collect())
     }
 }
 

@@ -41,6 +41,12 @@ pub struct HistoryEntry {
     pub actor: String,
     /// The command that caused it.
     pub command_id: String,
+    /// The request (or reaction chain) the command belongs to; absent from entries recorded before it was kept.
+    #[serde(default)]
+    pub correlation_id: String,
+    /// What caused it: the command, or the event a reaction answers.
+    #[serde(default)]
+    pub causation_id: String,
     pub event_id: String,
     pub aggregate_type: String,
     pub aggregate_id: String,
@@ -118,6 +124,8 @@ pub(super) async fn record_history(
         occurred_at: event.metadata.occurred_at.to_rfc3339(),
         actor: event.metadata.actor.clone(),
         command_id: event.metadata.command_id.to_string(),
+        correlation_id: event.metadata.correlation_id.to_string(),
+        causation_id: event.metadata.causation_id.to_string(),
         event_id: event.metadata.event_id.to_string(),
         aggregate_type: event.aggregate_type.clone(),
         aggregate_id: event.aggregate_id.clone(),
@@ -159,13 +167,30 @@ impl ReadModels {
         }))
     }
 
-    /// The order's timeline: its reservation's events and its own, in feed order.
+    /// The order's timeline in feed order: its own events and the buyer's
+    /// holds on its product up to the one it was placed on (a hold that
+    /// expired or was given back, then the one it bought), leaving out holds
+    /// the buyer bought in other orders.
     pub async fn order_history(&self, order: &OrderView) -> Result<Vec<HistoryEntry>, ReadError> {
-        let rows = sqlx::query("SELECT entry FROM rm_history WHERE stream = $1 OR stream = $2 ORDER BY position")
-            .bind(format!("order:{}", order.order_id))
-            .bind(format!("reservation:{}", order.reservation_id))
-            .fetch_all(self.pool())
-            .await?;
+        let rows = sqlx::query(
+            "WITH bought AS ( \
+                 SELECT MIN(position) AS at FROM rm_history WHERE stream = 'reservation:' || $2 \
+             ), holds AS ( \
+                 SELECT 'reservation:' || r.reservation_id AS stream FROM rm_reservations r \
+                  WHERE r.product_id = $3 AND r.buyer = $4 AND r.status <> 'sold' \
+                    AND (SELECT MIN(h.position) FROM rm_history h WHERE h.stream = 'reservation:' || r.reservation_id) \
+                        <= (SELECT at FROM bought) \
+             ) \
+             SELECT entry FROM rm_history \
+              WHERE stream = $1 OR stream = 'reservation:' || $2 OR stream IN (SELECT stream FROM holds) \
+              ORDER BY position",
+        )
+        .bind(format!("order:{}", order.order_id))
+        .bind(&order.reservation_id)
+        .bind(&order.product_id)
+        .bind(&order.buyer)
+        .fetch_all(self.pool())
+        .await?;
         rows.iter().map(|r| Ok(serde_json::from_str(&r.get::<String, _>(0))?)).collect()
     }
 }

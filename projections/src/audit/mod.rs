@@ -1,15 +1,23 @@
-//! Auditor reconstruction: an order's full history rebuilt from the event
-//! store itself (not from a read model) — the reservation that preceded it,
-//! its placement, payment and outcome, and the sale of its units — with the
-//! checks an auditor makes: one capture per order, stock consistent at
-//! every event of its product — each breach named, for the report.
+//! Auditors' tools on the event store itself (not a read model): an
+//! order's full history — the buyer's holds on its product that led to it
+//! (a hold that expired, a second one), its placement, payment and outcome,
+//! and the sale of its units, in global order with who and which command
+//! caused each — with the checks an auditor makes on it; and [`check`], the
+//! store-wide invariant scan.
+
+mod check;
+
+pub use check::{CheckReport, Invariant, Violation, check};
+
+use std::collections::HashMap;
 
 use cqrs_es::Aggregate;
 use serde::Serialize;
 
+use cartcast_domain::ids::ReservationId;
 use cartcast_domain::order::{Order, OrderEvent};
 use cartcast_domain::product::{Product, ProductEvent};
-use cartcast_infra::store::{EventStore, StoreError, StoredEvent};
+use cartcast_infra::store::{EventKey, EventStore, StoreError, StoredEvent};
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
@@ -27,10 +35,15 @@ pub struct AuditEntry {
     pub aggregate_type: String,
     pub aggregate_id: String,
     pub sequence: u64,
+    /// Its place in the global order.
+    pub position: u64,
     pub occurred_at: String,
     pub actor: String,
+    pub event_id: String,
     pub command_id: String,
     pub correlation_id: String,
+    /// What caused it: the command, or the event a reaction answers.
+    pub causation_id: String,
     pub data: serde_json::Value,
 }
 
@@ -92,17 +105,21 @@ impl OrderAudit {
     }
 }
 
-fn entry(event: &StoredEvent) -> AuditEntry {
+fn entry(position: u64, event: StoredEvent) -> AuditEntry {
+    let meta = event.metadata;
     AuditEntry {
-        event_type: event.event_type.clone(),
-        aggregate_type: event.aggregate_type.clone(),
-        aggregate_id: event.aggregate_id.clone(),
+        event_type: event.event_type,
+        aggregate_type: event.aggregate_type,
+        aggregate_id: event.aggregate_id,
         sequence: event.sequence,
-        occurred_at: event.metadata.occurred_at.to_rfc3339(),
-        actor: event.metadata.actor.clone(),
-        command_id: event.metadata.command_id.to_string(),
-        correlation_id: event.metadata.correlation_id.to_string(),
-        data: event.payload.clone(),
+        position,
+        occurred_at: meta.occurred_at.to_rfc3339(),
+        actor: meta.actor,
+        event_id: meta.event_id.to_string(),
+        command_id: meta.command_id.to_string(),
+        correlation_id: meta.correlation_id.to_string(),
+        causation_id: meta.causation_id.to_string(),
+        data: event.payload,
     }
 }
 
@@ -115,40 +132,53 @@ pub async fn audit_order(store: &dyn EventStore, order_id: &str) -> Result<Optio
     for stored in &order_events {
         let event: OrderEvent = serde_json::from_value(stored.payload.clone())?;
         match &event {
-            OrderEvent::OrderPlaced { reservation_id, product_id, .. } => {
-                placed = Some((reservation_id.clone(), product_id.clone()));
+            OrderEvent::OrderPlaced { reservation_id, product_id, buyer, .. } => {
+                placed = Some((reservation_id.clone(), product_id.clone(), buyer.clone()));
             }
             OrderEvent::PaymentCaptured { .. } => captures += 1,
             _ => {}
         }
         order.apply(event);
     }
-    let Some((reservation_id, product_id)) = placed else { return Ok(None) };
+    let Some((reservation_id, product_id, buyer)) = placed else { return Ok(None) };
 
     let mut product = Product::default();
     let mut stock_broken_at = None;
-    let mut timeline = Vec::new();
+    let mut story: Vec<EventKey> = order_events.iter().map(StoredEvent::key).collect();
+    // The buyer's holds on the product up to the one the order was placed
+    // on, but for those sold to another order: how the buyer got here.
+    let mut holds: HashMap<ReservationId, Vec<EventKey>> = HashMap::new();
     for stored in store.load(Product::TYPE, &product_id).await? {
         let event: ProductEvent = serde_json::from_value(stored.payload.clone())?;
-        let concerns_order = match &event {
-            ProductEvent::UnitsReserved { reservation_id: r, .. }
-            | ProductEvent::ReservationReleased { reservation_id: r, .. }
-            | ProductEvent::ReservationExpired { reservation_id: r, .. } => *r == reservation_id,
-            ProductEvent::UnitsSold { order_id: o, .. } => o == order_id,
-            ProductEvent::ProductCreated { .. } | ProductEvent::StockAdded { .. } => false,
-        };
+        match &event {
+            ProductEvent::UnitsReserved { reservation_id: r, buyer: b, .. }
+                if *b == buyer && r.number() <= reservation_id.number() =>
+            {
+                holds.insert(r.clone(), vec![stored.key()]);
+            }
+            ProductEvent::ReservationReleased { reservation_id: r, .. }
+            | ProductEvent::ReservationExpired { reservation_id: r, .. } => {
+                if let Some(keys) = holds.get_mut(r) {
+                    keys.push(stored.key());
+                }
+            }
+            ProductEvent::UnitsSold { reservation_id: r, order_id: o, .. } if o == order_id => {
+                holds.entry(r.clone()).or_default().push(stored.key());
+            }
+            ProductEvent::UnitsSold { reservation_id: r, .. } => {
+                holds.remove(r);
+            }
+            _ => {}
+        }
         product.apply(event);
         if stock_broken_at.is_none() && !product.stock.is_consistent() {
             stock_broken_at = Some(stored.sequence);
         }
-        if concerns_order {
-            timeline.push(entry(&stored));
-        }
     }
-    timeline.extend(order_events.iter().map(entry));
-    // Events of one command share a time; the product's hold comes first,
-    // then the order's steps, then the sale they caused.
-    timeline.sort_by(|a, b| a.occurred_at.cmp(&b.occurred_at).then_with(|| rank(a).cmp(&rank(b))));
+    story.extend(holds.into_values().flatten());
+    let mut timeline: Vec<AuditEntry> =
+        store.events(&story).await?.into_iter().map(|(position, event)| entry(position, event)).collect();
+    timeline.sort_by_key(|entry| entry.position);
     Ok(Some(OrderAudit {
         order_id: order_id.to_owned(),
         status: order.status.as_str().to_owned(),
@@ -159,12 +189,4 @@ pub async fn audit_order(store: &dyn EventStore, order_id: &str) -> Result<Optio
         stock_consistent: stock_broken_at.is_none(),
         stock_broken_at,
     }))
-}
-
-fn rank(entry: &AuditEntry) -> (u8, u64) {
-    match (entry.aggregate_type.as_str(), entry.event_type.as_str()) {
-        (aggregate, "UnitsReserved") if aggregate == Product::TYPE => (0, entry.sequence),
-        (aggregate, _) if aggregate == Order::TYPE => (1, entry.sequence),
-        _ => (2, entry.sequence),
-    }
 }

@@ -20,8 +20,9 @@ use cartcast_realtime::frames;
 use crate::analyst::ReplayArgs;
 use crate::auditor::AuditArgs;
 use crate::process::Distributed;
+use crate::rebuild::ProjectionsArgs;
 use crate::up::Up;
-use crate::{analyst, api, auditor, media, projector, up, worker};
+use crate::{analyst, api, auditor, media, projector, rebuild, up, worker};
 
 #[derive(Debug, Parser)]
 #[command(name = "cartcast", version, about = "Live shopping: shows, chat and flash sales.")]
@@ -53,6 +54,8 @@ enum Command {
     Replay(ReplayArgs),
     /// An order's history from the event store, or a store-wide invariant check (for auditors).
     Audit(AuditArgs),
+    /// Rebuild read models without downtime.
+    Projections(ProjectionsArgs),
     /// Print the JSON Schema of the live socket's frames (for client code generators).
     FramesSchema,
 }
@@ -163,6 +166,7 @@ impl Cli {
             Command::Media(args) => media::run(distributed(args, settings)?).await,
             Command::Replay(args) => analyst::replay(args, &settings).await,
             Command::Audit(args) => auditor::audit(args, &settings).await,
+            Command::Projections(args) => rebuild::projections(args, settings).await,
             Command::FramesSchema => {
                 println!("{}", serde_json::to_string_pretty(&frames::json_schema())?);
                 Ok(())

@@ -6,7 +6,8 @@
 //!   subcommand starts.
 //! - [`analyst`]: `replay`, the analyst's filtered export.
 //! - [`auditor`]: `audit order ID` and `audit check`.
-//! - [`progress`]: the progress bar those two draw on a terminal.
+//! - [`rebuild`]: `projections rebuild`, read models rebuilt without downtime.
+//! - [`progress`]: the progress bar these draw on a terminal.
 //! - [`up`]: the embedded shape, every role in one process.
 //! - [`api`], [`worker`], [`projector`], [`media`]: the distributed roles,
 //!   one file each.
@@ -23,6 +24,7 @@ mod media;
 mod process;
 mod progress;
 mod projector;
+mod rebuild;
 mod show_directory;
 mod up;
 mod worker;

@@ -11,8 +11,12 @@
 //!   `views/mod.rs` only sends each event to its aggregate's view.
 //! - [`notifications`]: the notifications projection (its own checkpoint):
 //!   followers' notices fanned out from channels' show events.
-//! - [`replay`]: the analyst export — every stored event in global order.
-//! - [`audit`]: an order's full history rebuilt from the event store.
+//! - [`replay`]: the analyst export — stored events in global order,
+//!   filtered, as JSON lines or Parquet, resumable.
+//! - [`audit`]: an order's full history rebuilt from the event store, and
+//!   the store-wide invariant check.
+//! - [`rebuild`]: a projection replayed into a shadow copy while the live
+//!   one serves, then swapped in.
 //! - [`sequences`]: the last applied sequence of each aggregate, so a view
 //!   never moves backwards.
 //! - [`runner`]: feeds a projection from the `EVENTS` feed, storing its
@@ -22,6 +26,7 @@
 pub mod audit;
 pub mod notifications;
 pub mod read_models;
+pub mod rebuild;
 pub mod replay;
 pub mod runner;
 pub mod sequences;

@@ -25,6 +25,14 @@ pub enum ReadError {
     Corrupt(#[from] serde_json::Error),
 }
 
+impl ReadError {
+    /// Whether applying the same event again would fail the same way: its
+    /// stored form does not parse, or the database refuses what it asks.
+    pub fn is_poison(&self) -> bool {
+        matches!(self, ReadError::Corrupt(_) | ReadError::Database(sqlx::Error::Database(_)))
+    }
+}
+
 /// Handle on the read-model database; cheap to clone.
 #[derive(Debug, Clone)]
 pub struct ReadModels {

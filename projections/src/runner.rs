@@ -8,13 +8,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use chrono::Utc;
 use futures::stream::BoxStream;
 use futures::{FutureExt, StreamExt};
 use tokio_util::sync::CancellationToken;
-use tracing::warn;
+use tracing::{error, warn};
 
 use cartcast_infra::bus::{BusError, EventFeed, FeedEvent};
-
 use cartcast_infra::store::StoredEvent;
 use sqlx::{Any, Transaction};
 
@@ -41,6 +41,43 @@ impl Projection {
         }
     }
 
+    /// The projection called `name`.
+    pub fn named(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|projection| projection.name() == name)
+    }
+
+    /// The tables it writes (a rebuild replaces exactly these).
+    pub fn tables(self) -> &'static [&'static str] {
+        match self {
+            Projection::Catalog => &[
+                "rm_products",
+                "rm_reservations",
+                "rm_orders",
+                "rm_history",
+                "rm_shows",
+                "rm_show_tags",
+                "rm_show_pins",
+                "rm_show_reactions",
+                "rm_show_chat",
+                "rm_clips",
+                "rm_channels",
+                "rm_moderators",
+                "rm_bans",
+                "rm_banned_words",
+                "rm_polls",
+            ],
+            Projection::Notifications => &["rm_followers", "rm_notify_shows", "rm_notifications"],
+        }
+    }
+
+    /// Tables the database keeps from its [`tables`](Self::tables) by triggers (search documents).
+    pub fn derived_tables(self) -> &'static [&'static str] {
+        match self {
+            Projection::Catalog => &["rm_search"],
+            Projection::Notifications => &[],
+        }
+    }
+
     async fn apply(
         self,
         tx: &mut Transaction<'static, Any>,
@@ -60,6 +97,19 @@ pub enum ProjectionError {
     Read(#[from] ReadError),
     #[error("event feed: {0}")]
     Feed(#[from] BusError),
+    /// An event the projection cannot apply: it stops just before it.
+    #[error("parked before event {event} at position {position}, which it cannot apply: {error}")]
+    Parked { position: u64, event: String, error: ReadError },
+}
+
+/// What one transaction of a step did.
+enum Applied {
+    /// Applied this many events (the rest were already applied).
+    All(usize),
+    /// The event at this index of the batch cannot be applied; nothing was.
+    Poisoned { at: usize, error: ReadError },
+    /// The checkpoint is not where this runner left it (a rebuild swapped in).
+    Moved,
 }
 
 /// What one step did.
@@ -83,13 +133,51 @@ pub struct ProjectionRunner {
 /// Most events applied in one transaction.
 const PAGE: usize = 1000;
 
+/// How often a parked projection tries its poison event again.
+const PARKED_RETRY: Duration = Duration::from_secs(30);
+
 impl ProjectionRunner {
     pub fn new(projection: Projection, read_models: ReadModels, feed: Arc<dyn EventFeed>) -> Self {
         Self { projection, read_models, feed, stream: None, position: 0 }
     }
 
+    /// The feed position applied so far (as of the last step).
+    pub fn position(&self) -> u64 {
+        self.position
+    }
+
     /// Apply the events that are ready, waiting up to `wait` for the first.
+    /// A poison event — one this projection cannot apply however often it
+    /// tries — parks it: what came before it is applied, the checkpoint
+    /// stays just before it, and [`ProjectionError::Parked`] names it.
     pub async fn try_process_next(&mut self, wait: Duration) -> Result<Step, ProjectionError> {
+        let Some(ready) = self.next_ready(wait).await? else {
+            // Nothing waiting: caught up.
+            metrics::gauge!("projection_lag_seconds", "projection" => self.projection.name()).set(0.0);
+            return Ok(Step::Idle);
+        };
+        let ready: Vec<FeedEvent> = ready.into_iter().filter(|e| e.position > self.position).collect();
+        match self.apply(&ready).await? {
+            Applied::Moved => {
+                self.stream = None;
+                Ok(Step::Idle)
+            }
+            Applied::All(events) => Ok(self.applied(events, &ready)),
+            Applied::Poisoned { at, error } => {
+                if at > 0 {
+                    self.apply(&ready[..at]).await?;
+                }
+                // Resubscribe from just before the poison on the next step.
+                self.stream = None;
+                let poison = &ready[at];
+                Err(ProjectionError::Parked { position: poison.position, event: poison.event.msg_id(), error })
+            }
+        }
+    }
+
+    /// The events the feed has ready (at most a page), waiting up to `wait`
+    /// for the first; `None` when there are none.
+    async fn next_ready(&mut self, wait: Duration) -> Result<Option<Vec<FeedEvent>>, ProjectionError> {
         if self.stream.is_none() {
             self.position = self.read_models.checkpoint(self.projection.name()).await?;
             self.stream = Some(self.feed.subscribe(self.position).await?);
@@ -97,10 +185,10 @@ impl ProjectionRunner {
         let stream = self.stream.as_mut().expect("subscribed above");
         let mut ready = Vec::new();
         match tokio::time::timeout(wait, stream.next()).await {
-            Err(_) => return Ok(Step::Idle),
+            Err(_) => return Ok(None),
             Ok(None) => {
                 self.stream = None;
-                return Ok(Step::Idle);
+                return Ok(None);
             }
             Ok(Some(first)) => ready.push(first),
         }
@@ -110,27 +198,28 @@ impl ProjectionRunner {
                 _ => break,
             }
         }
-        let mut tx = self.read_models.pool().begin().await.map_err(ReadError::from)?;
-        let mut applied = 0;
-        let mut position = self.position;
-        for item in ready {
-            let feed_event = match item {
-                Ok(e) => e,
-                Err(e) => {
-                    // Resubscribe from the checkpoint on the next step.
-                    self.stream = None;
-                    return Err(e.into());
-                }
-            };
-            if feed_event.position <= position {
-                continue;
+        match ready.into_iter().collect::<Result<Vec<_>, _>>() {
+            Ok(ready) => Ok(Some(ready)),
+            Err(e) => {
+                // Resubscribe from the checkpoint on the next step.
+                self.stream = None;
+                Err(e.into())
             }
+        }
+    }
+
+    /// Apply `events` and move the checkpoint to the last, in one transaction.
+    async fn apply(&mut self, events: &[FeedEvent]) -> Result<Applied, ProjectionError> {
+        let name = self.projection.name();
+        let mut tx = self.read_models.pool().begin().await.map_err(ReadError::from)?;
+        if lock_checkpoint(&mut tx, name).await? != self.position {
+            // A rebuild swapped its copy in: carry on from where it left the checkpoint.
+            return Ok(Applied::Moved);
+        }
+        let mut applied = 0;
+        for (at, feed_event) in events.iter().enumerate() {
             let event = &feed_event.event;
-            let name = self.projection.name();
-            if sequences::advance(&mut tx, name, event).await? {
-                self.projection.apply(&mut tx, feed_event.position, event).await?;
-                applied += 1;
-            } else {
+            if !sequences::advance(&mut tx, name, event).await? {
                 warn!(
                     position = feed_event.position,
                     event = %event.msg_id(),
@@ -138,35 +227,88 @@ impl ProjectionRunner {
                     "already applied this or a later event of the aggregate; skipped"
                 );
                 metrics::counter!("projection_events_skipped_total", "projection" => name).increment(1);
+                continue;
             }
-            position = feed_event.position;
+            match self.projection.apply(&mut tx, feed_event.position, event).await {
+                Ok(()) => applied += 1,
+                Err(error) if error.is_poison() => return Ok(Applied::Poisoned { at, error }),
+                Err(error) => return Err(error.into()),
+            }
         }
-        sqlx::query(
-            "INSERT INTO projection_checkpoints (projection, position) VALUES ($1, $2) \
-             ON CONFLICT (projection) DO UPDATE SET position = excluded.position",
-        )
-        .bind(self.projection.name())
-        .bind(position as i64)
-        .execute(&mut *tx)
-        .await
-        .map_err(ReadError::from)?;
+        let position = events.last().map_or(self.position, |e| e.position);
+        store_checkpoint(&mut tx, name, position).await?;
         tx.commit().await.map_err(ReadError::from)?;
         self.position = position;
-        metrics::gauge!("projection_position", "projection" => self.projection.name()).set(position as f64);
-        Ok(Step::Applied { events: applied, position })
+        Ok(Applied::All(applied))
+    }
+
+    /// Record a step's figures: position, and lag behind the last event's time.
+    fn applied(&self, events: usize, ready: &[FeedEvent]) -> Step {
+        let name = self.projection.name();
+        metrics::gauge!("projection_position", "projection" => name).set(self.position as f64);
+        if let Some(last) = ready.last() {
+            let lag = Utc::now().signed_duration_since(last.event.metadata.occurred_at);
+            metrics::gauge!("projection_lag_seconds", "projection" => name).set(lag.as_seconds_f64().max(0.0));
+        }
+        Step::Applied { events, position: self.position }
     }
 
     /// Keep the projection up to date until `stop`.
+    /// A parked projection tries again every [`PARKED_RETRY`] (a deploy
+    /// that can read the event frees it) and says so in `projection_parked`.
     pub async fn run(mut self, stop: CancellationToken) {
+        let name = self.projection.name();
         while !stop.is_cancelled() {
-            if let Err(e) = self.try_process_next(Duration::from_millis(250)).await {
-                warn!(projection = self.projection.name(), error = %e, "projection step failed; retrying");
-                self.stream = None;
-                tokio::select! {
-                    () = stop.cancelled() => {}
-                    () = tokio::time::sleep(Duration::from_secs(1)) => {}
+            let pause = match self.try_process_next(Duration::from_millis(250)).await {
+                Ok(_) => {
+                    metrics::gauge!("projection_parked", "projection" => name).set(0.0);
+                    continue;
                 }
+                Err(e @ ProjectionError::Parked { .. }) => {
+                    error!(projection = name, error = %e, "projection parked on a poison event");
+                    metrics::gauge!("projection_parked", "projection" => name).set(1.0);
+                    PARKED_RETRY
+                }
+                Err(e) => {
+                    warn!(projection = name, error = %e, "projection step failed; retrying");
+                    self.stream = None;
+                    Duration::from_secs(1)
+                }
+            };
+            tokio::select! {
+                () = stop.cancelled() => {}
+                () = tokio::time::sleep(pause) => {}
             }
         }
     }
+}
+
+/// Lock `projection`'s checkpoint row for the rest of `tx` and read it (0
+/// before its first step). Every writer of a projection's rows takes this
+/// first, so a runner's step and a rebuild's swap never interleave.
+pub(crate) async fn lock_checkpoint(tx: &mut Transaction<'_, Any>, projection: &str) -> Result<u64, ReadError> {
+    let position: Option<i64> = sqlx::query_scalar(
+        "UPDATE projection_checkpoints SET position = position WHERE projection = $1 RETURNING position",
+    )
+    .bind(projection)
+    .fetch_optional(&mut **tx)
+    .await?;
+    Ok(position.map_or(0, |p| p as u64))
+}
+
+/// Set `projection`'s checkpoint to `position` in `tx`.
+pub(crate) async fn store_checkpoint(
+    tx: &mut Transaction<'_, Any>,
+    projection: &str,
+    position: u64,
+) -> Result<(), ReadError> {
+    sqlx::query(
+        "INSERT INTO projection_checkpoints (projection, position) VALUES ($1, $2) \
+         ON CONFLICT (projection) DO UPDATE SET position = excluded.position",
+    )
+    .bind(projection)
+    .bind(position as i64)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }

@@ -23,7 +23,7 @@ use cartcast_domain::product::{Product, ProductEvent, Stock};
 use cartcast_domain::show::{Listing, Show, ShowEvent};
 use cartcast_infra::bus::{BusError, EventFeed, FeedEvent};
 use cartcast_infra::store::{EventMetadata, StoredEvent};
-use cartcast_projections::runner::{Projection, ProjectionRunner, Step};
+use cartcast_projections::runner::{Projection, ProjectionError, ProjectionRunner, Step};
 use cartcast_projections::{ProductView, ReadModels, StockView};
 
 /// A feed that delivers a fixed list of events at the positions given, as
@@ -319,4 +319,46 @@ async fn test_a_channel_page_and_its_shows_carry_their_profile_and_listing() {
         "a cancelled show is not upcoming"
     );
     assert_eq!(read_models.show("s2").await.unwrap().expect("show s2").status, "cancelled");
+}
+
+/// A rebuild replaces exactly the tables its projection lists: every read
+/// model table of the schema belongs to one projection, and each listed one exists.
+#[tokio::test]
+async fn every_read_model_table_belongs_to_exactly_one_projection() {
+    let read_models = fresh_read_models().await;
+    let mut tables: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'rm\\_%' ESCAPE '\\' \
+         AND name NOT LIKE 'rm\\_search\\_%' ESCAPE '\\' ORDER BY name",
+    )
+    .fetch_all(read_models.pool())
+    .await
+    .unwrap();
+    tables.sort();
+    let mut listed: Vec<String> = Projection::ALL
+        .iter()
+        .flat_map(|projection| projection.tables().iter().chain(projection.derived_tables()))
+        .map(|table| (*table).to_owned())
+        .collect();
+    listed.sort();
+    assert_eq!(listed, tables);
+}
+
+/// An event the catalog cannot read parks it just before that event, with
+/// what came before applied, however often it tries again.
+#[tokio::test]
+async fn test_a_poison_event_parks_the_projection_before_it() {
+    let read_models = fresh_read_models().await;
+    let mut events = a_sale();
+    events[2].payload = serde_json::json!({"type": "UnitsReserved", "quantity": "three"});
+    let feed = Arc::new(ScriptedFeed(at_positions(events)));
+    let mut runner = ProjectionRunner::new(Projection::Catalog, read_models.clone(), feed);
+
+    for _ in 0..2 {
+        let parked = runner.try_process_next(Duration::from_millis(100)).await;
+        let Err(ProjectionError::Parked { position, event, .. }) = parked else { panic!("not parked: {parked:?}") };
+        assert_eq!((position, event.as_str()), (3, "Product:p1:3"));
+        assert_eq!(read_models.checkpoint("catalog").await.unwrap(), 2, "parked just before the poison");
+    }
+    let product = read_models.product("p1").await.unwrap().expect("what came before is applied");
+    assert_eq!(product.stock, StockView { total: 10, available: 9, reserved: 1, sold: 0 });
 }

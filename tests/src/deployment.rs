@@ -13,6 +13,7 @@ use cartcast_infra::store::EventStore;
 use cartcast_infra::store::postgres::PostgresStore;
 use cartcast_infra::store::sqlite::SqliteStore;
 use cartcast_projections::ReadModels;
+use cartcast_projections::runner::Projection;
 use cqrs_es::Aggregate;
 
 use crate::{Client, Process, Services};
@@ -215,6 +216,54 @@ impl Deployment {
         anyhow::bail!("{} never became healthy", self.url)
     }
 
+    /// Run an offline tool (`replay`, `audit`, `projections`) against this
+    /// deployment's store and read models, as an operator would beside it.
+    pub fn tool(&self, args: &[&str]) -> std::process::Output {
+        self.tool_command(args).output().expect("run cartcast")
+    }
+
+    /// The command [`tool`](Self::tool) runs, to run it elsewhere (a blocking task).
+    pub fn tool_command(&self, args: &[&str]) -> std::process::Command {
+        let mut command = std::process::Command::new(crate::cartcast_bin());
+        command.args(args).envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        if self.shape == Shape::Embedded {
+            command.arg("--data-dir").arg(&self.data_dir);
+        }
+        command
+    }
+
+    /// Rebuild every projection (`cartcast projections rebuild all`) and
+    /// check that each table's rows are what they were before: the live read
+    /// models equal a fresh rebuild of them.
+    pub async fn check_against_a_rebuild(&self) -> anyhow::Result<()> {
+        let tables: Vec<&str> = Projection::ALL.iter().flat_map(|p| p.tables()).copied().collect();
+        let live = self.read_model_rows(&tables).await?;
+        let rebuilt = self.tool(&["projections", "rebuild", "all"]);
+        anyhow::ensure!(rebuilt.status.success(), "the rebuild failed: {}", String::from_utf8_lossy(&rebuilt.stderr));
+        let fresh = self.read_model_rows(&tables).await?;
+        for ((table, live), (_, fresh)) in live.iter().zip(&fresh) {
+            anyhow::ensure!(
+                live == fresh,
+                "{table}: the live rows differ from a fresh rebuild's: {live:?} vs {fresh:?}"
+            );
+        }
+        Ok(())
+    }
+
+    /// Every row of each of `tables` in the read models, one string per row, sorted.
+    async fn read_model_rows(&self, tables: &[&str]) -> anyhow::Result<Vec<(String, Vec<String>)>> {
+        let read_models = self.read_models().await?;
+        let mut dump = Vec::new();
+        for table in tables {
+            let rows = sqlx::query(&format!("SELECT * FROM {table}")).fetch_all(read_models.pool()).await?;
+            let mut rows: Vec<String> = rows.iter().map(row_text).collect();
+            rows.sort();
+            dump.push(((*table).to_owned(), rows));
+        }
+        read_models.pool().close().await;
+        Ok(dump)
+    }
+
     /// The secret its tokens are signed with (for a load generator of its own).
     pub fn secret(&self) -> &str {
         &self.secret
@@ -324,4 +373,26 @@ impl Deployment {
         }
         Ok(stock)
     }
+}
+
+/// A read-model row as text: each column as the first type it decodes as.
+fn row_text(row: &sqlx::any::AnyRow) -> String {
+    use sqlx::Row;
+    (0..row.len())
+        .map(|i| {
+            if let Ok(value) = row.try_get::<Option<i64>, _>(i) {
+                format!("{value:?}")
+            } else if let Ok(value) = row.try_get::<Option<i32>, _>(i) {
+                format!("{value:?}")
+            } else if let Ok(value) = row.try_get::<Option<f64>, _>(i) {
+                format!("{value:?}")
+            } else if let Ok(value) = row.try_get::<Option<bool>, _>(i) {
+                format!("{value:?}")
+            } else {
+                let text = row.try_get::<Option<String>, _>(i);
+                format!("{:?}", text.unwrap_or_else(|e| panic!("column {i} decodes as nothing known: {e}")))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" | ")
 }

@@ -2,7 +2,8 @@
 //! in, and start a new one later. While none runs, a read-your-writes read
 //! (`?after=`) refuses to answer stale (503 `not_caught_up`); the new
 //! projector resumes from its checkpoint with the rest redelivered, and the
-//! read models end equal to the event store, every event applied once.
+//! read models end equal to the event store, every event applied once, and
+//! row for row equal to a fresh rebuild of every projection.
 
 use std::sync::Arc;
 
@@ -39,5 +40,8 @@ async fn a_projector_killed_mid_stream_resumes_without_applying_twice() {
     .await
     .expect("history");
     assert_eq!(entries as u64, UNITS, "one history entry per reservation: nothing applied twice");
+    read_models.pool().close().await;
+
+    deployment.check_against_a_rebuild().await.expect("every read model equals a fresh rebuild of it");
     deployment.stop().await.expect("clean stop");
 }

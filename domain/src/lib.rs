@@ -20,6 +20,8 @@
 //! - [`ids`]: identifiers that carry routing (a reservation names its product,
 //!   a poll its show).
 //! - [`money`]: prices in minor units with an ISO currency.
+//! - [`versions`]: each event type's current version and the upcasters that
+//!   read older ones.
 //! - [`refusal`]: the [`refusal::DomainError`] every aggregate's error
 //!   implements — a stable code and a [`refusal::RefusalKind`].
 
@@ -56,6 +58,7 @@ pub mod poll;
 pub mod product;
 pub mod refusal;
 pub mod show;
+pub mod versions;
 
 /// The kind of actor a command is decided for; roles come from signed tokens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]

@@ -32,6 +32,6 @@ impl DomainEvent for ChannelEvent {
     }
 
     fn event_version(&self) -> String {
-        "1".to_owned()
+        crate::versions::current(&self.event_type()).to_string()
     }
 }

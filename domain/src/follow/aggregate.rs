@@ -43,7 +43,7 @@ impl DomainEvent for FollowsEvent {
     }
 
     fn event_version(&self) -> String {
-        "1".to_owned()
+        crate::versions::current(&self.event_type()).to_string()
     }
 }
 

@@ -35,7 +35,7 @@ impl DomainEvent for HandleEvent {
     }
 
     fn event_version(&self) -> String {
-        "1".to_owned()
+        crate::versions::current(&self.event_type()).to_string()
     }
 }
 

@@ -48,7 +48,7 @@ impl DomainEvent for LiveStatsEvent {
     }
 
     fn event_version(&self) -> String {
-        "1".to_owned()
+        crate::versions::current(&self.event_type()).to_string()
     }
 }
 

@@ -66,6 +66,6 @@ impl DomainEvent for ModerationEvent {
     }
 
     fn event_version(&self) -> String {
-        "1".to_owned()
+        crate::versions::current(&self.event_type()).to_string()
     }
 }

@@ -103,7 +103,7 @@ impl Order {
                         OrderEvent::PaymentCaptured { capture_id, amount_minor: self.amount_minor },
                         OrderEvent::OrderConfirmed,
                     ],
-                    PaymentResult::Declined { reason } => vec![OrderEvent::PaymentDeclined { reason }],
+                    PaymentResult::Declined { reason } => vec![OrderEvent::PaymentDeclined { decline_code: reason }],
                     PaymentResult::TimedOut => vec![OrderEvent::OrderExpired {
                         reason: "the payment gateway did not answer in time; nothing was charged".to_owned(),
                     }],

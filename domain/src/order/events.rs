@@ -23,8 +23,10 @@ pub enum OrderEvent {
         amount_minor: i64,
     },
     OrderConfirmed,
+    /// Version 2; version 1 named `decline_code` `reason` (see [`crate::versions`]).
     PaymentDeclined {
-        reason: String,
+        /// The payment gateway's decline code, e.g. `card_declined`.
+        decline_code: String,
     },
     OrderExpired {
         reason: String,
@@ -44,6 +46,6 @@ impl DomainEvent for OrderEvent {
     }
 
     fn event_version(&self) -> String {
-        "1".to_owned()
+        crate::versions::current(&self.event_type()).to_string()
     }
 }

@@ -107,7 +107,7 @@ fn test_record_payment_captured_confirms_for_the_placed_amount() {
 fn test_record_payment_declined() {
     let previous = placed();
     let command = declined();
-    let expected = OrderEvent::PaymentDeclined { reason: "card declined".to_owned() };
+    let expected = OrderEvent::PaymentDeclined { decline_code: "card declined".to_owned() };
 
     OrderTestFramework::with(()).given(vec![previous]).when(command).then_expect_events(vec![expected]);
 }
@@ -147,7 +147,7 @@ fn test_record_payment_decline_after_capture_refused() {
 
 #[test]
 fn test_record_payment_capture_after_decline_refused() {
-    let previous = vec![placed(), OrderEvent::PaymentDeclined { reason: "card declined".to_owned() }];
+    let previous = vec![placed(), OrderEvent::PaymentDeclined { decline_code: "card declined".to_owned() }];
     let command = captured("cap-1");
 
     OrderTestFramework::with(())
@@ -167,7 +167,7 @@ fn test_record_payment_capture_after_expiry_refused() {
 #[test]
 fn test_events_are_tagged_with_their_event_type() {
     let mut events = confirmed();
-    events.push(OrderEvent::PaymentDeclined { reason: "card declined".to_owned() });
+    events.push(OrderEvent::PaymentDeclined { decline_code: "card declined".to_owned() });
     events.push(OrderEvent::OrderExpired { reason: "the hold ran out".to_owned() });
     for event in events {
         let json = serde_json::to_value(&event).expect("events serialize");

@@ -56,6 +56,6 @@ impl DomainEvent for PollsEvent {
     }
 
     fn event_version(&self) -> String {
-        "1".to_owned()
+        crate::versions::current(&self.event_type()).to_string()
     }
 }

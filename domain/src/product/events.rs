@@ -77,6 +77,6 @@ impl DomainEvent for ProductEvent {
     }
 
     fn event_version(&self) -> String {
-        "1".to_owned()
+        crate::versions::current(&self.event_type()).to_string()
     }
 }

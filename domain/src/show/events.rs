@@ -97,6 +97,6 @@ impl DomainEvent for ShowEvent {
     }
 
     fn event_version(&self) -> String {
-        "1".to_owned()
+        crate::versions::current(&self.event_type()).to_string()
     }
 }

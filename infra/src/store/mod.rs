@@ -10,6 +10,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use cartcast_domain::versions::{self, UpcastError};
+
 use crate::outcome::Outcome;
 
 /// Metadata every event carries: who caused it, through which command and request, and when.
@@ -40,6 +42,14 @@ impl StoredEvent {
     /// `<aggregate>:<id>:<sequence>`: the feed's de-duplication id for this event.
     pub fn msg_id(&self) -> String {
         format!("{}:{}:{}", self.aggregate_type, self.aggregate_id, self.sequence)
+    }
+
+    /// This event as its current version reads (see [`cartcast_domain::versions`]):
+    /// every read path of the store and the feed passes events through here.
+    pub fn upcast(mut self) -> Result<Self, UpcastError> {
+        let version = versions::upcast(&self.event_type, &self.event_version, &mut self.payload)?;
+        self.event_version = version.to_string();
+        Ok(self)
     }
 
     pub fn key(&self) -> EventKey {
@@ -149,6 +159,8 @@ pub enum StoreError {
     Unavailable(#[from] sqlx::Error),
     #[error("stored data is corrupt: {0}")]
     Corrupt(#[from] serde_json::Error),
+    #[error("a stored event cannot be read: {0}")]
+    Version(#[from] UpcastError),
 }
 
 #[async_trait]

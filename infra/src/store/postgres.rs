@@ -446,6 +446,6 @@ impl EventRow {
             payload: self.payload,
             metadata,
         };
-        Ok((unsigned_from_db(self.position)?, event))
+        Ok((unsigned_from_db(self.position)?, event.upcast()?))
     }
 }

@@ -54,7 +54,7 @@ fn to_event(row: &sqlx::sqlite::SqliteRow) -> Result<(u64, StoredEvent), StoreEr
         payload: serde_json::from_str(&payload)?,
         metadata: serde_json::from_str::<EventMetadata>(&metadata)?,
     };
-    Ok((row.get::<i64, _>("position") as u64, event))
+    Ok((row.get::<i64, _>("position") as u64, event.upcast()?))
 }
 
 /// Rows per multi-row INSERT; 7 parameters each stays far below SQLite's limit.

@@ -1,12 +1,20 @@
 //! The `EventStore` contract: the same behaviours checked against every
 //! adapter (SQLite and PostgreSQL), each on a fresh store.
 
+use std::collections::HashMap;
+
+use cartcast_domain::channel::{Channel, ChannelEvent};
+use cartcast_domain::order::{Order, OrderEvent};
+use cartcast_domain::product::{Product, ProductEvent};
+use cartcast_domain::show::{Show, ShowEvent};
+use cartcast_domain::versions;
 use cartcast_infra::outcome::{Answer, ClipFinished, Outcome};
 use cartcast_infra::store::{
     CommandRecord, CommitBatch, EventKey, EventMetadata, EventStore, OutboxEntry, OutboxUpdate, StoreError, StoredEvent,
 };
 use chrono::{TimeZone, Utc};
-use serde_json::json;
+use cqrs_es::Aggregate;
+use serde_json::{Value, json};
 use uuid::Uuid;
 
 pub fn event(aggregate_type: &str, aggregate_id: &str, sequence: u64, command_id: Uuid) -> StoredEvent {
@@ -252,6 +260,68 @@ pub async fn a_conflicting_batch_leaves_the_outbox_as_it_was(store: &dyn EventSt
     assert_eq!(left, vec![positions[0]], "neither listed nor forgotten");
 }
 
+/// Events as a past build wrote them (`tests/fixtures/events-2026-11-30.ndjson`,
+/// exported by `cartcast replay` before `PaymentDeclined` became version 2),
+/// committed as they were and read back through the store: each at its
+/// type's current version, each payload one the domain reads, and every
+/// aggregate rebuilt from them as it stood.
+pub async fn events_of_a_past_build_read_as_their_current_versions(store: &dyn EventStore) {
+    let past: Vec<StoredEvent> = include_str!("../fixtures/events-2026-11-30.ndjson")
+        .lines()
+        .map(|line| {
+            let line: Value = serde_json::from_str(line).unwrap();
+            let text = |key: &str| line[key].as_str().unwrap().to_owned();
+            StoredEvent {
+                aggregate_type: text("aggregate_type"),
+                aggregate_id: text("aggregate_id"),
+                sequence: line["sequence"].as_u64().unwrap(),
+                event_type: text("type"),
+                event_version: text("version"),
+                payload: line["payload"].clone(),
+                metadata: serde_json::from_value(line["metadata"].clone()).unwrap(),
+            }
+        })
+        .collect();
+    store.commit(&CommitBatch { events: past.clone(), ..Default::default() }).await.unwrap();
+
+    let read: Vec<StoredEvent> = store.read_all(0, 100).await.unwrap().into_iter().map(|(_, e)| e).collect();
+    assert_eq!(read.len(), past.len());
+    let (mut products, mut orders, mut channels, mut shows) =
+        (HashMap::<String, Product>::new(), HashMap::<String, Order>::new(), HashMap::new(), HashMap::new());
+    for event in &read {
+        assert_eq!(event.event_version, versions::current(&event.event_type).to_string(), "{}", event.event_type);
+        let id = event.aggregate_id.clone();
+        let payload = event.payload.clone();
+        match event.aggregate_type.as_str() {
+            "Product" => {
+                products.entry(id).or_default().apply(serde_json::from_value::<ProductEvent>(payload).unwrap())
+            }
+            "Order" => orders.entry(id).or_default().apply(serde_json::from_value::<OrderEvent>(payload).unwrap()),
+            "Channel" => channels
+                .entry(id)
+                .or_insert_with(Channel::default)
+                .apply(serde_json::from_value::<ChannelEvent>(payload).unwrap()),
+            "Show" => shows
+                .entry(id)
+                .or_insert_with(Show::default)
+                .apply(serde_json::from_value::<ShowEvent>(payload).unwrap()),
+            other => panic!("the fixture has no {other} events"),
+        }
+    }
+    let declined = read.iter().find(|e| e.event_type == "PaymentDeclined").expect("a declined payment");
+    assert_eq!(declined.payload["decline_code"], "card_declined", "version 1's `reason`, renamed");
+    let statuses: Vec<&str> = {
+        let mut statuses: Vec<&str> = orders.values().map(|order| order.status.as_str()).collect();
+        statuses.sort();
+        statuses
+    };
+    assert_eq!(statuses, ["confirmed", "declined"]);
+    assert_eq!(products.values().map(|p| p.stock.sold).sum::<u64>(), 1);
+    assert_eq!((channels.len(), shows.len()), (1, 1));
+    let loaded = store.load("Order", &declined.aggregate_id).await.unwrap();
+    assert_eq!(loaded[1].payload, declined.payload, "loading an aggregate upcasts too");
+}
+
 /// One `#[tokio::test]` per contract behaviour; `$open` is an async fn
 /// returning a fresh store and an async clean-up to run when the test passes.
 macro_rules! event_store_contract {
@@ -308,6 +378,12 @@ macro_rules! event_store_contract {
         async fn test_a_conflicting_batch_leaves_the_outbox_as_it_was() {
             let (store, cleanup) = $open().await;
             contract::a_conflicting_batch_leaves_the_outbox_as_it_was(store.as_ref()).await;
+            cleanup.await;
+        }
+        #[tokio::test]
+        async fn test_events_of_a_past_build_read_as_their_current_versions() {
+            let (store, cleanup) = $open().await;
+            contract::events_of_a_past_build_read_as_their_current_versions(store.as_ref()).await;
             cleanup.await;
         }
         #[tokio::test]

@@ -55,8 +55,10 @@ impl EventFeed for JetStreamBus {
 fn feed_event(message: Result<async_nats::jetstream::Message, pull::OrderedError>) -> Result<FeedEvent, BusError> {
     let message = message.map_err(|err| unavailable("read events", err))?;
     let position = message.info().map_err(|err| unavailable("read events", err))?.stream_sequence;
-    let event = serde_json::from_slice(&message.payload)
-        .map_err(|err| BusError::Unavailable(format!("feed position {position} is not a stored event: {err}")))?;
+    let event = serde_json::from_slice::<StoredEvent>(&message.payload)
+        .map_err(|err| BusError::Unavailable(format!("feed position {position} is not a stored event: {err}")))?
+        .upcast()
+        .map_err(|err| BusError::Unavailable(format!("feed position {position}: {err}")))?;
     Ok(FeedEvent { position, event })
 }
 
@@ -70,8 +72,14 @@ impl LiveEvents for JetStreamBus {
             let subject = self.names.event(kind, id);
             let subscriber = self.client.subscribe(subject).await.map_err(|err| unavailable("follow events", err))?;
             let events = subscriber.filter_map(|message| async move {
-                serde_json::from_slice::<StoredEvent>(&message.payload)
+                let event = serde_json::from_slice::<StoredEvent>(&message.payload)
                     .inspect_err(|error| tracing::warn!(%error, subject = %message.subject, "not a stored event"))
+                    .ok()?;
+                event
+                    .upcast()
+                    .inspect_err(
+                        |error| tracing::warn!(%error, subject = %message.subject, "an event this build cannot read"),
+                    )
                     .ok()
             });
             followed.push(events.boxed());

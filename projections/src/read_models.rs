@@ -27,9 +27,15 @@ pub enum ReadError {
 
 impl ReadError {
     /// Whether applying the same event again would fail the same way: its
-    /// stored form does not parse, or the database refuses what it asks.
+    /// stored form does not parse, or it breaks one of the read model's
+    /// constraints. A deadlock, a lost connection or a timeout is not: it
+    /// passes on a retry.
     pub fn is_poison(&self) -> bool {
-        matches!(self, ReadError::Corrupt(_) | ReadError::Database(sqlx::Error::Database(_)))
+        match self {
+            ReadError::Corrupt(_) => true,
+            ReadError::Database(sqlx::Error::Database(error)) => error.kind() != sqlx::error::ErrorKind::Other,
+            _ => false,
+        }
     }
 }
 

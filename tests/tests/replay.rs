@@ -179,6 +179,10 @@ async fn events_endpoint_pages_the_same_feed(deployment: &Deployment, all: &[Val
     }
     assert_eq!(paged, all, "the pages add up to the replay");
 
+    let head = client.get(&format!("/api/v1/events?to={}", all[2]["position"]), Some(&analyst)).await.unwrap();
+    let mut head = lines(head.body.as_str().unwrap());
+    let end = head.pop().expect("the page's last line");
+    assert_eq!((head.as_slice(), &end["resume_after"]), (&all[..3], &all[2]["position"]), "`to` stops the page");
     let orders = client.get("/api/v1/events?type=OrderPlaced,OrderConfirmed", Some(&analyst)).await.unwrap();
     assert_eq!(lines(orders.body.as_str().unwrap()).len(), 3, "two events and the last line");
     let viewer = client.get("/api/v1/events", Some(&client.token("ann", Role::Viewer))).await.unwrap();

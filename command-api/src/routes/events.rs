@@ -32,6 +32,8 @@ const CHUNK: usize = 32 * 1024;
 pub struct EventsQuery {
     /// Start after this global position (the previous page's `resume_after`); default 0.
     pub after: Option<u64>,
+    /// Stop at this global position (inclusive).
+    pub to: Option<u64>,
     /// Only these event types, comma-separated (e.g. `UnitsReserved,OrderPlaced`).
     #[serde(rename = "type")]
     #[param(rename = "type")]
@@ -89,7 +91,7 @@ pub async fn events(State(state): State<AppState>, user: Authenticated, uri: Uri
         since: query.since,
         until: query.until,
         after: query.after.unwrap_or(0),
-        to: None,
+        to: query.to,
         limit: Some(limit),
     };
     let (chunks, body) = mpsc::unbounded_channel();

@@ -228,5 +228,10 @@ async fn replay_of_a_show_keeps_what_belongs_to_it() {
     assert_eq!(ids.iter().filter(|id| **id == order_id).count(), 3, "its order's three");
     let (after_show, _) = replay(&deployment, &["--show", &show_id, "--after", &shown[4]["position"].to_string()]);
     assert_eq!(lines(&after_show), shown[5..].to_vec(), "a show's replay resumes too");
+
+    let analyst = client.token("nora", Role::Analyst);
+    let opened = client.get("/api/v1/events?type=ChannelOpened", Some(&analyst)).await.unwrap();
+    let opened = lines(opened.body.as_str().expect("NDJSON text"));
+    assert_eq!(opened[0]["payload"]["stream_key"], "[redacted]", "no stream key over HTTP: {}", opened[0]);
     deployment.stop().await.expect("clean stop");
 }

@@ -1,7 +1,7 @@
 //! The event feed for analysts and auditors: `GET /api/v1/events`, the
 //! stored events in global order as JSON lines, filtered like `cartcast
 //! replay`, paged by position and streamed as they are read; the last line
-//! says where to resume.
+//! says where to resume. Secrets in payloads (stream keys) are masked.
 
 use std::io::Write;
 
@@ -16,7 +16,8 @@ use tracing::warn;
 use utoipa::{IntoParams, ToSchema};
 
 use cartcast_domain::Role;
-use cartcast_projections::replay::{self, Filter, Ndjson};
+use cartcast_infra::store::StoredEvent;
+use cartcast_projections::replay::{self, Filter, Ndjson, ReplayError, Sink};
 
 use crate::auth::Authenticated;
 use crate::error::{ApiError, ErrorBody};
@@ -97,7 +98,7 @@ pub async fn events(State(state): State<AppState>, user: Authenticated, uri: Uri
     let (chunks, body) = mpsc::unbounded_channel();
     let store = state.events.clone();
     tokio::spawn(async move {
-        let mut sink = Ndjson::new(Chunks { buffer: Vec::with_capacity(CHUNK), out: chunks });
+        let mut sink = Redacted(Ndjson::new(Chunks { buffer: Vec::with_capacity(CHUNK), out: chunks }));
         match replay::export(store.as_ref(), &filter, &mut sink, &mut |_| {}).await {
             Ok(stopped) => {
                 let end = EventsPageEnd {
@@ -105,6 +106,7 @@ pub async fn events(State(state): State<AppState>, user: Authenticated, uri: Uri
                     count: stopped.written,
                     more: stopped.written == limit,
                 };
+                let Redacted(sink) = sink;
                 let mut out = sink.into_inner();
                 let ended = serde_json::to_writer(&mut out, &end).map_err(std::io::Error::from);
                 if let Err(e) = ended.and_then(|()| out.write_all(b"\n")).and_then(|()| out.flush()) {
@@ -118,6 +120,32 @@ pub async fn events(State(state): State<AppState>, user: Authenticated, uri: Uri
     let mut body = body;
     let body = Body::from_stream(futures::stream::poll_fn(move |cx| body.poll_recv(cx)));
     Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response())
+}
+
+/// Payload fields no reader of the feed over HTTP gets: a channel's stream
+/// key lets anyone broadcast as the channel.
+const SECRET_FIELDS: [&str; 1] = ["stream_key"];
+
+/// A sink that masks [`SECRET_FIELDS`] before the events reach `S`.
+struct Redacted<S>(S);
+
+impl<S: Sink> Sink for Redacted<S> {
+    fn write(&mut self, position: u64, event: &StoredEvent) -> Result<(), ReplayError> {
+        if !SECRET_FIELDS.iter().any(|field| event.payload.get(field).is_some()) {
+            return self.0.write(position, event);
+        }
+        let mut masked = event.clone();
+        for field in SECRET_FIELDS {
+            if let Some(value) = masked.payload.get_mut(field) {
+                *value = "[redacted]".into();
+            }
+        }
+        self.0.write(position, &masked)
+    }
+
+    fn finish(&mut self) -> Result<(), ReplayError> {
+        self.0.finish()
+    }
 }
 
 /// The response body as a writer: bytes gathered into chunks of about [`CHUNK`].

@@ -26,13 +26,7 @@ const SCENARIO: [(&str, &str); 8] = [
 
 /// `cartcast replay` against the deployment's store; stdout and stderr.
 fn replay(deployment: &Deployment, args: &[&str]) -> (String, String) {
-    let mut command = std::process::Command::new(cartcast_tests::cartcast_bin());
-    command.arg("replay").args(args);
-    match &deployment.postgres_url {
-        Some(url) => command.args(["--postgres-url", url]),
-        None => command.args(["--data-dir", &deployment.data_dir.display().to_string()]),
-    };
-    let output = command.output().expect("run cartcast replay");
+    let output = deployment.tool(&[&["replay"], args].concat());
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert!(output.status.success(), "replay {args:?} failed: {stderr}");
     (String::from_utf8(output.stdout).expect("UTF-8"), stderr)

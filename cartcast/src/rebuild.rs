@@ -39,7 +39,7 @@ pub struct ProjectionsArgs {
 enum ProjectionsCommand {
     /// Replay into a shadow copy while the live one serves, then swap it in.
     Rebuild {
-        /// `catalog`, `notifications` or `all`.
+        /// `catalog`, `notifications`, `dashboard` or `all`.
         name: String,
     },
 }
@@ -48,9 +48,10 @@ pub async fn projections(args: ProjectionsArgs, settings: Settings) -> anyhow::R
     let ProjectionsCommand::Rebuild { name } = &args.what;
     let chosen = match name.as_str() {
         "all" => Projection::ALL.to_vec(),
-        _ => vec![
-            Projection::named(name).with_context(|| format!("no projection {name} (catalog, notifications or all)"))?,
-        ],
+        _ => {
+            let known = || Projection::ALL.map(Projection::name).join(", ");
+            vec![Projection::named(name).with_context(|| format!("no projection {name} ({}, or all)", known()))?]
+        }
     };
     let (live, url, feed) = open(args, settings).await?;
     for projection in chosen {

@@ -124,6 +124,7 @@ fn act_on(hub: &Arc<MediaHub>, event: &StoredEvent) {
             Ok(
                 LiveStatsEvent::StreamHealthReported { .. }
                 | LiveStatsEvent::ReactionsCounted { .. }
+                | LiveStatsEvent::ChatCounted { .. }
                 | LiveStatsEvent::AudienceSampled { .. },
             ) => {}
             Err(error) => tracing::warn!(%show_id, %error, "media: unreadable live-stats event"),

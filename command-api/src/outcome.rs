@@ -103,6 +103,7 @@ fn answered(answer: Answer, position: Option<u64>, ingest_url: Arc<str>) -> Resp
         Answer::ShowUpdated(show)
         | Answer::StreamHealthReported(show)
         | Answer::ReactionsCounted(show)
+        | Answer::ChatCounted(show)
         | Answer::AudienceSampled(show) => body(StatusCode::OK, show, position),
         Answer::ViewersCounted(viewers) => body(StatusCode::OK, viewers, position),
         Answer::StreamKeyRegenerated(key) => body(StatusCode::OK, key, position),

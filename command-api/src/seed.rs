@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use cartcast_infra::dashboard::Dashboard;
 use cartcast_infra::outcome::{PollState, ProductAnswer, StockLevels};
 use cartcast_projections::notifications::NOTIFICATIONS;
 use cartcast_projections::{PollView, ProductView, ReadModels};
@@ -60,6 +61,10 @@ impl RoomSeed for ReadModelSeed {
 
     async fn follows(&self, user: &str, channel: &str) -> anyhow::Result<bool> {
         Ok(self.0.follows(user, channel).await?)
+    }
+
+    async fn dashboard(&self, show_id: &str) -> anyhow::Result<Option<Dashboard>> {
+        Ok(self.0.dashboard(show_id).await?.map(|found| found.dashboard))
     }
 }
 

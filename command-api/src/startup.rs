@@ -67,6 +67,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/shows/{id}/pin", post(routes::pin_product))
         .route("/api/v1/shows/{id}/raid", post(routes::raid))
         .route("/api/v1/shows/{id}/live", get(routes::live_socket))
+        .route("/api/v1/shows/{id}/dashboard", get(routes::show_dashboard))
         .route("/api/v1/shows/{id}/chat", get(routes::chat_replay))
         .route("/api/v1/sessions", post(routes::create_session))
         .route("/api/v1/shows/{id}/chat/{message_id}", delete(routes::delete_message))

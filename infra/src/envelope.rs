@@ -203,6 +203,11 @@ pub enum AppCommand {
         show_id: String,
         counts: BTreeMap<String, u64>,
     },
+    /// From a gateway: the chat messages it posted over its last window.
+    CountChat {
+        show_id: String,
+        messages: u64,
+    },
     /// The show's creator asks a question of its viewers.
     OpenPoll {
         show_id: String,
@@ -274,6 +279,7 @@ impl AppCommand {
             | AppCommand::EndShow { show_id }
             | AppCommand::CountViewers { show_id, .. }
             | AppCommand::CountReactions { show_id, .. }
+            | AppCommand::CountChat { show_id, .. }
             | AppCommand::SampleAudience { show_id, .. }
             | AppCommand::ReportStreamHealth { show_id, .. }
             | AppCommand::RequestClip { show_id, .. }
@@ -316,6 +322,7 @@ impl AppCommand {
             AppCommand::EndShow { .. } => "end_show",
             AppCommand::CountViewers { .. } => "count_viewers",
             AppCommand::CountReactions { .. } => "count_reactions",
+            AppCommand::CountChat { .. } => "count_chat",
             AppCommand::SampleAudience { .. } => "sample_audience",
             AppCommand::Moderate { .. } => "moderate",
             AppCommand::ReportStreamHealth { .. } => "report_stream_health",

@@ -4,6 +4,8 @@
 //! # Layout
 //! - [`envelope`]: the command envelope (id, actor, correlation, time), the
 //!   application commands it wraps, and their routing to partitions.
+//! - [`dashboard`]: a show's creator dashboard, as the read side computes
+//!   it and the API and the creator's socket carry it.
 //! - [`outcome`]: what a command came to — a typed answer or a refusal —
 //!   recorded with it, so every repeat gets the same.
 //! - [`store`]: the [`store::EventStore`] trait — events and `command_log`
@@ -17,6 +19,7 @@
 
 pub mod bus;
 pub mod config;
+pub mod dashboard;
 pub mod envelope;
 pub mod outcome;
 pub mod payment;

@@ -129,6 +129,7 @@ pub enum Answer {
     StreamHealthReported(ShowAnswer),
     ViewersCounted(ViewersCounted),
     ReactionsCounted(ShowAnswer),
+    ChatCounted(ShowAnswer),
     AudienceSampled(ShowAnswer),
     /// A moderation action taken (or already in force: no news).
     Moderated(Moderated),

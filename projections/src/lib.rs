@@ -11,6 +11,9 @@
 //!   `views/mod.rs` only sends each event to its aggregate's view.
 //! - [`notifications`]: the notifications projection (its own checkpoint):
 //!   followers' notices fanned out from channels' show events.
+//! - [`dashboard`]: the creator dashboard projection (its own checkpoint):
+//!   each show's audience, activity and sales by the minute, and its
+//!   products' sell-through.
 //! - [`replay`]: the analyst export — stored events in global order,
 //!   filtered, as JSON lines or Parquet, resumable.
 //! - [`audit`]: an order's full history rebuilt from the event store, and
@@ -24,6 +27,7 @@
 //!   [`runner::ProjectionRunner::try_process_next`] at a time.
 
 pub mod audit;
+pub mod dashboard;
 pub mod notifications;
 pub mod read_models;
 pub mod rebuild;

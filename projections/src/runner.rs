@@ -1,5 +1,5 @@
-//! Feeds a projection (the catalog, or the notifications) from the event
-//! feed, each with its own checkpoint. Each step applies what is ready
+//! Feeds a projection (the catalog, the notifications or the dashboards)
+//! from the event feed, each with its own checkpoint. Each step applies what is ready
 //! (up to a page) and moves the projection's checkpoint in the SAME
 //! transaction, so a crash replays nothing twice and skips nothing; an event
 //! the projection already applied under another feed position is skipped
@@ -19,7 +19,7 @@ use cartcast_infra::store::StoredEvent;
 use sqlx::{Any, Transaction};
 
 use crate::read_models::{ReadError, ReadModels};
-use crate::{notifications, sequences, views};
+use crate::{dashboard, notifications, sequences, views};
 
 /// A projection the runner can feed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,16 +28,19 @@ pub enum Projection {
     Catalog,
     /// Followers' notifications, fanned out apart so a big channel never holds up the catalog.
     Notifications,
+    /// Creators' dashboards: each show's audience, activity and sales by the minute.
+    Dashboard,
 }
 
 impl Projection {
-    pub const ALL: [Projection; 2] = [Projection::Catalog, Projection::Notifications];
+    pub const ALL: [Projection; 3] = [Projection::Catalog, Projection::Notifications, Projection::Dashboard];
 
     /// Its name in `projection_checkpoints` and metrics.
     pub fn name(self) -> &'static str {
         match self {
             Projection::Catalog => views::CATALOG,
             Projection::Notifications => notifications::NOTIFICATIONS,
+            Projection::Dashboard => dashboard::DASHBOARD,
         }
     }
 
@@ -67,6 +70,15 @@ impl Projection {
                 "rm_polls",
             ],
             Projection::Notifications => &["rm_followers", "rm_notify_shows", "rm_notifications"],
+            Projection::Dashboard => &[
+                "rm_dash_shows",
+                "rm_dash_products",
+                "rm_dash_stock",
+                "rm_dash_holds",
+                "rm_dash_orders",
+                "rm_dash_buyers",
+                "rm_dash_minutes",
+            ],
         }
     }
 
@@ -74,7 +86,7 @@ impl Projection {
     pub fn derived_tables(self) -> &'static [&'static str] {
         match self {
             Projection::Catalog => &["rm_search"],
-            Projection::Notifications => &[],
+            Projection::Notifications | Projection::Dashboard => &[],
         }
     }
 
@@ -87,6 +99,7 @@ impl Projection {
         match self {
             Projection::Catalog => views::apply(tx, position, event).await,
             Projection::Notifications => notifications::apply(tx, position, event).await,
+            Projection::Dashboard => dashboard::apply(tx, position, event).await,
         }
     }
 }

@@ -7,68 +7,34 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use chrono::{TimeZone, Utc};
 use cqrs_es::{Aggregate, DomainEvent};
-use futures::stream::{self, BoxStream, StreamExt};
 use serde::Serialize;
-use uuid::Uuid;
 
 use cartcast_domain::channel::{Channel, ChannelEvent, Link, Profile};
 use cartcast_domain::ids::ReservationId;
 use cartcast_domain::live_stats::{LiveStats, LiveStatsEvent};
 use cartcast_domain::money::Currency;
 use cartcast_domain::order::{Order, OrderEvent};
-use cartcast_domain::product::{Product, ProductEvent, Stock};
+use cartcast_domain::product::{Product, ProductEvent};
 use cartcast_domain::show::{Listing, Show, ShowEvent};
-use cartcast_infra::bus::{BusError, EventFeed, FeedEvent};
-use cartcast_infra::store::{EventMetadata, StoredEvent};
-use cartcast_projections::runner::{Projection, ProjectionError, ProjectionRunner, Step};
+use cartcast_infra::bus::FeedEvent;
+use cartcast_infra::store::StoredEvent;
+use cartcast_projections::runner::{Projection, ProjectionError, ProjectionRunner};
 use cartcast_projections::{ProductView, ReadModels, StockView};
+use scripted::{ScriptedFeed, at_positions, fresh_read_models, stock, stored_at};
 
-/// A feed that delivers a fixed list of events at the positions given, as
-/// JetStream would after a redelivery; it takes no publishes.
-struct ScriptedFeed(Vec<FeedEvent>);
+mod scripted;
 
-#[async_trait]
-impl EventFeed for ScriptedFeed {
-    async fn publish(&self, _events: &[StoredEvent], _positions: &[u64]) -> Result<Vec<u64>, BusError> {
-        Err(BusError::Unavailable("a scripted feed takes no publishes".into()))
-    }
-
-    async fn subscribe(&self, after: u64) -> Result<BoxStream<'static, Result<FeedEvent, BusError>>, BusError> {
-        let events: Vec<_> = self.0.iter().filter(|e| e.position > after).cloned().map(Ok).collect();
-        Ok(stream::iter(events).chain(stream::pending()).boxed())
-    }
-}
-
+/// `event` as stored, the `sequence`-th of its aggregate, at 12:00:`sequence`.
 fn stored<E: DomainEvent + Serialize>(
     aggregate_type: &str,
     aggregate_id: &str,
     sequence: u64,
     event: E,
 ) -> StoredEvent {
-    let command_id = Uuid::new_v4();
-    StoredEvent {
-        aggregate_type: aggregate_type.to_owned(),
-        aggregate_id: aggregate_id.to_owned(),
-        sequence,
-        event_type: event.event_type(),
-        event_version: event.event_version(),
-        payload: serde_json::to_value(&event).unwrap(),
-        metadata: EventMetadata {
-            event_id: Uuid::now_v7(),
-            command_id,
-            correlation_id: command_id,
-            causation_id: command_id,
-            actor: "buyer-1".to_owned(),
-            occurred_at: Utc.with_ymd_and_hms(2026, 11, 29, 12, 0, sequence as u32).unwrap(),
-        },
-    }
-}
-
-fn stock(total: u64, available: u64, reserved: u64, sold: u64) -> Stock {
-    Stock { total, available, reserved, sold }
+    let at = Utc.with_ymd_and_hms(2026, 11, 29, 12, 0, sequence as u32).unwrap();
+    stored_at(aggregate_type, aggregate_id, sequence, at, event)
 }
 
 /// A product of 10 units: two holds, one released, the other sold through a
@@ -140,25 +106,11 @@ fn a_sale() -> Vec<StoredEvent> {
     ]
 }
 
-/// `events` at feed positions 1, 2, 3, …
-fn at_positions(events: impl IntoIterator<Item = StoredEvent>) -> Vec<FeedEvent> {
-    events.into_iter().zip(1..).map(|(event, position)| FeedEvent { position, event }).collect()
-}
-
-async fn fresh_read_models() -> ReadModels {
-    let dir = std::env::temp_dir().join(format!("cartcast-projection-{}", Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    ReadModels::connect(&format!("sqlite://{}", dir.join("read.sqlite").display())).await.unwrap()
-}
-
-/// Run a fresh runner over `feed` until it is idle; returns the checkpoint.
+/// Runs a fresh catalog runner over `feed` until it is idle; returns the checkpoint.
 async fn project(read_models: &ReadModels, feed: Vec<FeedEvent>) -> u64 {
-    let mut runner = ProjectionRunner::new(Projection::Catalog, read_models.clone(), Arc::new(ScriptedFeed(feed)));
-    while let Step::Applied { .. } = runner.try_process_next(Duration::from_millis(100)).await.unwrap() {}
-    read_models.checkpoint("catalog").await.unwrap()
+    scripted::project(read_models, Projection::Catalog, feed).await
 }
 
-/// What a buyer, a seller and an auditor read of the sale.
 async fn views(read_models: &ReadModels) -> (ProductView, serde_json::Value, Vec<String>) {
     let product = read_models.product("p1").await.unwrap().expect("product p1");
     let order = read_models.order("o1").await.unwrap().expect("order o1");

@@ -8,6 +8,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use cartcast_infra::dashboard::Dashboard;
 use cartcast_infra::outcome::{PollState, ProductAnswer};
 
 use crate::chat::ChatMessage;
@@ -93,6 +94,13 @@ pub enum ServerFrame {
     Notification {
         #[serde(flatten)]
         notice: Notice,
+    },
+    /// To the show's creator's sockets alone: the show's dashboard (as `GET
+    /// /api/v1/shows/{id}/dashboard` answers), in the greeting when the room
+    /// has read it, then whenever it changes (read every ~2 s).
+    Dashboard {
+        #[serde(flatten)]
+        dashboard: Box<Dashboard>,
     },
     /// A frame the gateway did not take; the socket stays open.
     Error {

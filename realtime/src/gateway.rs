@@ -8,6 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use cartcast_infra::bus::{CommandBus, LiveEvents};
+use cartcast_infra::dashboard::Dashboard;
 use cartcast_infra::outcome::{PollState, ProductAnswer};
 
 use crate::chat::ChatRefusal;
@@ -33,6 +34,9 @@ pub trait RoomSeed: Send + Sync + 'static {
 
     /// Whether `user` follows `channel` (for followers-only chat).
     async fn follows(&self, user: &str, channel: &str) -> anyhow::Result<bool>;
+
+    /// The show's creator dashboard, once the read side has the show.
+    async fn dashboard(&self, show_id: &str) -> anyhow::Result<Option<Dashboard>>;
 }
 
 /// A show as a room starts from it.
@@ -149,6 +153,11 @@ impl Seat {
     /// Counts one reaction in the show's room (the socket checked it and its budget).
     pub fn react(&self, emoji: &'static str) {
         self.room.react(emoji);
+    }
+
+    /// Whether the socket is the show's creator's (and gets its dashboard).
+    pub fn is_creator(&self) -> bool {
+        self.room.is_creator(&self.viewer.session)
     }
 
     /// Votes in the show's open poll.

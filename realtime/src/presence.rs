@@ -86,6 +86,11 @@ impl Seats {
         self.sockets.insert(socket, (session, false));
     }
 
+    /// Whether a socket of `session` sits on this gateway.
+    pub fn holds(&self, session: &str) -> bool {
+        self.sessions.contains_key(session)
+    }
+
     pub fn leave(&mut self, socket: u64) {
         if let Some((session, playing)) = self.sockets.remove(&socket) {
             self.set_playing_count(&session, playing, false);

@@ -142,6 +142,12 @@ pub async fn serve(mut socket: WebSocket, seat: Seat, greeting: Greeting, token_
                 if !send_batch(&mut socket, &batch.frames).await {
                     return;
                 }
+                if !batch.creator_frames.is_empty()
+                    && seat.is_creator()
+                    && !send_batch(&mut socket, &batch.creator_frames).await
+                {
+                    return;
+                }
                 if batch.banned.iter().any(|banned| banned == seat.session()) {
                     return close_with(&mut socket, close::BANNED, BANNED_REASON).await;
                 }

@@ -10,7 +10,7 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr};
 use utoipa::{IntoResponses, Modify, OpenApi};
 
 use super::{
-    browse, categories, channels, chat, clips, events, follows, health, live, me_live, metrics, moderation,
+    browse, categories, channels, chat, clips, dashboard, events, follows, health, live, me_live, metrics, moderation,
     notifications, orders, polls, products, raids, reservations, sessions, show_products, shows, videos,
 };
 use crate::error::{ErrorBody, ErrorDetail};
@@ -43,6 +43,7 @@ use crate::error::{ErrorBody, ErrorDetail};
         shows::pin_product,
         raids::raid,
         live::live_socket,
+        dashboard::show_dashboard,
         chat::chat_replay,
         sessions::create_session,
         moderation::appoint_moderator,

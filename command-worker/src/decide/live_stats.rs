@@ -66,6 +66,17 @@ impl Aggregates {
         self.record_sample(at, &show_id, LiveStatsCommand::CountReactions { show, counts }, answer).await
     }
 
+    pub(super) async fn count_chat(
+        &mut self,
+        at: &mut Deciding<'_>,
+        show_id: String,
+        messages: u64,
+    ) -> Result<Decision, StoreError> {
+        let show = self.shows.get(&show_id).await?.status;
+        let answer = Answer::ChatCounted(ShowAnswer { show_id: show_id.clone() });
+        self.record_sample(at, &show_id, LiveStatsCommand::CountChat { show, messages }, answer).await
+    }
+
     async fn record_sample(
         &mut self,
         at: &mut Deciding<'_>,

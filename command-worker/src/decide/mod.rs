@@ -191,6 +191,7 @@ impl Aggregates {
                 self.count_viewers(&mut at, show_id, connected, watching).await
             }
             AppCommand::CountReactions { show_id, counts } => self.count_reactions(&mut at, show_id, counts).await,
+            AppCommand::CountChat { show_id, messages } => self.count_chat(&mut at, show_id, messages).await,
             AppCommand::SampleAudience { show_id, connected, watching, peak, unique } => {
                 let sample = Sample { connected, watching, peak, unique };
                 self.sample_audience(&mut at, show_id, sample).await

@@ -1,6 +1,7 @@
 //! The live-stats aggregate: one per show, keyed by the show's id. It
 //! records a sample while the show can take it, an audience count only when
-//! it changed, and every window of reactions (their totals add up).
+//! it changed, and every window of reactions and of chat messages (their
+//! totals add up).
 
 use std::collections::BTreeMap;
 
@@ -15,6 +16,8 @@ pub struct LiveStats {
     pub viewers: (u64, u64),
     /// Every reaction counted so far, per emoji.
     pub reactions: BTreeMap<String, u64>,
+    /// Every chat message counted so far.
+    pub chat_messages: u64,
     /// The most watching at once, and the unique viewers, as sampled so far.
     pub peak: u64,
     pub unique: u64,
@@ -66,6 +69,12 @@ impl LiveStats {
                 counts.retain(|_, count| *count > 0);
                 Ok(if counts.is_empty() { vec![] } else { vec![LiveStatsEvent::ReactionsCounted { counts }] })
             }
+            LiveStatsCommand::CountChat { show, messages } => {
+                if show == ShowStatus::New {
+                    return Err(ShowError::NotFound);
+                }
+                Ok(if messages == 0 { vec![] } else { vec![LiveStatsEvent::ChatCounted { messages }] })
+            }
         }
     }
 }
@@ -92,6 +101,7 @@ impl Aggregate for LiveStats {
                     *self.reactions.entry(emoji).or_default() += count;
                 }
             }
+            LiveStatsEvent::ChatCounted { messages } => self.chat_messages += messages,
             LiveStatsEvent::StreamHealthReported { .. } => {}
         }
     }

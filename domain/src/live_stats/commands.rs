@@ -17,4 +17,6 @@ pub enum LiveStatsCommand {
     SampleAudience { show: ShowStatus, connected: u64, watching: u64, peak: u64, unique: u64 },
     /// Reactions one gateway accepted over its last window, per emoji.
     CountReactions { show: ShowStatus, counts: BTreeMap<String, u64> },
+    /// Chat messages one gateway posted over its last window.
+    CountChat { show: ShowStatus, messages: u64 },
 }

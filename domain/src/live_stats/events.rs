@@ -34,6 +34,9 @@ pub enum LiveStatsEvent {
     /// Reactions one gateway accepted over one window, per emoji: their sum
     /// over a show's stream is its exact total.
     ReactionsCounted { counts: BTreeMap<String, u64> },
+    /// Chat messages one gateway posted over one window: their sum over a
+    /// show's stream is every message its viewers posted.
+    ChatCounted { messages: u64 },
 }
 
 impl DomainEvent for LiveStatsEvent {
@@ -42,6 +45,7 @@ impl DomainEvent for LiveStatsEvent {
             LiveStatsEvent::StreamHealthReported { .. } => "StreamHealthReported",
             LiveStatsEvent::ViewersCounted { .. } => "ViewersCounted",
             LiveStatsEvent::ReactionsCounted { .. } => "ReactionsCounted",
+            LiveStatsEvent::ChatCounted { .. } => "ChatCounted",
             LiveStatsEvent::AudienceSampled { .. } => "AudienceSampled",
         }
         .to_owned()

@@ -135,6 +135,27 @@ fn test_reactions_are_recorded_per_window_and_add_up() {
 }
 
 #[test]
+fn test_chat_is_counted_per_window_and_adds_up() {
+    LiveStatsTestFramework::with(())
+        .given(vec![LiveStatsEvent::ChatCounted { messages: 4 }])
+        .when(LiveStatsCommand::CountChat { show: ShowStatus::Live, messages: 3 })
+        .then_expect_events(vec![LiveStatsEvent::ChatCounted { messages: 3 }]);
+    LiveStatsTestFramework::with(())
+        .given_no_previous_events()
+        .when(LiveStatsCommand::CountChat { show: ShowStatus::Ended, messages: 0 })
+        .then_expect_events(vec![]);
+    LiveStatsTestFramework::with(())
+        .given_no_previous_events()
+        .when(LiveStatsCommand::CountChat { show: ShowStatus::New, messages: 1 })
+        .then_expect_error(ShowError::NotFound);
+    let mut stats = LiveStats::default();
+    for messages in [4, 3] {
+        cqrs_es::Aggregate::apply(&mut stats, LiveStatsEvent::ChatCounted { messages });
+    }
+    assert_eq!(stats.chat_messages, 7);
+}
+
+#[test]
 fn test_audience_samples_keep_the_peak_and_uniques_from_going_down() {
     let sample = |watching, peak, unique| LiveStatsCommand::SampleAudience {
         show: ShowStatus::Live,

@@ -181,8 +181,9 @@ pub(super) async fn apply_live_stats(
                 .await?;
             }
         }
-        // Operators read stream health from the media worker's metrics and the event log.
-        LiveStatsEvent::StreamHealthReported { .. } => {}
+        // Operators read stream health from the media worker's metrics and the
+        // event log; chat per minute is the dashboard's.
+        LiveStatsEvent::StreamHealthReported { .. } | LiveStatsEvent::ChatCounted { .. } => {}
     }
     Ok(())
 }

@@ -7,7 +7,9 @@
 //! stored); creator and moderator messages always go out. The room also
 //! follows the show's events as they are published — its pin, its
 //! products' stock, its polls — and sends the votes of its sockets as one
-//! command a window.
+//! command a window. While the show's creator has a socket in the room, the
+//! room reads the show's dashboard every report and sends it to the
+//! creator's sockets alone when it changed.
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,6 +23,8 @@ use tokio::sync::{broadcast, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::chat::{self, ChatMessage, ChatRefusal, Pacer};
+use cartcast_infra::dashboard::Dashboard;
+
 use crate::frames::ServerFrame;
 use crate::gateway::{Core, Gateway};
 use crate::moderation::ChatRules;
@@ -30,7 +34,7 @@ use crate::products::Shelf;
 use crate::reactions::Tally;
 use crate::relay::RoomMessage;
 use crate::uniques::Uniques;
-use periodic::{record_reactions, refresh_rules, report_audience};
+use periodic::{record_chat, record_reactions, refresh_dashboard, refresh_rules, report_audience};
 
 mod feed;
 mod periodic;
@@ -51,6 +55,8 @@ pub const SAMPLE_EVERY: u64 = 5;
 #[derive(Debug)]
 pub struct Batch {
     pub frames: Vec<Utf8Bytes>,
+    /// For the show's creator's sockets alone (their dashboard).
+    pub creator_frames: Vec<Utf8Bytes>,
     /// Sessions banned since the last batch: their sockets close (4403).
     pub banned: Vec<String>,
 }
@@ -93,6 +99,8 @@ struct RoomState {
     shown: Audience,
     pacer: Pacer,
     tally: Tally,
+    /// Chat messages posted through this gateway, not yet recorded as an event.
+    chat_unrecorded: u64,
     rules: ChatRules,
     pending_highlight: Option<ChatMessage>,
     pending_banned: Vec<String>,
@@ -108,6 +116,10 @@ struct RoomState {
     announcements: Vec<ServerFrame>,
     /// Sessions known to follow the channel (for followers-only chat).
     followers: HashSet<String>,
+    /// The show's dashboard as its creator's sockets were last sent it, and
+    /// a newer one to send with the next batch.
+    dashboard: Option<Dashboard>,
+    pending_dashboard: bool,
 }
 
 impl RoomState {
@@ -183,9 +195,19 @@ impl Room {
         frames.extend(state.shelf.pinned.clone().map(|product| ServerFrame::Pinned { product }));
         let open_poll = state.votes.poll.clone().filter(|poll| poll.open);
         frames.extend(open_poll.map(|poll| ServerFrame::Poll { poll }));
+        if self.is_creator(session) {
+            frames.extend(
+                state.dashboard.clone().map(|dashboard| ServerFrame::Dashboard { dashboard: Box::new(dashboard) }),
+            );
+        }
         let banned = state.rules.is_banned(session);
         // Subscribed under the same lock a batch is sent under: nothing between the greeting and the first batch.
         Greeting { frames, batches: self.batches.subscribe(), banned }
+    }
+
+    /// Whether `session` is the show's creator's.
+    pub(crate) fn is_creator(&self, session: &str) -> bool {
+        session == self.channel
     }
 
     /// Posts `text` as `viewer`, once it passes the chat's rules.
@@ -212,7 +234,9 @@ impl Room {
         self.core.relay.post_chat(&self.show_id, &message).await.map_err(|error| {
             tracing::warn!(show_id = %self.show_id, %error, "posting chat");
             ChatRefusal::Unavailable
-        })
+        })?;
+        self.state().chat_unrecorded += 1;
+        Ok(())
     }
 
     /// Whether `session` follows the show's channel: once known to, for the
@@ -343,10 +367,16 @@ impl Room {
         }
         frames.append(&mut state.announcements);
         let banned = std::mem::take(&mut state.pending_banned);
-        if !frames.is_empty() || !banned.is_empty() {
+        let creator_frames: Vec<Utf8Bytes> = match (std::mem::take(&mut state.pending_dashboard), &state.dashboard) {
+            (true, Some(dashboard)) => {
+                vec![ServerFrame::Dashboard { dashboard: Box::new(dashboard.clone()) }.to_json().into()]
+            }
+            _ => Vec::new(),
+        };
+        if !frames.is_empty() || !banned.is_empty() || !creator_frames.is_empty() {
             let frames = frames.iter().map(|frame| Utf8Bytes::from(frame.to_json())).collect();
             // No receiver is fine: nobody to tell.
-            let _ = self.batches.send(Arc::new(Batch { frames, banned }));
+            let _ = self.batches.send(Arc::new(Batch { frames, creator_frames, banned }));
         }
         let gateway = &self.core.id;
         let reactions =
@@ -428,7 +458,9 @@ pub(crate) async fn run(room: Arc<Room>, gateway: Arc<Gateway>) {
                     feed::seed(&room, &mut events).await;
                 }
                 record_reactions(&room);
+                record_chat(&room);
                 refresh_rules(&room).await;
+                refresh_dashboard(&room).await;
                 if report_audience(&room, &gateway, &mut recorder).await {
                     return;
                 }

@@ -1,5 +1,6 @@
 //! What a room does every report interval besides hearing and sending: it
-//! reads the chat rules again, records its reactions, reports its audience
+//! reads the chat rules again, records its reactions and how many chat
+//! messages it posted, reads the dashboard for the creator, reports its audience
 //! to the other gateways and, while it leads the show, records the summed
 //! audience and a sample of it.
 
@@ -40,6 +41,27 @@ pub(super) async fn refresh_rules(room: &Room) {
     state.rules = rules;
 }
 
+/// While the show's creator has a socket here, reads the show's dashboard;
+/// one that changed goes to the creator's sockets with the next batch.
+pub(super) async fn refresh_dashboard(room: &Room) {
+    if !room.state().seats.holds(&room.channel) {
+        return;
+    }
+    let dashboard = match room.core.seed.dashboard(&room.show_id).await {
+        Ok(Some(dashboard)) => dashboard,
+        Ok(None) => return,
+        Err(error) => {
+            tracing::warn!(show_id = %room.show_id, %error, "reading the show's dashboard");
+            return;
+        }
+    };
+    let mut state = room.state();
+    if state.dashboard.as_ref() != Some(&dashboard) {
+        state.dashboard = Some(dashboard);
+        state.pending_dashboard = true;
+    }
+}
+
 /// What the leading gateway samples of the show's audience.
 struct Sample {
     audience: Audience,
@@ -73,13 +95,31 @@ pub(super) fn record_reactions(room: &Arc<Room>) {
     let Some(counts) = room.state().tally.take_unrecorded() else {
         return;
     };
+    let command = AppCommand::CountReactions { show_id: room.show_id.clone(), counts: counts.clone() };
+    record(room, "reactions", command, move |room| room.state().tally.restore_unrecorded(&counts));
+}
+
+/// Records how many chat messages this gateway posted since the last record
+/// as the show's `ChatCounted`, beside the room's loop; what fails is tried
+/// again at the next report.
+pub(super) fn record_chat(room: &Arc<Room>) {
+    let messages = std::mem::take(&mut room.state().chat_unrecorded);
+    if messages == 0 {
+        return;
+    }
+    let command = AppCommand::CountChat { show_id: room.show_id.clone(), messages };
+    record(room, "chat", command, move |room| room.state().chat_unrecorded += messages);
+}
+
+/// Sends `command` from the gateway's `part`, beside the room's loop; if the
+/// command log does not take it, `restore` puts back what it carried.
+fn record(room: &Arc<Room>, part: &'static str, command: AppCommand, restore: impl FnOnce(&Room) + Send + 'static) {
     let room = room.clone();
     tokio::spawn(async move {
-        let command = AppCommand::CountReactions { show_id: room.show_id.clone(), counts: counts.clone() };
-        let envelope = CommandEnvelope::from_system("reactions", None, command);
+        let envelope = CommandEnvelope::from_system(part, None, command);
         if let Err(error) = room.core.bus.dispatch(envelope, room.core.command_timeout).await {
-            tracing::warn!(show_id = %room.show_id, %error, "recording reactions");
-            room.state().tally.restore_unrecorded(&counts);
+            tracing::warn!(show_id = %room.show_id, %error, part, "recording the room's counts");
+            restore(&room);
         }
     });
 }

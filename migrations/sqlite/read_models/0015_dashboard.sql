@@ -1,0 +1,1 @@
+../../shared/dashboard.sql

@@ -43,18 +43,85 @@ impl SqliteStore {
 }
 
 fn to_event(row: &sqlx::sqlite::SqliteRow) -> Result<(u64, StoredEvent), StoreError> {
-    let payload: String = row.get("payload");
-    let metadata: String = row.get("metadata");
-    let event = StoredEvent {
+    let fields: Fields<&str> = Fields {
+        position: row.get::<i64, _>("position") as u64,
         aggregate_type: row.get("aggregate_type"),
         aggregate_id: row.get("aggregate_id"),
         sequence: row.get::<i64, _>("sequence") as u64,
         event_type: row.get("event_type"),
         event_version: row.get("event_version"),
-        payload: serde_json::from_str(&payload)?,
-        metadata: serde_json::from_str::<EventMetadata>(&metadata)?,
+        payload: row.get("payload"),
+        metadata: row.get("metadata"),
     };
-    Ok((row.get::<i64, _>("position") as u64, event.upcast()?))
+    fields.into_event()
+}
+
+/// One stored event's columns, as text where they are JSON.
+struct Fields<S> {
+    position: u64,
+    aggregate_type: S,
+    aggregate_id: String,
+    sequence: u64,
+    event_type: S,
+    event_version: S,
+    payload: S,
+    metadata: S,
+}
+
+impl<S: AsRef<str> + Into<String>> Fields<S> {
+    fn into_event(self) -> Result<(u64, StoredEvent), StoreError> {
+        let event = StoredEvent {
+            aggregate_type: self.aggregate_type.into(),
+            aggregate_id: self.aggregate_id,
+            sequence: self.sequence,
+            event_type: self.event_type.into(),
+            event_version: self.event_version.into(),
+            payload: serde_json::from_str(self.payload.as_ref())?,
+            metadata: serde_json::from_str::<EventMetadata>(self.metadata.as_ref())?,
+        };
+        Ok((self.position, event.upcast()?))
+    }
+}
+
+/// A page of the global order as ONE row of text: each event's columns
+/// joined by U+001F, events joined by U+001E, in position order. Neither
+/// character can stand unescaped in JSON text (the payload and metadata)
+/// nor in the quoted aggregate id, and the other columns are names and
+/// numbers, so the split is exact. sqlx hands every row from its SQLite
+/// thread to the reader one at a time, which costs more than everything
+/// else about reading an event; one row a page does away with that.
+const PAGE_AS_TEXT: &str = "SELECT group_concat(\
+     position || char(31) || aggregate_type || char(31) || json_quote(aggregate_id) || char(31) || sequence \
+     || char(31) || event_type || char(31) || event_version || char(31) || payload || char(31) || metadata, \
+     char(30) ORDER BY position) \
+     FROM (SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?)";
+
+/// The events of a page read with [`PAGE_AS_TEXT`].
+fn events_of_page(page: &str) -> Result<Vec<(u64, StoredEvent)>, StoreError> {
+    let malformed = |what: &str| StoreError::Corrupt(serde::de::Error::custom(format!("a page of events: {what}")));
+    page.split('\u{1e}')
+        .map(|record| {
+            let mut columns = record.split('\u{1f}');
+            let mut next = |name: &str| columns.next().ok_or_else(|| malformed(&format!("no {name}")));
+            let number =
+                |text: &str, name: &str| text.parse::<u64>().map_err(|_| malformed(&format!("{name} {text:?}")));
+            let position = number(next("position")?, "position")?;
+            let aggregate_type = next("aggregate type")?;
+            let aggregate_id = serde_json::from_str(next("aggregate id")?)?;
+            let sequence = number(next("sequence")?, "sequence")?;
+            let fields = Fields {
+                position,
+                aggregate_type,
+                aggregate_id,
+                sequence,
+                event_type: next("event type")?,
+                event_version: next("event version")?,
+                payload: next("payload")?,
+                metadata: next("metadata")?,
+            };
+            fields.into_event()
+        })
+        .collect()
 }
 
 /// Rows per multi-row INSERT; 7 parameters each stays far below SQLite's limit.
@@ -244,13 +311,9 @@ impl EventStore for SqliteStore {
     }
 
     async fn read_all(&self, after: u64, limit: u32) -> Result<Vec<(u64, StoredEvent)>, StoreError> {
-        let rows =
-            sqlx::query(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?"))
-                .bind(after as i64)
-                .bind(i64::from(limit))
-                .fetch_all(&self.pool)
-                .await?;
-        rows.iter().map(to_event).collect()
+        let page: Option<String> =
+            sqlx::query_scalar(PAGE_AS_TEXT).bind(after as i64).bind(i64::from(limit)).fetch_one(&self.pool).await?;
+        page.as_deref().map_or(Ok(Vec::new()), events_of_page)
     }
 
     async fn head(&self) -> Result<u64, StoreError> {

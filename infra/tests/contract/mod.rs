@@ -168,11 +168,10 @@ pub async fn head_is_where_the_global_order_is_settled(store: &dyn EventStore) {
 pub async fn read_all_pages_every_event_in_global_order(store: &dyn EventStore) {
     let command_id = Uuid::new_v4();
     let first = vec![event("Product", "p2", 1, command_id), event("Product", "p1", 1, command_id)];
-    let second = vec![
-        event("Show", "s1", 1, command_id),
-        event("Product", "p2", 2, command_id),
-        event("Product", "p1", 2, command_id),
-    ];
+    // Ids and payloads may hold any character, separators and quotes included.
+    let mut awkward = event("Show", "s1\u{1e}\t\"quoted\"\u{1f}\n", 1, command_id);
+    awkward.payload = json!({"note": "a\u{1e}b\u{1f}c\td\ne\\\"f"});
+    let second = vec![awkward, event("Product", "p2", 2, command_id), event("Product", "p1", 2, command_id)];
     let mut positions =
         store.commit(&CommitBatch { events: first.clone(), commands: vec![], ..Default::default() }).await.unwrap();
     positions.extend(

@@ -45,6 +45,23 @@ pub struct Deployment {
     media: Option<Process>,
 }
 
+/// A deployment's data dir goes with it, unless its test failed: then it
+/// stays for a look, and its path is printed.
+impl Drop for Deployment {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("deployment data kept at {}", self.data_dir.display());
+            return;
+        }
+        // Its processes are killed first (kill on drop), then what they wrote goes.
+        self.api.clear();
+        self.workers.clear();
+        self.projector = None;
+        self.media = None;
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
 impl Deployment {
     /// Start a deployment of `shape` with extra environment (`CARTCAST_HOLD_FOR`, …).
     pub async fn start(shape: Shape, extra_env: &[(&str, &str)]) -> anyhow::Result<Self> {

@@ -16,7 +16,7 @@ use tracing::warn;
 use utoipa::{IntoParams, ToSchema};
 
 use cartcast_domain::Role;
-use cartcast_infra::store::StoredEvent;
+use cartcast_infra::store::RawEvent;
 use cartcast_projections::replay::{self, Filter, Ndjson, ReplayError, Sink};
 
 use crate::auth::Authenticated;
@@ -130,17 +130,18 @@ const SECRET_FIELDS: [&str; 1] = ["stream_key"];
 struct Redacted<S>(S);
 
 impl<S: Sink> Sink for Redacted<S> {
-    fn write(&mut self, position: u64, event: &StoredEvent) -> Result<(), ReplayError> {
-        if !SECRET_FIELDS.iter().any(|field| event.payload.get(field).is_some()) {
-            return self.0.write(position, event);
+    fn write(&mut self, event: &RawEvent) -> Result<(), ReplayError> {
+        // Only a payload that mentions a secret field is read.
+        if !SECRET_FIELDS.iter().any(|field| event.payload.contains(field)) {
+            return self.0.write(event);
         }
-        let mut masked = event.clone();
+        let mut payload: serde_json::Value = serde_json::from_str(&event.payload)?;
         for field in SECRET_FIELDS {
-            if let Some(value) = masked.payload.get_mut(field) {
+            if let Some(value) = payload.get_mut(field) {
                 *value = "[redacted]".into();
             }
         }
-        self.0.write(position, &masked)
+        self.0.write(&RawEvent { payload: serde_json::to_string(&payload)?, ..event.clone() })
     }
 
     fn finish(&mut self) -> Result<(), ReplayError> {

@@ -3,7 +3,10 @@
 //! answer and events. One adapter per shape: [`sqlite`] and [`postgres`].
 
 pub mod postgres;
+mod raw;
 pub mod sqlite;
+
+pub use raw::RawEvent;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -188,6 +191,11 @@ pub trait EventStore: Send + Sync + 'static {
 
     /// Every event in global order after `position`, at most `limit` (replay, audit, embedded feed).
     async fn read_all(&self, after: u64, limit: u32) -> Result<Vec<(u64, StoredEvent)>, StoreError>;
+
+    /// Like [`read_all`](Self::read_all), each event's payload and metadata
+    /// as the JSON text stored, at its current version (an export passes it
+    /// through without parsing it).
+    async fn read_all_raw(&self, after: u64, limit: u32) -> Result<Vec<RawEvent>, StoreError>;
 
     /// How far the global order is settled: at least the last event's
     /// position, and nothing beyond it is readable yet (0 for an empty store).

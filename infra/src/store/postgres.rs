@@ -39,8 +39,8 @@ use sqlx::{Postgres, Transaction};
 use uuid::Uuid;
 
 use super::{
-    CommandRecord, CommitBatch, EventKey, EventMetadata, EventStore, OutboxEntry, OutboxUpdate, StoreError,
-    StoredEvent, outbox_entry,
+    CommandRecord, CommitBatch, EventKey, EventStore, OutboxEntry, OutboxUpdate, RawEvent, StoreError, StoredEvent,
+    outbox_entry,
 };
 use crate::outcome::Outcome;
 
@@ -91,8 +91,9 @@ const APPEND_LOCK: i64 = 0x6361_7274_6361_7374;
 /// read while holding [`APPEND_LOCK`] exclusively, every position up to it is settled.
 const SEQUENCE_HIGH: &str = "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM events_position_seq";
 
-const EVENT_COLUMNS: &str =
-    "e.aggregate_type, e.aggregate_id, e.sequence, e.event_type, e.event_version, e.payload, e.metadata, e.position";
+/// The payload and metadata come as JSON text: an export passes them through.
+const EVENT_COLUMNS: &str = "e.aggregate_type, e.aggregate_id, e.sequence, e.event_type, e.event_version, \
+     e.payload::text AS payload, e.metadata::text AS metadata, e.position";
 
 /// The [`EventStore`] on PostgreSQL; cheap to clone (it wraps a pool).
 #[derive(Debug, Clone)]
@@ -130,7 +131,7 @@ impl PostgresStore {
     }
 
     /// At most `limit` events with `after < position <= up_to`, in position order.
-    async fn read_settled(&self, after: u64, up_to: u64, limit: u32) -> Result<Vec<(u64, StoredEvent)>, StoreError> {
+    async fn read_settled(&self, after: u64, up_to: u64, limit: u32) -> Result<Vec<RawEvent>, StoreError> {
         if up_to <= after {
             return Ok(Vec::new());
         }
@@ -144,7 +145,23 @@ impl PostgresStore {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        rows.into_iter().map(EventRow::into_event).collect()
+        rows.into_iter().map(EventRow::into_raw).collect()
+    }
+
+    /// Up to `limit` events after `after` in global order, as stored.
+    /// Gap-safe (see the module): reads up to the last high-water mark and
+    /// fixes a new one only when that page comes back short.
+    async fn page(&self, after: u64, limit: u32) -> Result<Vec<RawEvent>, StoreError> {
+        let known = self.settled.load(Ordering::Relaxed);
+        let page = self.read_settled(after, known, limit).await?;
+        if page.len() == limit as usize {
+            return Ok(page);
+        }
+        let settled = self.settle().await?;
+        if settled == known {
+            return Ok(page);
+        }
+        self.read_settled(after, settled, limit).await
     }
 }
 
@@ -260,19 +277,12 @@ impl EventStore for PostgresStore {
         Ok(ids)
     }
 
-    /// Gap-safe (see the module): reads up to the last high-water mark and
-    /// fixes a new one only when that page comes back short.
     async fn read_all(&self, after: u64, limit: u32) -> Result<Vec<(u64, StoredEvent)>, StoreError> {
-        let known = self.settled.load(Ordering::Relaxed);
-        let page = self.read_settled(after, known, limit).await?;
-        if page.len() == limit as usize {
-            return Ok(page);
-        }
-        let settled = self.settle().await?;
-        if settled == known {
-            return Ok(page);
-        }
-        self.read_settled(after, settled, limit).await
+        self.page(after, limit).await?.into_iter().map(RawEvent::into_event).collect()
+    }
+
+    async fn read_all_raw(&self, after: u64, limit: u32) -> Result<Vec<RawEvent>, StoreError> {
+        self.page(after, limit).await?.into_iter().map(RawEvent::current).collect()
     }
 
     async fn head(&self) -> Result<u64, StoreError> {
@@ -429,23 +439,26 @@ struct EventRow {
     sequence: i64,
     event_type: String,
     event_version: String,
-    payload: serde_json::Value,
-    metadata: serde_json::Value,
+    payload: String,
+    metadata: String,
     position: i64,
 }
 
 impl EventRow {
-    fn into_event(self) -> Result<(u64, StoredEvent), StoreError> {
-        let metadata: EventMetadata = serde_json::from_value(self.metadata)?;
-        let event = StoredEvent {
+    fn into_raw(self) -> Result<RawEvent, StoreError> {
+        Ok(RawEvent {
+            position: unsigned_from_db(self.position)?,
             aggregate_type: self.aggregate_type,
             aggregate_id: self.aggregate_id,
             sequence: unsigned_from_db(self.sequence)?,
             event_type: self.event_type,
             event_version: self.event_version,
             payload: self.payload,
-            metadata,
-        };
-        Ok((unsigned_from_db(self.position)?, event.upcast()?))
+            metadata: self.metadata,
+        })
+    }
+
+    fn into_event(self) -> Result<(u64, StoredEvent), StoreError> {
+        self.into_raw()?.into_event()
     }
 }

@@ -15,8 +15,8 @@ use uuid::Uuid;
 use crate::outcome::Outcome;
 
 use super::{
-    CommandRecord, CommitBatch, EventKey, EventMetadata, EventStore, OutboxEntry, OutboxUpdate, StoreError,
-    StoredEvent, outbox_entry,
+    CommandRecord, CommitBatch, EventKey, EventStore, OutboxEntry, OutboxUpdate, RawEvent, StoreError, StoredEvent,
+    outbox_entry,
 };
 
 #[derive(Debug, Clone)]
@@ -25,6 +25,17 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
+    /// Up to `limit` events after `after` in global order, as stored (see [`PAGE_AS_TEXT`]).
+    async fn page(&self, after: u64, limit: u32) -> Result<Vec<RawEvent>, StoreError> {
+        let page: Option<String> =
+            sqlx::query_scalar(PAGE_AS_TEXT).bind(after as i64).bind(i64::from(limit)).fetch_one(&self.pool).await?;
+        let mut events = page.as_deref().map_or(Ok(Vec::new()), events_of_page)?;
+        if !events.is_sorted_by_key(|event| event.position) {
+            events.sort_unstable_by_key(|event| event.position);
+        }
+        Ok(events)
+    }
+
     /// Open (creating if needed) the event store file and run its migrations.
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(&format!("sqlite://{}", path.display()))?
@@ -43,7 +54,7 @@ impl SqliteStore {
 }
 
 fn to_event(row: &sqlx::sqlite::SqliteRow) -> Result<(u64, StoredEvent), StoreError> {
-    let fields: Fields<&str> = Fields {
+    let raw = RawEvent {
         position: row.get::<i64, _>("position") as u64,
         aggregate_type: row.get("aggregate_type"),
         aggregate_id: row.get("aggregate_id"),
@@ -53,38 +64,12 @@ fn to_event(row: &sqlx::sqlite::SqliteRow) -> Result<(u64, StoredEvent), StoreEr
         payload: row.get("payload"),
         metadata: row.get("metadata"),
     };
-    fields.into_event()
-}
-
-/// One stored event's columns, as text where they are JSON.
-struct Fields<S> {
-    position: u64,
-    aggregate_type: S,
-    aggregate_id: String,
-    sequence: u64,
-    event_type: S,
-    event_version: S,
-    payload: S,
-    metadata: S,
-}
-
-impl<S: AsRef<str> + Into<String>> Fields<S> {
-    fn into_event(self) -> Result<(u64, StoredEvent), StoreError> {
-        let event = StoredEvent {
-            aggregate_type: self.aggregate_type.into(),
-            aggregate_id: self.aggregate_id,
-            sequence: self.sequence,
-            event_type: self.event_type.into(),
-            event_version: self.event_version.into(),
-            payload: serde_json::from_str(self.payload.as_ref())?,
-            metadata: serde_json::from_str::<EventMetadata>(self.metadata.as_ref())?,
-        };
-        Ok((self.position, event.upcast()?))
-    }
+    raw.into_event()
 }
 
 /// A page of the global order as ONE row of text: each event's columns
-/// joined by U+001F, events joined by U+001E, in position order. Neither
+/// joined by U+001F, events joined by U+001E (SQLite concatenates them in
+/// the subquery's order, position order; the reader sorts if ever not). Neither
 /// character can stand unescaped in JSON text (the payload and metadata)
 /// nor in the quoted aggregate id, and the other columns are names and
 /// numbers, so the split is exact. sqlx hands every row from its SQLite
@@ -93,11 +78,11 @@ impl<S: AsRef<str> + Into<String>> Fields<S> {
 const PAGE_AS_TEXT: &str = "SELECT group_concat(\
      position || char(31) || aggregate_type || char(31) || json_quote(aggregate_id) || char(31) || sequence \
      || char(31) || event_type || char(31) || event_version || char(31) || payload || char(31) || metadata, \
-     char(30) ORDER BY position) \
+     char(30)) \
      FROM (SELECT * FROM events WHERE position > ? ORDER BY position LIMIT ?)";
 
-/// The events of a page read with [`PAGE_AS_TEXT`].
-fn events_of_page(page: &str) -> Result<Vec<(u64, StoredEvent)>, StoreError> {
+/// The events of a page read with [`PAGE_AS_TEXT`], as stored.
+fn events_of_page(page: &str) -> Result<Vec<RawEvent>, StoreError> {
     let malformed = |what: &str| StoreError::Corrupt(serde::de::Error::custom(format!("a page of events: {what}")));
     page.split('\u{1e}')
         .map(|record| {
@@ -105,21 +90,16 @@ fn events_of_page(page: &str) -> Result<Vec<(u64, StoredEvent)>, StoreError> {
             let mut next = |name: &str| columns.next().ok_or_else(|| malformed(&format!("no {name}")));
             let number =
                 |text: &str, name: &str| text.parse::<u64>().map_err(|_| malformed(&format!("{name} {text:?}")));
-            let position = number(next("position")?, "position")?;
-            let aggregate_type = next("aggregate type")?;
-            let aggregate_id = serde_json::from_str(next("aggregate id")?)?;
-            let sequence = number(next("sequence")?, "sequence")?;
-            let fields = Fields {
-                position,
-                aggregate_type,
-                aggregate_id,
-                sequence,
-                event_type: next("event type")?,
-                event_version: next("event version")?,
-                payload: next("payload")?,
-                metadata: next("metadata")?,
-            };
-            fields.into_event()
+            Ok(RawEvent {
+                position: number(next("position")?, "position")?,
+                aggregate_type: next("aggregate type")?.to_owned(),
+                aggregate_id: serde_json::from_str(next("aggregate id")?)?,
+                sequence: number(next("sequence")?, "sequence")?,
+                event_type: next("event type")?.to_owned(),
+                event_version: next("event version")?.to_owned(),
+                payload: next("payload")?.to_owned(),
+                metadata: next("metadata")?.to_owned(),
+            })
         })
         .collect()
 }
@@ -311,9 +291,11 @@ impl EventStore for SqliteStore {
     }
 
     async fn read_all(&self, after: u64, limit: u32) -> Result<Vec<(u64, StoredEvent)>, StoreError> {
-        let page: Option<String> =
-            sqlx::query_scalar(PAGE_AS_TEXT).bind(after as i64).bind(i64::from(limit)).fetch_one(&self.pool).await?;
-        page.as_deref().map_or(Ok(Vec::new()), events_of_page)
+        self.page(after, limit).await?.into_iter().map(RawEvent::into_event).collect()
+    }
+
+    async fn read_all_raw(&self, after: u64, limit: u32) -> Result<Vec<RawEvent>, StoreError> {
+        self.page(after, limit).await?.into_iter().map(RawEvent::current).collect()
     }
 
     async fn head(&self) -> Result<u64, StoreError> {

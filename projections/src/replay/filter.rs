@@ -13,7 +13,7 @@ use cartcast_domain::order::Order;
 use cartcast_domain::poll::Polls;
 use cartcast_domain::product::Product;
 use cartcast_domain::show::Show;
-use cartcast_infra::store::StoredEvent;
+use cartcast_infra::store::RawEvent;
 
 /// Every field narrows; an empty filter keeps everything.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -37,14 +37,24 @@ pub struct Filter {
 }
 
 impl Filter {
-    /// Whether `event` passes every field but the show and the position range.
-    pub(crate) fn keeps(&self, event: &StoredEvent) -> bool {
-        (self.event_types.is_empty() || self.event_types.contains(&event.event_type))
+    /// Whether `event` passes every field but the show and the position
+    /// range; its metadata is read only for a time range.
+    pub(crate) fn keeps(&self, event: &RawEvent) -> Result<bool, serde_json::Error> {
+        let named = (self.event_types.is_empty() || self.event_types.contains(&event.event_type))
             && self.aggregate_type.as_ref().is_none_or(|t| *t == event.aggregate_type)
-            && self.aggregate_id.as_ref().is_none_or(|id| *id == event.aggregate_id)
-            && self.since.is_none_or(|since| event.metadata.occurred_at >= since)
-            && self.until.is_none_or(|until| event.metadata.occurred_at < until)
+            && self.aggregate_id.as_ref().is_none_or(|id| *id == event.aggregate_id);
+        if !named || (self.since.is_none() && self.until.is_none()) {
+            return Ok(named);
+        }
+        let occurred_at = serde_json::from_str::<When>(&event.metadata)?.occurred_at;
+        Ok(self.since.is_none_or(|since| occurred_at >= since) && self.until.is_none_or(|until| occurred_at < until))
     }
+}
+
+/// Of an event's metadata, when it occurred.
+#[derive(serde::Deserialize)]
+struct When {
+    occurred_at: DateTime<Utc>,
 }
 
 /// What belongs to one show: the events of its own streams (`Show`,
@@ -63,11 +73,22 @@ impl ShowScope {
         Self { show_id: show_id.to_owned(), products: HashSet::new(), orders: HashSet::new() }
     }
 
-    /// Learn from `event` (every event, in global order) and say whether it belongs to the show.
-    pub fn admits(&mut self, event: &StoredEvent) -> bool {
-        let payload = &event.payload;
+    /// Learn from `event` (every event, in global order) and say whether it
+    /// belongs to the show. Its payload is read only where it may name the
+    /// show or its products.
+    pub fn admits(&mut self, event: &RawEvent) -> Result<bool, serde_json::Error> {
         let kind = event.aggregate_type.as_str();
         let own = event.aggregate_id == self.show_id && [Show::TYPE, LiveStats::TYPE, Polls::TYPE].contains(&kind);
+        let names = |field: &str| event.payload.contains(&format!("\"{field}\""));
+        let payload: serde_json::Value = if (own && kind == Show::TYPE) || names("show_id") || names("product_id") {
+            serde_json::from_str(&event.payload)?
+        } else {
+            serde_json::Value::Null
+        };
+        Ok(self.learn(event, kind, own, &payload))
+    }
+
+    fn learn(&mut self, event: &RawEvent, kind: &str, own: bool, payload: &serde_json::Value) -> bool {
         if own && kind == Show::TYPE {
             for key in ["product_ids", "product_id"] {
                 match &payload[key] {

@@ -1,17 +1,21 @@
 //! Analyst export: the stored events in global order, narrowed by a
 //! [`Filter`], written to a [`Sink`] — JSON lines ([`Ndjson`]) or a Parquet
 //! file ([`Parquet`]) — with the position it stopped at, so a later export
-//! resumes exactly there (no gap, no duplicate).
+//! resumes exactly there (no gap, no duplicate). Events travel as the JSON
+//! text the store holds ([`RawEvent`]); only what a filter or a sink must
+//! look inside is parsed.
 
 mod filter;
 mod ndjson;
 mod parquet;
 
 pub use filter::{Filter, ShowScope};
-pub use ndjson::{Line, Ndjson};
+pub use ndjson::Ndjson;
 pub use parquet::Parquet;
 
-use cartcast_infra::store::{EventStore, StoreError, StoredEvent};
+use futures::future::maybe_done;
+
+use cartcast_infra::store::{EventStore, RawEvent, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReplayError {
@@ -29,7 +33,7 @@ pub enum ReplayError {
 
 /// Where exported events go.
 pub trait Sink {
-    fn write(&mut self, position: u64, event: &StoredEvent) -> Result<(), ReplayError>;
+    fn write(&mut self, event: &RawEvent) -> Result<(), ReplayError>;
     /// Flush what is buffered and close the format (a Parquet footer).
     fn finish(&mut self) -> Result<(), ReplayError>;
 }
@@ -58,19 +62,31 @@ pub async fn export(
     let mut scope = filter.show.as_deref().map(ShowScope::new);
     let mut position = if scope.is_some() { 0 } else { filter.after };
     let mut written = 0;
+    let mut next = Box::pin(maybe_done(store.read_all_raw(position, PAGE)));
     'pages: loop {
-        let page = store.read_all(position, PAGE).await?;
-        if page.is_empty() {
+        next.as_mut().await;
+        let page = next.as_mut().take_output().expect("a page read to completion")?;
+        let Some(last) = page.last() else {
             break;
+        };
+        next.set(maybe_done(store.read_all_raw(last.position, PAGE)));
+        // Unless this page is the last or an export of a few, the store
+        // reads the next while this one is written (kept if it is done at once).
+        if page.len() == PAGE as usize && filter.limit.is_none_or(|limit| limit > u64::from(PAGE)) {
+            let _ = futures::poll!(next.as_mut());
         }
-        for (at, event) in &page {
-            if filter.to.is_some_and(|to| *at > to) {
+        for event in &page {
+            let at = event.position;
+            if filter.to.is_some_and(|to| at > to) {
                 break 'pages;
             }
-            position = *at;
-            let in_scope = scope.as_mut().is_none_or(|scope| scope.admits(event));
-            if in_scope && *at > filter.after && filter.keeps(event) {
-                sink.write(*at, event)?;
+            position = at;
+            let in_scope = match scope.as_mut() {
+                Some(scope) => scope.admits(event)?,
+                None => true,
+            };
+            if in_scope && at > filter.after && filter.keeps(event)? {
+                sink.write(event)?;
                 written += 1;
                 if filter.limit.is_some_and(|limit| written >= limit) {
                     break 'pages;

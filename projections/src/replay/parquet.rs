@@ -12,7 +12,12 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
-use cartcast_infra::store::StoredEvent;
+use std::borrow::Cow;
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use cartcast_infra::store::RawEvent;
 
 use super::{ReplayError, Sink};
 
@@ -58,17 +63,32 @@ struct Columns {
     rows: usize,
 }
 
+/// An event's metadata, borrowed from its JSON text where it can be.
+#[derive(Deserialize)]
+struct Metadata<'a> {
+    #[serde(borrow)]
+    event_id: Cow<'a, str>,
+    #[serde(borrow)]
+    command_id: Cow<'a, str>,
+    #[serde(borrow)]
+    correlation_id: Cow<'a, str>,
+    #[serde(borrow)]
+    causation_id: Cow<'a, str>,
+    #[serde(borrow)]
+    actor: Cow<'a, str>,
+    occurred_at: DateTime<Utc>,
+}
+
 impl Columns {
-    fn push(&mut self, position: u64, event: &StoredEvent) -> Result<(), ReplayError> {
+    fn push(&mut self, event: &RawEvent) -> Result<(), ReplayError> {
         let version = event.event_version.parse().map_err(|_| {
             ReplayError::Encode(serde::de::Error::custom(format!(
-                "event {} has version {:?}, not a number",
-                event.msg_id(),
-                event.event_version
+                "event {}:{}:{} has version {:?}, not a number",
+                event.aggregate_type, event.aggregate_id, event.sequence, event.event_version
             )))
         })?;
-        let meta = &event.metadata;
-        self.position.append_value(position);
+        let meta: Metadata = serde_json::from_str(&event.metadata)?;
+        self.position.append_value(event.position);
         self.aggregate_type.append_value(&event.aggregate_type);
         self.aggregate_id.append_value(&event.aggregate_id);
         self.sequence.append_value(event.sequence);
@@ -76,11 +96,11 @@ impl Columns {
         self.event_version.append_value(version);
         self.occurred_at.append_value(meta.occurred_at.timestamp_micros());
         self.actor.append_value(&meta.actor);
-        self.event_id.append_value(meta.event_id.to_string());
-        self.command_id.append_value(meta.command_id.to_string());
-        self.correlation_id.append_value(meta.correlation_id.to_string());
-        self.causation_id.append_value(meta.causation_id.to_string());
-        self.payload.append_value(serde_json::to_string(&event.payload)?);
+        self.event_id.append_value(&meta.event_id);
+        self.command_id.append_value(&meta.command_id);
+        self.correlation_id.append_value(&meta.correlation_id);
+        self.causation_id.append_value(&meta.causation_id);
+        self.payload.append_value(&event.payload);
         self.rows += 1;
         Ok(())
     }
@@ -135,8 +155,8 @@ impl<W: Write + Send> Parquet<W> {
 }
 
 impl<W: Write + Send> Sink for Parquet<W> {
-    fn write(&mut self, position: u64, event: &StoredEvent) -> Result<(), ReplayError> {
-        self.columns.push(position, event)?;
+    fn write(&mut self, event: &RawEvent) -> Result<(), ReplayError> {
+        self.columns.push(event)?;
         if self.columns.rows >= BATCH_ROWS {
             self.flush_rows()?;
         }

@@ -214,8 +214,6 @@ async fn show_events(deployment: &Deployment, show_id: &str, products: &[String]
 /// The dashboard of the show as its events say, computed without the projection.
 fn by_hand(show_id: &str, products: &[String; 2], events: &[StoredEvent]) -> Value {
     let minute_of = |at: DateTime<Utc>| at.timestamp() / 60 * 60;
-    // The read side keeps times to the millisecond.
-    let millis = |at: DateTime<Utc>| DateTime::from_timestamp_millis(at.timestamp_millis()).unwrap();
     let time = |value: &Value| millis(value.as_str().unwrap().parse::<DateTime<Utc>>().unwrap());
     let mut minutes: BTreeMap<i64, BTreeMap<&str, i64>> = BTreeMap::new();
     let mut add = |at: DateTime<Utc>, field: &'static str, by: i64| {
@@ -223,8 +221,7 @@ fn by_hand(show_id: &str, products: &[String; 2], events: &[StoredEvent]) -> Val
     };
     let (mut live_at, mut ended_at, mut sample) = (None, None, json!(null));
     let mut watching_by_minute: BTreeMap<i64, i64> = BTreeMap::new();
-    let (mut amounts, mut buyers, mut sold) = (BTreeMap::new(), BTreeMap::new(), BTreeMap::<&str, u64>::new());
-    let (mut available, mut sold_out_at) = (BTreeMap::<&str, u64>::new(), BTreeMap::new());
+    let (mut amounts, mut buyers) = (BTreeMap::new(), BTreeMap::new());
     for event in events {
         let at = event.metadata.occurred_at;
         let payload = &event.payload;
@@ -253,17 +250,6 @@ fn by_hand(show_id: &str, products: &[String; 2], events: &[StoredEvent]) -> Val
             "PaymentDeclined" => add(at, "declines", 1),
             _ => {}
         }
-        if event.aggregate_type == "Product" {
-            let product = products.iter().find(|p| **p == event.aggregate_id).unwrap().as_str();
-            let stock = &payload["stock"];
-            available.insert(product, stock["available"].as_u64().unwrap());
-            if event.event_type == "UnitsSold" {
-                *sold.entry(product).or_default() += payload["quantity"].as_u64().unwrap();
-            }
-            if stock["total"].as_u64() > Some(0) && stock["sold"] == stock["total"] {
-                sold_out_at.entry(product).or_insert(millis(at));
-            }
-        }
     }
     for (minute, watching) in watching_by_minute {
         minutes.entry(minute).or_default().insert("watching", watching);
@@ -289,16 +275,6 @@ fn by_hand(show_id: &str, products: &[String; 2], events: &[StoredEvent]) -> Val
         confirmed.collect::<std::collections::BTreeSet<_>>().len() as u64
     };
     let unique = sample["unique"].as_u64().unwrap();
-    let products: Vec<Value> = products
-        .iter()
-        .map(|product| {
-            let mut sales = json!({"product_id": product, "sold": sold.get(product.as_str()).copied().unwrap_or(0), "available": available[product.as_str()]});
-            if let Some(at) = sold_out_at.get(product.as_str()) {
-                sales["sold_out_after_s"] = json!((*at - live_at).num_seconds());
-            }
-            sales
-        })
-        .collect();
     json!({
         "show_id": show_id,
         "status": "ended",
@@ -316,6 +292,35 @@ fn by_hand(show_id: &str, products: &[String; 2], events: &[StoredEvent]) -> Val
         "declines": total("declines"),
         "chat": total("chat"),
         "reactions": total("reactions"),
-        "products": products,
+        "products": sales_by_hand(products, events, live_at),
     })
+}
+
+/// Each product's sales as its events say: units sold, units on sale, and
+/// seconds from the show going live to its last unit sold.
+fn sales_by_hand(products: &[String; 2], events: &[StoredEvent], live_at: DateTime<Utc>) -> Vec<Value> {
+    let sales_of = |product: &String| {
+        let (mut sold, mut available, mut sold_out_at) = (0, 0, None);
+        for event in events.iter().filter(|e| e.aggregate_type == "Product" && e.aggregate_id == *product) {
+            let stock = &event.payload["stock"];
+            available = stock["available"].as_u64().unwrap();
+            if event.event_type == "UnitsSold" {
+                sold += event.payload["quantity"].as_u64().unwrap();
+            }
+            if stock["total"].as_u64() > Some(0) && stock["sold"] == stock["total"] {
+                sold_out_at.get_or_insert(millis(event.metadata.occurred_at));
+            }
+        }
+        let mut sales = json!({"product_id": product, "sold": sold, "available": available});
+        if let Some(at) = sold_out_at {
+            sales["sold_out_after_s"] = json!((at - live_at).num_seconds());
+        }
+        sales
+    };
+    products.iter().map(sales_of).collect()
+}
+
+/// `at` as the read side keeps times: to the millisecond.
+fn millis(at: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(at.timestamp_millis()).unwrap()
 }

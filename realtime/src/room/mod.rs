@@ -22,9 +22,9 @@ use futures::stream::BoxStream;
 use tokio::sync::{broadcast, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 
-use crate::chat::{self, ChatMessage, ChatRefusal, Pacer};
 use cartcast_infra::dashboard::Dashboard;
 
+use crate::chat::{self, ChatMessage, ChatRefusal, Pacer};
 use crate::frames::ServerFrame;
 use crate::gateway::{Core, Gateway};
 use crate::moderation::ChatRules;
@@ -116,9 +116,9 @@ struct RoomState {
     announcements: Vec<ServerFrame>,
     /// Sessions known to follow the channel (for followers-only chat).
     followers: HashSet<String>,
-    /// The show's dashboard as its creator's sockets were last sent it, and
-    /// a newer one to send with the next batch.
+    /// The show's dashboard as last read for its creator's sockets.
     dashboard: Option<Dashboard>,
+    /// It changed since they were sent it: it goes with the next batch.
     pending_dashboard: bool,
 }
 

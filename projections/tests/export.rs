@@ -11,9 +11,8 @@ use cartcast_projections::replay::{self, Filter, Ndjson};
 /// More than two pages of the export's reads.
 const EVENTS: u64 = 12_001;
 
-async fn a_store_of_many_events() -> SqliteStore {
-    let dir = std::env::temp_dir().join(format!("cartcast-export-{}", Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
+/// A store in `dir` holding [`EVENTS`] events.
+async fn a_store_of_many_events(dir: &std::path::Path) -> SqliteStore {
     let store = SqliteStore::open(&dir.join("events.sqlite")).await.unwrap();
     let event = |sequence: u64| StoredEvent {
         aggregate_type: "Product".into(),
@@ -53,7 +52,9 @@ async fn export(store: &SqliteStore, filter: Filter) -> Vec<(u64, u64)> {
 
 #[tokio::test]
 async fn every_event_is_exported_once_in_order_across_pages() {
-    let store = a_store_of_many_events().await;
+    let dir = std::env::temp_dir().join(format!("cartcast-export-{}", Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = a_store_of_many_events(&dir).await;
     let all = export(&store, Filter::default()).await;
     assert_eq!(all.len() as u64, EVENTS);
     assert!(all.iter().zip(1..).all(|((position, added), n)| *position == n && *added == n - 1), "in order, once");
@@ -62,4 +63,5 @@ async fn every_event_is_exported_once_in_order_across_pages() {
     assert_eq!(limited, all[10..7010].to_vec(), "a limit past one page, resumed after 10");
     let bounded = export(&store, Filter { to: Some(11_000), after: 5000, ..Filter::default() }).await;
     assert_eq!(bounded, all[5000..11_000].to_vec(), "a position range across pages");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -70,6 +70,23 @@ pub async fn next_within(socket: &mut Socket, within: Duration) -> Option<Result
     }
 }
 
+/// How long [`until_frame`] waits for its frame, however many others come first.
+pub const UNTIL_FRAME_WITHIN: Duration = Duration::from_secs(20);
+
+/// The next `kind` frame for which `wanted` holds, skipping others; panics
+/// when the socket closes first or none comes within [`UNTIL_FRAME_WITHIN`].
+pub async fn until_frame(socket: &mut Socket, kind: &str, wanted: impl Fn(&Value) -> bool) -> Value {
+    let deadline = tokio::time::Instant::now() + UNTIL_FRAME_WITHIN;
+    loop {
+        match next_within(socket, deadline.saturating_duration_since(tokio::time::Instant::now())).await {
+            Some(Ok(frame)) if frame["type"] == kind && wanted(&frame) => return frame,
+            Some(Ok(_)) => {}
+            Some(Err(code)) => panic!("closed with {code:?} before a {kind} frame"),
+            None => panic!("no such {kind} frame within {UNTIL_FRAME_WITHIN:?}"),
+        }
+    }
+}
+
 /// The next `error` frame, skipping others: its code and the whole frame.
 pub async fn error_frame(socket: &mut Socket) -> (String, Value) {
     loop {

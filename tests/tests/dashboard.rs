@@ -14,7 +14,7 @@ use tokio::time::Instant;
 
 use cartcast_domain::Role;
 use cartcast_infra::store::StoredEvent;
-use cartcast_tests::live::{Socket, heartbeat, join, next_within, text};
+use cartcast_tests::live::{Socket, heartbeat, join, next_within, text, until_frame};
 use cartcast_tests::media::Publisher;
 use cartcast_tests::{Client, Deployment, Shape};
 
@@ -164,17 +164,6 @@ async fn until_dashboard(client: &Client, path: &str, token: &str, what: &str, d
         assert!(Instant::now() < deadline, "{what}: never seen on the dashboard: {}", read.body);
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-}
-
-/// The next `kind` frame for which `wanted` holds (20 s at most).
-async fn until_frame(socket: &mut Socket, kind: &str, wanted: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while let Some(Ok(frame)) = next_within(socket, deadline.saturating_duration_since(Instant::now())).await {
-        if frame["type"] == kind && wanted(&frame) {
-            return frame;
-        }
-    }
-    panic!("no such {kind} frame within 20 s");
 }
 
 /// Reads what the socket was sent until it goes quiet: no `dashboard` frame among it.

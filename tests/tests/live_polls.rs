@@ -9,19 +9,9 @@ use serde_json::{Value, json};
 
 use cartcast_domain::Role;
 use cartcast_domain::poll::Polls;
-use cartcast_tests::live::{Socket, join, next, scheduled_show, text};
+use cartcast_tests::live::{Socket, join, next, scheduled_show, text, until_frame};
 use cartcast_tests::{Client, Deployment, Shape};
 use cqrs_es::Aggregate;
-
-/// Frames until one of type `kind` passes `wanted`; that frame.
-async fn until_frame(socket: &mut Socket, kind: &str, wanted: impl Fn(&Value) -> bool) -> Value {
-    loop {
-        let frame = next(socket).await.unwrap_or_else(|code| panic!("closed with {code:?} before a {kind} frame"));
-        if frame["type"] == kind && wanted(&frame) {
-            return frame;
-        }
-    }
-}
 
 /// Votes and reads the answer: the option `voted` says counted, or the `error` frame's code.
 async fn vote(socket: &mut Socket, poll_id: &str, option: u32) -> Result<u64, String> {

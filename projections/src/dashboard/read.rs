@@ -6,6 +6,7 @@ use sqlx::{Any, Row, Transaction};
 
 use cartcast_infra::dashboard::{Audience, Dashboard, Minute, ProductSales};
 
+use super::minute;
 use crate::read_models::{Dialect, ReadError, ReadModels};
 
 /// A show's dashboard, and whose it is.
@@ -132,9 +133,8 @@ async fn products(
 /// `minutes` with the quiet minutes between the first and the last put in
 /// as zeros; the span reaches back to the show's start and on to its end.
 fn every_minute(minutes: Vec<Minute>, live_at: Option<DateTime<Utc>>, ended_at: Option<DateTime<Utc>>) -> Vec<Minute> {
-    let start_of = |at: DateTime<Utc>| at.timestamp().div_euclid(60) * 60;
     let known = minutes.iter().map(|m| m.t.timestamp());
-    let bounds = known.chain(live_at.map(start_of)).chain(ended_at.map(start_of));
+    let bounds = known.chain(live_at.map(minute)).chain(ended_at.map(minute));
     let (Some(first), Some(last)) = (bounds.clone().min(), bounds.max()) else {
         return minutes;
     };

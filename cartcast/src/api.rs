@@ -59,7 +59,7 @@ pub async fn run(options: Distributed, role: Role) -> anyhow::Result<()> {
     let routes: fn(AppState) -> Router = match role {
         Role::Api => {
             tokio::spawn(reminders::sweep(state.clone(), stop.clone()));
-            router
+            |state| router(state).merge(cartcast_web::router())
         }
         Role::Gateway => gateway_router,
     };

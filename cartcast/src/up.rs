@@ -99,7 +99,7 @@ pub async fn run(options: Up) -> anyhow::Result<()> {
         metrics: metrics_handle(),
     };
     work.tasks.spawn(reminders::sweep(state.clone(), work.stop.clone()));
-    serve(http, router(state).merge(hls), stop_signal).await?;
+    serve(http, router(state).merge(hls).merge(cartcast_web::router()), stop_signal).await?;
     work.drain().await;
     Ok(())
 }

@@ -14,7 +14,9 @@
 //! - [`live`]: the live socket as a test client.
 //! - [`measure`]: a process's CPU and memory from `/proc`, a series of its `/metrics`.
 //! - [`media`]: the ffmpeg CLI as RTMP publisher and HLS player, a playlist reader.
+//! - [`browser`]: Debian's Chromium over WebDriver: pages, screenshots, axe audits.
 
+pub mod browser;
 mod client;
 mod deployment;
 pub mod live;

@@ -84,6 +84,12 @@ pub async fn openapi_json() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())
 }
 
+/// The document as checked in at `command-api/openapi.json`, which the web
+/// UI generates its API types from.
+pub fn openapi_document() -> String {
+    serde_json::to_string_pretty(&ApiDoc::openapi()).expect("the OpenAPI document serializes") + "\n"
+}
+
 /// Declares the `bearer` scheme the paths' `security(("bearer" = []))` refer to.
 struct BearerAuth;
 
@@ -172,5 +178,22 @@ mod tests {
         }
         assert_eq!(document["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
         assert!(document["components"]["schemas"]["ErrorBody"].is_object());
+    }
+
+    /// With `CARTCAST_BLESS=1` it writes the file instead (the web build reads it, so
+    /// the binary cannot be what prints it).
+    #[test]
+    fn the_checked_in_document_is_the_served_one() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi.json");
+        if std::env::var_os("CARTCAST_BLESS").is_some() {
+            std::fs::write(&path, openapi_document()).unwrap();
+        }
+        let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            checked_in == openapi_document(),
+            "{} is not the API's document; write it with \
+             `CARTCAST_BLESS=1 cargo test -p cartcast-command-api --lib the_checked_in_document`",
+            path.display(),
+        );
     }
 }

@@ -1,0 +1,92 @@
+/**
+ * `/shows/{id}`: watching a show — the player, the pinned product to buy,
+ * reactions, the poll and the chat. Phone-first: one column at 390 px, the
+ * chat beside the video on a desktop.
+ */
+import { useEffect, useState } from "preact/hooks";
+import { api, ok, type Schemas } from "../api/client";
+import { useSignedIn } from "../api/session";
+import { useRoom } from "../live/room";
+import { Chat } from "../viewer/Chat";
+import { Player } from "../viewer/Player";
+import { Poll } from "../viewer/Poll";
+import { ProductCard } from "../viewer/ProductCard";
+import { Reactions } from "../viewer/Reactions";
+
+type Show = Schemas["Show"];
+
+export function Viewer({ showId }: { showId: string }) {
+  const [show, setShow] = useState<Show | null>(null);
+  const [missing, setMissing] = useState(false);
+  const user = useSignedIn();
+  const { room, socket } = useRoom(showId);
+
+  useEffect(() => {
+    let current = true;
+    const load = async () => {
+      try {
+        const answer = ok(await api.GET("/api/v1/shows/{id}", { params: { path: { id: showId } } }));
+        if (current) setShow(answer);
+      } catch {
+        if (current) setMissing(true);
+      }
+    };
+    void load();
+    // The status (scheduled → live → ended) is not on the socket: look again now and then.
+    const timer = window.setInterval(() => void load(), 10_000);
+    return () => {
+      current = false;
+      clearInterval(timer);
+    };
+  }, [showId]);
+
+  useEffect(() => {
+    if (show) document.title = `${show.title} · Cartcast`;
+  }, [show?.title]);
+
+  if (missing) return <p class="empty">This show does not exist.</p>;
+  if (!show) return <p class="empty">Loading…</p>;
+
+  const pinned = room.pinned;
+  const viewers = room.viewers ?? show.viewers;
+  return (
+    <main class="viewer">
+      <div class="stage">
+        {show.status === "scheduled" ? (
+          <div class="not-yet">
+            <p>Starts {show.scheduled_at ? new Date(show.scheduled_at).toLocaleString() : "soon"}</p>
+          </div>
+        ) : (
+          <Player manifestUrl={show.manifest_url} onState={(state) => socket?.player(state)} />
+        )}
+        <header class="show-head">
+          <h1>{show.title}</h1>
+          <p>
+            {show.status === "live" && <span class="live-badge">LIVE</span>}{" "}
+            <span data-testid="viewers">{viewers.watching} watching</span> ·{" "}
+            <a href={`/channels/${encodeURIComponent(show.channel ?? show.creator)}`}>{show.channel ?? show.creator}</a>
+          </p>
+          {room.raid && (
+            <p class="raid" role="status">
+              The show moves on: <a href={`/shows/${room.raid.show_id}`}>follow the raid to {room.raid.channel}</a>
+            </p>
+          )}
+        </header>
+        <Reactions totals={room.reactions} socket={socket} canReact={!!user} />
+      </div>
+      <aside class="side">
+        {pinned && (
+          <ProductCard
+            product={pinned}
+            available={room.stock[pinned.product_id] ?? pinned.stock.available}
+            signedIn={!!user}
+          />
+        )}
+        {room.poll && (
+          <Poll poll={room.poll} voted={room.voted[room.poll.poll_id]} socket={socket} canVote={!!user} />
+        )}
+        <Chat room={room} socket={socket} user={user?.sub ?? null} />
+      </aside>
+    </main>
+  );
+}

@@ -42,6 +42,7 @@ pub async fn run(options: Distributed, role: Role) -> anyhow::Result<()> {
         Upstream { relay: Arc::new(options.relay().await?), bus: bus.clone(), live: jetstream, seed: seed.clone() };
     let gateway = Gateway::new(upstream, options.settings.command_timeout);
     let inbox = Inbox::new(seed.clone());
+    let accounts = options.accounts().await?;
     let ingest_url = options.settings.ingest_url.clone().unwrap_or_else(|| DEFAULT_INGEST_URL.to_owned());
     let state = AppState {
         events,
@@ -53,6 +54,7 @@ pub async fn run(options: Distributed, role: Role) -> anyhow::Result<()> {
         gateway,
         inbox,
         limits: Arc::default(),
+        accounts,
         metrics: metrics_handle(),
     };
     let stop = CancellationToken::new();

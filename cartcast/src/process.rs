@@ -15,6 +15,7 @@ use tracing::{info, warn};
 
 use cartcast_command_api::startup::{Application, ops_router};
 use cartcast_command_api::telemetry::metrics_handle;
+use cartcast_infra::accounts::Accounts;
 use cartcast_infra::bus::jetstream::{BusNames, JetStreamBus};
 use cartcast_infra::config::Settings;
 use cartcast_infra::store::postgres::PostgresStore;
@@ -65,6 +66,11 @@ impl Distributed {
 
     pub async fn read_models(&self) -> anyhow::Result<ReadModels> {
         ReadModels::connect(&self.postgres_url).await.context("connecting to the read models")
+    }
+
+    /// The sign-in accounts (their table is migrated with the event store's schema).
+    pub async fn accounts(&self) -> anyhow::Result<Accounts> {
+        Accounts::open(&self.postgres_url).await.context("connecting to the accounts")
     }
 
     /// Stream and subject names; a prefix isolates a deployment (tests run

@@ -16,6 +16,7 @@ use cartcast_command_api::startup::router;
 use cartcast_command_api::state::AppState;
 use cartcast_command_api::telemetry::metrics_handle;
 use cartcast_command_worker::{PartitionWorker, WorkerDeps};
+use cartcast_infra::accounts::Accounts;
 use cartcast_infra::bus::inprocess::{InProcessBus, StoreFeed};
 use cartcast_infra::bus::{CommandBus, EventFeed};
 use cartcast_infra::config::Settings;
@@ -63,6 +64,8 @@ pub async fn run(options: Up) -> anyhow::Result<()> {
             .context("opening the test payment gateway's ledger")?,
     );
     let deps = WorkerDeps { store: store.clone(), feed: feed.clone(), gateway, settings: settings.clone() };
+    let accounts =
+        Accounts::open(&format!("sqlite://{}", events_path.display())).await.context("opening the accounts")?;
 
     let work = Work::default();
     for (partition, source) in sources.into_iter().enumerate() {
@@ -96,6 +99,7 @@ pub async fn run(options: Up) -> anyhow::Result<()> {
         gateway,
         inbox,
         limits: Arc::default(),
+        accounts,
         metrics: metrics_handle(),
     };
     work.tasks.spawn(reminders::sweep(state.clone(), work.stop.clone()));

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use cartcast_infra::accounts::WeakPassword;
 use cartcast_infra::bus::BusError;
 
 use crate::auth::AuthError;
@@ -48,6 +49,8 @@ pub enum ApiError {
     TooManyRequests(Duration),
     #[error("{0} not found")]
     NotFound(NotFound),
+    #[error(transparent)]
+    Account(#[from] AccountRefusal),
     /// A raid's target channel has no live show.
     #[error("the target channel is not live")]
     TargetNotLive,
@@ -70,6 +73,7 @@ pub enum NotFound {
     Clip,
     Poll,
     Channel,
+    Account,
 }
 
 impl fmt::Display for NotFound {
@@ -83,7 +87,45 @@ impl fmt::Display for NotFound {
             NotFound::Clip => "clip",
             NotFound::Poll => "poll",
             NotFound::Channel => "channel",
+            NotFound::Account => "account",
         })
+    }
+}
+
+/// Why signing up or in was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AccountRefusal {
+    #[error("that username is taken")]
+    UsernameTaken,
+    #[error("a username is 3 to 25 of a-z, 0-9 and _")]
+    InvalidUsername,
+    #[error("weak password: {0}")]
+    WeakPassword(#[from] WeakPassword),
+    /// No such account or the wrong password: the caller is not told which.
+    #[error("the username or the password is wrong")]
+    BadCredentials,
+    #[error("this account does not hold that role")]
+    RoleNotHeld,
+}
+
+impl AccountRefusal {
+    fn status(&self) -> StatusCode {
+        match self {
+            AccountRefusal::UsernameTaken => StatusCode::CONFLICT,
+            AccountRefusal::InvalidUsername | AccountRefusal::WeakPassword(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AccountRefusal::BadCredentials => StatusCode::UNAUTHORIZED,
+            AccountRefusal::RoleNotHeld => StatusCode::FORBIDDEN,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            AccountRefusal::UsernameTaken => "username_taken",
+            AccountRefusal::InvalidUsername => "invalid_username",
+            AccountRefusal::WeakPassword(_) => "weak_password",
+            AccountRefusal::BadCredentials => "bad_credentials",
+            AccountRefusal::RoleNotHeld => "role_not_held",
+        }
     }
 }
 
@@ -134,6 +176,7 @@ impl ApiError {
             ApiError::Forbidden | ApiError::SignInRequired => StatusCode::FORBIDDEN,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Account(refusal) => refusal.status(),
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::TargetNotLive => StatusCode::CONFLICT,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -162,6 +205,8 @@ impl ApiError {
             ApiError::NotFound(NotFound::Clip) => "clip_not_found",
             ApiError::NotFound(NotFound::Poll) => "poll_not_found",
             ApiError::NotFound(NotFound::Channel) => "channel_not_found",
+            ApiError::NotFound(NotFound::Account) => "account_not_found",
+            ApiError::Account(refusal) => refusal.code(),
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::TargetNotLive => "target_not_live",
             ApiError::Unavailable(Unavailable::CommandPending) => "command_pending",

@@ -1,7 +1,9 @@
 //! Request budgets for what anyone may call without an account: a token
-//! bucket per client address, answered with 429 and `Retry-After` when spent.
+//! bucket per client address (or per account signed in to), answered with
+//! 429 and `Retry-After` when spent.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Mutex;
 
@@ -13,42 +15,56 @@ use cartcast_infra::rate::TokenBucket;
 
 use crate::error::ApiError;
 
-/// Past this many tracked addresses, the ones whose budget is whole again are forgotten.
+/// Past this many tracked keys, the ones whose budget is whole again are forgotten.
 const TRACKED: usize = 100_000;
 
-/// One budget per client address.
-pub struct AddressLimiter {
+/// One budget per key: a client address, a username.
+pub struct Limiter<K> {
     burst: u32,
     per_second: f64,
-    buckets: Mutex<HashMap<IpAddr, TokenBucket>>,
+    buckets: Mutex<HashMap<K, TokenBucket>>,
 }
 
-impl AddressLimiter {
+/// One budget per client address.
+pub type AddressLimiter = Limiter<IpAddr>;
+
+impl<K: Hash + Eq> Limiter<K> {
     pub fn new(burst: u32, per_second: f64) -> Self {
         Self { burst, per_second, buckets: Mutex::default() }
     }
 
-    /// Spends one of `address`'s requests, or refuses with how long to wait.
-    pub fn take(&self, address: IpAddr) -> Result<(), ApiError> {
+    /// Spends one of `key`'s requests, or refuses with how long to wait.
+    pub fn take(&self, key: K) -> Result<(), ApiError> {
         let now = Instant::now();
         let mut buckets = self.buckets.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         if buckets.len() >= TRACKED {
             buckets.retain(|_, bucket| !bucket.is_full(now));
         }
-        let bucket = buckets.entry(address).or_insert_with(|| TokenBucket::new(self.burst, self.per_second, now));
+        let bucket = buckets.entry(key).or_insert_with(|| TokenBucket::new(self.burst, self.per_second, now));
         bucket.take(now).map_err(ApiError::TooManyRequests)
     }
 }
 
-/// The budgets of this API process.
+/// The budgets of this API process (each API process keeps its own).
 pub struct Limits {
     /// `POST /api/v1/sessions`: 20 at once per address, then one every 2 s.
     pub sessions: AddressLimiter,
+    /// `POST /api/v1/accounts`: 10 at once per address, then one every 6 s.
+    pub sign_ups: AddressLimiter,
+    /// `POST /api/v1/login`: 20 at once per address, then one every 3 s…
+    pub sign_ins: AddressLimiter,
+    /// …and 5 at once per account, then one every 12 s, wherever they come from.
+    pub sign_ins_per_account: Limiter<String>,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { sessions: AddressLimiter::new(20, 0.5) }
+        Self {
+            sessions: AddressLimiter::new(20, 0.5),
+            sign_ups: AddressLimiter::new(10, 1.0 / 6.0),
+            sign_ins: AddressLimiter::new(20, 1.0 / 3.0),
+            sign_ins_per_account: Limiter::new(5, 1.0 / 12.0),
+        }
     }
 }
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use metrics_exporter_prometheus::PrometheusHandle;
 
+use cartcast_infra::accounts::Accounts;
 use cartcast_infra::bus::CommandBus;
 use cartcast_infra::config::Settings;
 use cartcast_infra::store::EventStore;
@@ -34,6 +35,8 @@ pub struct AppState {
     pub inbox: Arc<Inbox>,
     /// Budgets per client address for what anyone may call.
     pub limits: Arc<Limits>,
+    /// Sign-in accounts (the identity store, beside the event store).
+    pub accounts: Accounts,
     /// Renders the process-wide recorder for `GET /metrics` (see [`crate::telemetry::metrics_handle`]).
     pub metrics: PrometheusHandle,
 }

@@ -61,7 +61,8 @@ pub mod show;
 pub mod versions;
 
 /// The kind of actor a command is decided for; roles come from signed tokens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+/// Ordered as declared (`viewer` first), so a list of roles sorts the same everywhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Viewer,

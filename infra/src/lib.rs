@@ -16,7 +16,10 @@
 //!   ([`bus::EventFeed`]) and partition leases; in-process and JetStream adapters.
 //! - [`payment`]: the [`payment::PaymentGateway`] trait and the built-in test gateway.
 //! - [`config`]: typed settings for both shapes.
+//! - [`accounts`]: sign-in accounts (username, argon2id hash, roles), kept
+//!   beside the event store and out of the event log.
 
+pub mod accounts;
 pub mod bus;
 pub mod config;
 pub mod dashboard;

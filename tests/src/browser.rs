@@ -115,11 +115,19 @@ impl Page {
         Ok(self.client.execute(script, args).await?)
     }
 
-    /// Signs the page in with `token`, as the sign-in form would, and reloads `path`.
-    pub async fn sign_in_as(&self, token: &str, path: &str) -> anyhow::Result<()> {
-        self.goto("/").await?;
-        self.eval("localStorage.setItem('cartcast.token', arguments[0])", vec![json!(token)]).await?;
-        self.goto(path).await
+    /// Fills the sign-in (or, with `new_account`, the sign-up) form and waits
+    /// until the page has moved on to `next`, signed in.
+    pub async fn sign_in(&self, username: &str, password: &str, next: &str, new_account: bool) -> anyhow::Result<()> {
+        let form = if new_account { "/signup" } else { "/signin" };
+        self.goto(&format!("{form}?next={}", next.replace('?', "%3F"))).await?;
+        self.fill("#username", username).await?;
+        self.fill("#password", password).await?;
+        self.click("form button[type=submit]").await?;
+        let want = next.split('?').next().unwrap_or(next);
+        self.until("signed in, on to the next page", "return location.pathname === arguments[0];", vec![json!(want)])
+            .await?;
+        self.until_text("[data-testid=who]", "the header names the user", |who| who == username).await?;
+        Ok(())
     }
 
     /// The text of the first element matching `css`, or None.

@@ -79,6 +79,17 @@ impl Client {
         Ok(Answer { status, body, retry_after })
     }
 
+    /// A JSON request with or without a token (sign-up and sign-in need none).
+    pub async fn send_json(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Value,
+    ) -> anyhow::Result<Answer> {
+        self.send(method, path, token, None, Some(("application/json", body.to_string().into_bytes()))).await
+    }
+
     pub async fn post(&self, path: &str, token: &str, key: Option<&str>, body: Value) -> anyhow::Result<Answer> {
         self.send(Method::POST, path, Some(token), key, Some(("application/json", body.to_string().into_bytes()))).await
     }

@@ -37,10 +37,14 @@ async fn a_viewer_watches_chats_reacts_votes_and_buys_in_a_real_browser() {
 
     let browser = Browser::start().await.expect("chromedriver");
     let show_path = format!("/shows/{show_id}?debug");
+    // Ann signs up on her phone; Bob, who has an account, signs in on a desktop.
     let ann = browser.page(&client.base, PHONE).await.unwrap();
-    ann.sign_in_as(&client.token("ann", Role::Viewer), &show_path).await.unwrap();
+    ann.sign_in("ann", "glow serum at dawn", &show_path, true).await.unwrap();
+    let body = json!({"username": "bob", "password": "amber lipstick 42"});
+    let bob_account = client.send_json(reqwest::Method::POST, "/api/v1/accounts", None, body).await.unwrap();
+    assert_eq!(bob_account.status, 201, "{}", bob_account.body);
     let bob = browser.page(&client.base, DESKTOP).await.unwrap();
-    bob.sign_in_as(&client.token("bob", Role::Viewer), &show_path).await.unwrap();
+    bob.sign_in("bob", "amber lipstick 42", &show_path, false).await.unwrap();
 
     plays_close_to_live(&ann).await;
     chat_crosses_as_text(&ann, &bob).await;

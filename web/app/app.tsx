@@ -1,12 +1,15 @@
 /** The page shell: the header and the page the path names. */
-import { useSignedIn, signOut } from "./api/session";
+import { AccountForm } from "./account/AccountForm";
+import { signOut, useSignedIn } from "./api/session";
+import { Admin } from "./pages/Admin";
 import { Browse } from "./pages/Browse";
 import { Viewer } from "./pages/Viewer";
 import { interceptLinks, match, usePath } from "./router";
 
 export function App() {
   const path = usePath();
-  const user = useSignedIn();
+  const account = useSignedIn();
+  const here = encodeURIComponent(path + location.search);
   return (
     <div class="shell" onClick={interceptLinks}>
       <header class="top">
@@ -14,15 +17,19 @@ export function App() {
           Cartcast
         </a>
         <nav aria-label="Account">
-          {user ? (
+          {account ? (
             <>
-              <span class="who">{user.sub}</span>
+              {account.roles.includes("creator") && <a href="/studio">Studio</a>}
+              {account.roles.includes("admin") && <a href="/admin">Admin</a>}
+              <span class="who" data-testid="who">
+                {account.user}
+              </span>
               <button type="button" class="link" onClick={signOut}>
                 Sign out
               </button>
             </>
           ) : (
-            <a href={`/signin?next=${encodeURIComponent(path)}`}>Sign in</a>
+            path !== "/signin" && <a href={`/signin?next=${here}`}>Sign in</a>
           )}
         </nav>
       </header>
@@ -34,13 +41,23 @@ export function App() {
 function Page({ path }: { path: string }) {
   const show = match("/shows/:id", path);
   if (show?.id) return <Viewer key={show.id} showId={show.id} />;
-  if (path === "/") return <Browse />;
-  return (
-    <main class="empty">
-      <h1>Not found</h1>
-      <p>
-        There is no page here. <a href="/">See what is live</a>.
-      </p>
-    </main>
-  );
+  switch (path) {
+    case "/":
+      return <Browse />;
+    case "/signin":
+      return <AccountForm key="signin" mode="signin" />;
+    case "/signup":
+      return <AccountForm key="signup" mode="signup" />;
+    case "/admin":
+      return <Admin />;
+    default:
+      return (
+        <main class="empty">
+          <h1>Not found</h1>
+          <p>
+            There is no page here. <a href="/">See what is live</a>.
+          </p>
+        </main>
+      );
+  }
 }

@@ -1,5 +1,6 @@
 //! HTTP handlers, one module per resource.
 
+mod accounts;
 mod browse;
 mod categories;
 mod channels;
@@ -25,6 +26,7 @@ mod show_products;
 mod shows;
 mod videos;
 
+pub use accounts::*;
 pub use browse::*;
 pub use categories::*;
 pub use channels::*;

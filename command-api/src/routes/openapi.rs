@@ -10,8 +10,8 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr};
 use utoipa::{IntoResponses, Modify, OpenApi};
 
 use super::{
-    browse, categories, channels, chat, clips, dashboard, events, follows, health, live, me_live, metrics, moderation,
-    notifications, orders, polls, products, raids, reservations, sessions, show_products, shows, videos,
+    accounts, browse, categories, channels, chat, clips, dashboard, events, follows, health, live, me_live, metrics,
+    moderation, notifications, orders, polls, products, raids, reservations, sessions, show_products, shows, videos,
 };
 use crate::error::{ErrorBody, ErrorDetail};
 
@@ -46,6 +46,10 @@ use crate::error::{ErrorBody, ErrorDetail};
         dashboard::show_dashboard,
         chat::chat_replay,
         sessions::create_session,
+        accounts::sign_up,
+        accounts::sign_in,
+        accounts::refresh,
+        accounts::set_roles,
         moderation::appoint_moderator,
         moderation::dismiss_moderator,
         moderation::ban,

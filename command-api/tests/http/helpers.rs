@@ -19,6 +19,7 @@ use cartcast_command_api::startup::router;
 use cartcast_command_api::state::AppState;
 use cartcast_command_api::telemetry::metrics_handle;
 use cartcast_domain::Role;
+use cartcast_infra::accounts::Accounts;
 use cartcast_infra::bus::inprocess::StoreFeed;
 use cartcast_infra::bus::{BusError, CommandBus};
 use cartcast_infra::config::Settings;
@@ -142,6 +143,7 @@ async fn spawn(responder: Box<Responder>, metrics: PrometheusHandle) -> TestApp 
         ),
         inbox: Inbox::new(Arc::new(ReadModelSeed(read_models.clone()))),
         limits: Arc::default(),
+        accounts: Accounts::open(&format!("sqlite://{}", dir.join("events.db").display())).await.unwrap(),
         metrics,
     };
     TestApp { router: router(state), bus, signer, read_models, dir }

@@ -5,22 +5,28 @@
  */
 import createClient, { type Middleware } from "openapi-fetch";
 import type { components, paths } from "@gen/api";
-import { signedIn } from "./session";
+import { type Role, tokenFor } from "./session";
 
 export type Schemas = components["schemas"];
 
 export const api = createClient<paths>({ baseUrl: location.origin });
 
+/** Calls carry the signed-in account's viewer token unless they name another (see {@link as}). */
 const bearer: Middleware = {
-  onRequest({ request }) {
-    const session = signedIn();
-    if (session && !request.headers.has("Authorization")) {
-      request.headers.set("Authorization", `Bearer ${session.token}`);
-    }
+  async onRequest({ request }) {
+    if (request.headers.has("Authorization")) return request;
+    const token = await tokenFor("viewer");
+    if (token) request.headers.set("Authorization", `Bearer ${token}`);
     return request;
   },
 };
 api.use(bearer);
+
+/** The `Authorization` header acting as `role` (empty when the account does not hold it). */
+export async function as(role: Role): Promise<Record<string, string>> {
+  const token = await tokenFor(role);
+  return token ? { Authorization: `Bearer ${token}` } : {};
+}
 
 /** A refusal the API answered with `{"error":{"code","message"}}`. */
 export class ApiProblem extends Error {

@@ -5,6 +5,7 @@
  */
 import { useEffect, useMemo, useReducer } from "preact/hooks";
 import type { ChatMessage, ProductAnswer, ServerFrame } from "@gen/frames";
+import type { Role } from "../api/session";
 import { type Connection, LiveSocket } from "./socket";
 
 type Frame<T extends ServerFrame["type"]> = Extract<ServerFrame, { type: T }>;
@@ -94,16 +95,16 @@ function fold(room: Room, action: Action): Room {
   }
 }
 
-/** Joins the show's room for as long as the component is mounted. */
-export function useRoom(showId: string): { room: Room; socket: LiveSocket | null } {
+/** Joins the show's room (as `role`) for as long as the component is mounted. */
+export function useRoom(showId: string, role: Role = "viewer"): { room: Room; socket: LiveSocket | null } {
   const [room, dispatch] = useReducer(fold, EMPTY);
   const socket = useMemo(
     () =>
       new LiveSocket(showId, {
         frame: (frame) => dispatch({ kind: "frame", frame }),
         connection: (state) => dispatch({ kind: "connection", state }),
-      }),
-    [showId],
+      }, role),
+    [showId, role],
   );
   useEffect(() => () => socket.close(), [socket]);
   return { room, socket };

@@ -4,7 +4,7 @@
  * player does, and reconnection — with a fresh token after close 4440.
  */
 import type { ClientFrame, PlayerState, ServerFrame } from "@gen/frames";
-import { watchingSession } from "../api/session";
+import { type Role, watchingToken } from "../api/session";
 
 /** Close codes of the socket protocol (realtime/PROTOCOL.md). */
 export const CLOSE = { badToken: 4401, banned: 4403, tokenExpired: 4440, tooSlow: 4008, flood: 1008 } as const;
@@ -30,6 +30,8 @@ export class LiveSocket {
   constructor(
     private readonly showId: string,
     private readonly handlers: LiveHandlers,
+    /** Whose token opens it: a viewer's (or an anonymous session's), or the studio's creator's. */
+    private readonly role: Role = "viewer",
   ) {
     void this.connect();
   }
@@ -60,7 +62,7 @@ export class LiveSocket {
     this.handlers.connection("connecting");
     let token: string;
     try {
-      token = (await watchingSession()).token;
+      token = await watchingToken(this.role);
     } catch {
       this.later();
       return;

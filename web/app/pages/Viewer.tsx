@@ -85,7 +85,7 @@ export function Viewer({ showId }: { showId: string }) {
         {room.poll && (
           <Poll poll={room.poll} voted={room.voted[room.poll.poll_id]} socket={socket} canVote={!!user} />
         )}
-        <Chat room={room} socket={socket} user={user?.sub ?? null} />
+        <Chat room={room} socket={socket} user={user?.user ?? null} />
       </aside>
     </main>
   );

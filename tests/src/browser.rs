@@ -201,6 +201,16 @@ impl Page {
         Ok(path)
     }
 
+    /// Saves a screenshot of the page from its top as `NAME-SIZE.png`, and
+    /// fails if axe-core finds a serious or critical violation on it.
+    pub async fn audit(&self, name: &str) -> anyhow::Result<()> {
+        self.eval("window.scrollTo(0, 0); return true;", vec![]).await?;
+        self.screenshot(name).await?;
+        let problems = self.accessibility_problems().await?;
+        anyhow::ensure!(problems.is_empty(), "{name} ({}): {problems:#?}", self.size.name);
+        Ok(())
+    }
+
     /// axe-core's serious and critical violations on the page, as `id: help (n nodes)` lines.
     pub async fn accessibility_problems(&self) -> anyhow::Result<Vec<String>> {
         let axe = std::fs::read_to_string(web_dir().join("node_modules/axe-core/axe.min.js"))

@@ -5,7 +5,7 @@
 
 use serde_json::json;
 
-use cartcast_tests::browser::{Browser, DESKTOP, PHONE, Page};
+use cartcast_tests::browser::{Browser, DESKTOP, PHONE};
 use cartcast_tests::{Deployment, Shape};
 
 #[tokio::test]
@@ -19,7 +19,7 @@ async fn accounts_sign_up_sign_in_and_the_admin_grants_roles_in_a_real_browser()
         for (path, name) in [("/", "browse"), ("/signin", "signin"), ("/signup", "signup")] {
             page.goto(path).await.unwrap();
             page.until("the page draws", "return document.querySelector('main') !== null;", vec![]).await.unwrap();
-            audit(&page, name).await;
+            page.audit(name).await.unwrap();
         }
         page.close().await.unwrap();
     }
@@ -50,17 +50,10 @@ async fn accounts_sign_up_sign_in_and_the_admin_grants_roles_in_a_real_browser()
         .until_text(".form-ok", "the grant is confirmed", |t| t.contains("bob now holds: viewer, creator"))
         .await
         .unwrap();
-    audit(&admin, "admin").await;
+    admin.audit("admin").await.unwrap();
     bob.sign_in("bob", "amber lipstick 42", "/", false).await.unwrap();
     bob.until_text("nav a[href='/studio']", "bob has a Studio link", |t| t == "Studio").await.unwrap();
 
     admin.close().await.unwrap();
     bob.close().await.unwrap();
-}
-
-/// A screenshot for a look, and no serious or critical axe violation.
-async fn audit(page: &Page, name: &str) {
-    page.screenshot(name).await.unwrap();
-    let problems = page.accessibility_problems().await.unwrap();
-    assert!(problems.is_empty(), "{name} ({}): {problems:#?}", page.size.name);
 }

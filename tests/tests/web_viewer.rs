@@ -53,9 +53,7 @@ async fn a_viewer_watches_chats_reacts_votes_and_buys_in_a_real_browser() {
     a_hold_runs_out(&bob).await;
 
     for page in [&ann, &bob] {
-        page.screenshot("viewer").await.unwrap();
-        let problems = page.accessibility_problems().await.unwrap();
-        assert!(problems.is_empty(), "viewer page ({}): {problems:#?}", page.size.name);
+        page.audit("viewer").await.unwrap();
     }
     anonymous_viewers_watch_and_are_asked_to_sign_in(&browser, &client, &show_path).await;
     ann.close().await.unwrap();

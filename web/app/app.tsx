@@ -4,6 +4,8 @@ import { signOut, useSignedIn } from "./api/session";
 import { Admin } from "./pages/Admin";
 import { Browse } from "./pages/Browse";
 import { Viewer } from "./pages/Viewer";
+import { ControlRoom } from "./studio/ControlRoom";
+import { Studio } from "./studio/Studio";
 import { interceptLinks, match, usePath } from "./router";
 
 export function App() {
@@ -41,6 +43,8 @@ export function App() {
 function Page({ path }: { path: string }) {
   const show = match("/shows/:id", path);
   if (show?.id) return <Viewer key={show.id} showId={show.id} />;
+  const controlled = match("/studio/shows/:id", path);
+  if (controlled?.id) return <ControlRoom key={controlled.id} showId={controlled.id} />;
   switch (path) {
     case "/":
       return <Browse />;
@@ -50,6 +54,8 @@ function Page({ path }: { path: string }) {
       return <AccountForm key="signup" mode="signup" />;
     case "/admin":
       return <Admin />;
+    case "/studio":
+      return <Studio />;
     default:
       return (
         <main class="empty">

@@ -38,14 +38,21 @@ export function Browse() {
   );
 }
 
-export function ShowGrid({ shows, empty }: { shows: Show[] | null; empty: string }) {
+interface GridProps {
+  shows: Show[] | null;
+  empty: string;
+  /** Where a tile leads; the viewer page unless said otherwise. */
+  hrefOf?: (showId: string) => string;
+}
+
+export function ShowGrid({ shows, empty, hrefOf = (id) => `/shows/${id}` }: GridProps) {
   if (!shows) return <p class="empty">Loading…</p>;
   if (shows.length === 0) return <p class="empty">{empty}</p>;
   return (
     <ul class="grid">
       {shows.map((show) => (
         <li key={show.show_id} class="tile">
-          <a href={`/shows/${show.show_id}`} data-show={show.show_id}>
+          <a href={hrefOf(show.show_id)} data-show={show.show_id}>
             {show.thumbnail_url ? (
               <img src={show.thumbnail_url} alt="" loading="lazy" width={320} height={180} />
             ) : (

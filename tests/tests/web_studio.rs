@@ -1,0 +1,125 @@
+//! The creator studio in Debian's Chromium against `cartcast up`: a creator
+//! creates a show with a product, reads its key off the page and publishes
+//! with the ffmpeg CLI, sees "live"; a viewer joins; the creator pins the
+//! product (the viewer's card shows within a second), opens a poll, deletes
+//! a chat message (gone from the viewer's page), and the dashboard's viewer
+//! count and sales move as the viewer buys.
+
+use std::time::Duration;
+
+use serde_json::json;
+use tokio::time::Instant;
+
+use cartcast_tests::browser::{Browser, DESKTOP, PHONE};
+use cartcast_tests::media::Publisher;
+use cartcast_tests::{Client, Deployment, Shape};
+
+const CLEO_PASSWORD: &str = "spring collection";
+
+#[tokio::test]
+async fn a_creator_runs_a_show_from_the_studio_in_a_real_browser() {
+    let deployment = Deployment::start(Shape::Embedded, &[]).await.expect("start");
+    let client = deployment.client();
+    let admin = sign_up(&client, "dana", "the admin of it all").await;
+    sign_up(&client, "cleo", CLEO_PASSWORD).await;
+    sign_up(&client, "ann", "glow serum at dawn").await;
+    let login = json!({"username": "dana", "password": "the admin of it all", "role": "admin"});
+    let admin_token = client.send_json(reqwest::Method::POST, "/api/v1/login", None, login).await.unwrap();
+    let granted = client
+        .put("/api/v1/accounts/cleo/roles", admin_token.body["token"].as_str().unwrap(), json!({"roles": ["creator"]}))
+        .await
+        .unwrap();
+    assert_eq!(granted.status, 200, "{} ({admin:?})", granted.body);
+
+    let browser = Browser::start().await.expect("chromedriver");
+    let studio = browser.page(&client.base, DESKTOP).await.unwrap();
+    studio.sign_in("cleo", CLEO_PASSWORD, "/studio", false).await.unwrap();
+    studio.audit("studio").await.unwrap();
+
+    // A show with one product.
+    studio.fill("#show-title", "Spring colours live").await.unwrap();
+    studio.fill("#product-title", "Rose lipstick").await.unwrap();
+    studio.fill("#product-price", "12.50").await.unwrap();
+    studio.fill("#product-stock", "4").await.unwrap();
+    studio.click(".product-draft button").await.unwrap();
+    studio.until_text(".drafts", "the product is listed", |t| t.contains("Rose lipstick")).await.unwrap();
+    studio.click("button[form=new-show-form]").await.unwrap();
+    studio
+        .until("the control room opens", "return location.pathname.startsWith('/studio/shows/');", vec![])
+        .await
+        .unwrap();
+    let show_id = studio.eval("return location.pathname.split('/').pop();", vec![]).await.unwrap();
+    let show_id = show_id.as_str().unwrap().to_owned();
+
+    // The key, read off the page (shown on demand), goes into the publisher.
+    let hidden = studio.until_text("[data-testid=stream-key]", "the key is hidden", |t| t.starts_with('•')).await;
+    hidden.unwrap();
+    studio.click(".obs button[aria-pressed]").await.unwrap();
+    let key = studio.until_text("[data-testid=stream-key]", "the key shows", |t| t.starts_with("sk_")).await.unwrap();
+    let ingest = studio.text("[data-testid=ingest-url]").await.unwrap().unwrap();
+    assert_eq!(format!("{ingest}/"), format!("{}/live/", deployment.rtmp_url.as_deref().unwrap()));
+    let _publisher = Publisher::start(deployment.rtmp_url.as_deref().unwrap(), &key, "640x360").unwrap();
+    studio.until_text("[data-testid=status]", "the studio says live", |t| t == "LIVE").await.unwrap();
+
+    // A viewer joins; the dashboard counts her.
+    let ann = browser.page(&client.base, PHONE).await.unwrap();
+    ann.sign_in("ann", "glow serum at dawn", &format!("/shows/{show_id}"), false).await.unwrap();
+    ann.until("ann's video plays", "return document.querySelector('video')?.currentTime > 0;", vec![]).await.unwrap();
+    studio.until_text("[data-testid=dash-watching]", "the dashboard counts ann", |t| t == "1").await.unwrap();
+
+    // Pin: the viewer's card within a second.
+    let pinned_at = Instant::now();
+    studio.click(".product-rows .pin").await.unwrap();
+    ann.until_text(".product h2", "ann sees the pinned card", |t| t == "Rose lipstick").await.unwrap();
+    let shown = pinned_at.elapsed();
+    println!("pin click → viewer card {} ms", shown.as_millis());
+    assert!(shown < Duration::from_secs(1), "the card took {shown:?}");
+
+    // A poll from the studio reaches the viewer.
+    studio.fill("#poll-question", "Matte or gloss?").await.unwrap();
+    studio.fill("#poll-options", "Matte\nGloss").await.unwrap();
+    studio.click("#poll-question ~ button[type=submit]").await.unwrap();
+    ann.until_text(".poll h2", "ann sees the poll", |t| t.contains("Matte or gloss?")).await.unwrap();
+
+    // Moderation: the creator deletes ann's message; it vanishes from her page.
+    ann.fill("#chat-text", "first!!!").await.unwrap();
+    ann.click(".chat-form button").await.unwrap();
+    studio
+        .until_text("[data-testid=mod-chat]", "the studio sees the message", |t| t.contains("first!!!"))
+        .await
+        .unwrap();
+    studio.click("[data-testid=mod-chat] li button").await.unwrap();
+    ann.until(
+        "the message vanishes for ann",
+        "return !document.querySelector('.chat-list').textContent.includes('first!!!');",
+        vec![],
+    )
+    .await
+    .unwrap();
+
+    // Ann buys; the dashboard's sales move.
+    ann.click(".product .buy").await.unwrap();
+    ann.fill("#card", "4242424242424242").await.unwrap();
+    ann.click(".checkout .pay").await.unwrap();
+    ann.until_text(".outcome.confirmed", "ann's order is confirmed", |t| t.contains("Order confirmed")).await.unwrap();
+    studio.until_text("[data-testid=dash-orders]", "the dashboard counts the order", |t| t == "1").await.unwrap();
+    let revenue = studio.text("[data-testid=dash-revenue]").await.unwrap().unwrap();
+    assert!(revenue.contains("12.50"), "{revenue}");
+    studio.until_text(".product-rows [data-testid=available]", "the studio's stock falls", |t| t == "3").await.unwrap();
+
+    studio.audit("control-room").await.unwrap();
+    let phone = browser.page(&client.base, PHONE).await.unwrap();
+    phone.sign_in("cleo", CLEO_PASSWORD, &format!("/studio/shows/{show_id}"), false).await.unwrap();
+    phone.until_text("[data-testid=status]", "the phone's control room loads", |t| t == "LIVE").await.unwrap();
+    phone.audit("control-room").await.unwrap();
+    for page in [studio, ann, phone] {
+        page.close().await.unwrap();
+    }
+}
+
+async fn sign_up(client: &Client, username: &str, password: &str) -> serde_json::Value {
+    let body = json!({"username": username, "password": password});
+    let answer = client.send_json(reqwest::Method::POST, "/api/v1/accounts", None, body).await.unwrap();
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    answer.body
+}

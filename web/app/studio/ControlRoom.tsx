@@ -1,0 +1,91 @@
+/**
+ * `/studio/shows/{id}`: the creator's control room for one show — OBS
+ * settings, live status, the dashboard updating live, products (pin, add
+ * stock), polls, chat moderation and a raid when the show ends.
+ */
+import { useEffect, useState } from "preact/hooks";
+import { api, as, ok, type Schemas } from "../api/client";
+import { useSignedIn } from "../api/session";
+import { useRoom } from "../live/room";
+import { Dashboard } from "./Dashboard";
+import { Moderation } from "./Moderation";
+import { Obs } from "./Obs";
+import { PollControl } from "./PollControl";
+import { Products } from "./Products";
+import { Raid } from "./Raid";
+
+type Show = Schemas["Show"];
+type Product = Schemas["Product"];
+
+/** How often the control room looks at the show's status (the socket does not carry it). */
+const STATUS_EVERY_MS = 2000;
+
+export function ControlRoom({ showId }: { showId: string }) {
+  const account = useSignedIn();
+  const [show, setShow] = useState<Show | null>(null);
+  const [missing, setMissing] = useState(false);
+  const [products, setProducts] = useState<Product[]>([]);
+  const [productsVersion, setProductsVersion] = useState(0);
+  const { room } = useRoom(showId, "creator");
+
+  useEffect(() => {
+    void (async () => {
+      const answer = ok(await api.GET("/api/v1/shows/{id}/products", { params: { path: { id: showId } } }));
+      setProducts(answer.items);
+    })();
+  }, [showId, productsVersion]);
+
+  useEffect(() => {
+    let current = true;
+    const load = async () => {
+      try {
+        const answer = ok(await api.GET("/api/v1/shows/{id}", { params: { path: { id: showId } }, headers: await as("creator") }));
+        if (current) setShow(answer);
+      } catch {
+        if (current) setMissing(true);
+      }
+    };
+    void load();
+    const timer = window.setInterval(() => void load(), STATUS_EVERY_MS);
+    return () => {
+      current = false;
+      clearInterval(timer);
+    };
+  }, [showId]);
+
+  useEffect(() => {
+    if (show) document.title = `${show.title} · Studio · Cartcast`;
+  }, [show?.title]);
+
+  if (missing) return <p class="empty">This show does not exist.</p>;
+  if (!show) return <p class="empty">Loading…</p>;
+  if (account && show.creator !== account.user) return <p class="empty">This show is another creator's.</p>;
+
+  return (
+    <main class="control">
+      <header class="control-head">
+        <h1>{show.title}</h1>
+        <p>
+          <span class={`status ${show.status}`} data-testid="status">
+            {show.status === "live" ? "LIVE" : show.status}
+          </span>{" "}
+          <a href={`/shows/${show.show_id}`}>Viewer page</a>
+        </p>
+      </header>
+      <div class="control-grid">
+        <Dashboard dashboard={room.dashboard} viewers={room.viewers} products={products} />
+        <Obs show={show} />
+        <Products
+          showId={show.show_id}
+          products={products}
+          pinned={room.pinned?.product_id ?? show.pinned_product_id ?? null}
+          stock={room.stock}
+          onChanged={() => setProductsVersion((v) => v + 1)}
+        />
+        <PollControl showId={show.show_id} poll={room.poll} />
+        <Moderation show={show} room={room} />
+        <Raid showId={show.show_id} live={show.status === "live"} />
+      </div>
+    </main>
+  );
+}

@@ -1,0 +1,106 @@
+/**
+ * The show's chat as moderators see it: each message with Delete, Timeout
+ * (10 minutes) and Ban; slow mode; a highlighted message from the creator.
+ */
+import { useState } from "preact/hooks";
+import { api, as, ok, type Schemas } from "../api/client";
+import type { Room } from "../live/room";
+
+type Show = Schemas["Show"];
+
+const SLOW_MODES = [0, 5, 10, 30, 60] as const;
+const TIMEOUT_S = 600;
+
+export function Moderation({ show, room }: { show: Show; room: Room }) {
+  const [slow, setSlow] = useState(0);
+  const [highlight, setHighlight] = useState("");
+  const [said, setSaid] = useState<string | null>(null);
+  const channel = show.channel ?? show.creator;
+
+  const remove = async (messageId: string) => {
+    ok(
+      await api.DELETE("/api/v1/shows/{id}/chat/{message_id}", {
+        params: { path: { id: show.show_id, message_id: messageId } },
+        headers: await as("creator"),
+      }),
+    );
+  };
+
+  const ban = async (user: string, durationS: number | null) => {
+    ok(
+      await api.POST("/api/v1/channels/{channel}/bans", {
+        params: { path: { channel } },
+        headers: await as("creator"),
+        body: { user, duration_s: durationS },
+      }),
+    );
+    setSaid(durationS ? `${user} is timed out for ${durationS / 60} minutes.` : `${user} is banned from your channel.`);
+  };
+
+  const setSlowMode = async (seconds: number) => {
+    setSlow(seconds);
+    ok(
+      await api.PUT("/api/v1/shows/{id}/chat-settings", {
+        params: { path: { id: show.show_id } },
+        headers: await as("creator"),
+        body: { slow_mode_s: seconds },
+      }),
+    );
+  };
+
+  const sendHighlight = async (event: Event) => {
+    event.preventDefault();
+    ok(
+      await api.POST("/api/v1/shows/{id}/highlight", {
+        params: { path: { id: show.show_id } },
+        headers: await as("creator"),
+        body: { text: highlight },
+      }),
+    );
+    setHighlight("");
+  };
+
+  return (
+    <section class="panel moderation" aria-labelledby="moderation">
+      <h2 id="moderation">Chat</h2>
+      <label class="inline">
+        Slow mode{" "}
+        <select value={slow} onChange={(e) => void setSlowMode(Number((e.currentTarget as HTMLSelectElement).value))}>
+          {SLOW_MODES.map((s) => (
+            <option key={s} value={s}>
+              {s === 0 ? "off" : `1 message / ${s} s`}
+            </option>
+          ))}
+        </select>
+      </label>
+      <ol class="mod-list" data-testid="mod-chat">
+        {room.chat.map((message) => (
+          <li key={message.id} data-id={message.id}>
+            <span>
+              <b>{message.user}</b> <span class="chat-text">{message.text}</span>
+            </span>
+            {message.user !== show.creator && (
+              <span class="actions">
+                <button type="button" class="secondary small" onClick={() => void remove(message.id)} aria-label={`Delete ${message.user}'s message`}>
+                  Delete
+                </button>
+                <button type="button" class="secondary small" onClick={() => void ban(message.user, TIMEOUT_S)} aria-label={`Time out ${message.user}`}>
+                  Timeout
+                </button>
+                <button type="button" class="secondary small" onClick={() => void ban(message.user, null)} aria-label={`Ban ${message.user}`}>
+                  Ban
+                </button>
+              </span>
+            )}
+          </li>
+        ))}
+      </ol>
+      {said && <p role="status" class="form-ok">{said}</p>}
+      <form class="inline" onSubmit={(event) => void sendHighlight(event)}>
+        <label for="highlight">Highlight</label>
+        <input id="highlight" required maxLength={500} value={highlight} onInput={(e) => setHighlight((e.currentTarget as HTMLInputElement).value)} />
+        <button type="submit">Pin message</button>
+      </form>
+    </section>
+  );
+}

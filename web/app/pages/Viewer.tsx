@@ -4,7 +4,7 @@
  * chat beside the video on a desktop.
  */
 import { useEffect, useState } from "preact/hooks";
-import { api, ok, type Schemas } from "../api/client";
+import { ApiProblem, api, ok, type Schemas } from "../api/client";
 import { useSignedIn } from "../api/session";
 import { useRoom } from "../live/room";
 import { Chat } from "../viewer/Chat";
@@ -26,9 +26,12 @@ export function Viewer({ showId }: { showId: string }) {
     const load = async () => {
       try {
         const answer = ok(await api.GET("/api/v1/shows/{id}", { params: { path: { id: showId } } }));
-        if (current) setShow(answer);
-      } catch {
-        if (current) setMissing(true);
+        if (current) {
+          setShow(answer);
+          setMissing(false);
+        }
+      } catch (error) {
+        if (current && error instanceof ApiProblem && error.status === 404) setMissing(true);
       }
     };
     void load();

@@ -4,7 +4,7 @@
  * stock), polls, chat moderation and a raid when the show ends.
  */
 import { useEffect, useState } from "preact/hooks";
-import { api, as, ok, type Schemas } from "../api/client";
+import { ApiProblem, api, as, ok, type Schemas } from "../api/client";
 import { useSignedIn } from "../api/session";
 import { useRoom } from "../live/room";
 import { Dashboard } from "./Dashboard";
@@ -27,22 +27,35 @@ export function ControlRoom({ showId }: { showId: string }) {
   const [products, setProducts] = useState<Product[]>([]);
   const [productsVersion, setProductsVersion] = useState(0);
   const { room } = useRoom(showId, "creator");
+  // Just created (`?after=` the creation's position): the first reads wait until the read model has it.
+  const [createdAt] = useState(() => {
+    const asked = Number(new URLSearchParams(location.search).get("after"));
+    return Number.isInteger(asked) && asked > 0 ? { after: asked } : {};
+  });
 
   useEffect(() => {
     void (async () => {
-      const answer = ok(await api.GET("/api/v1/shows/{id}/products", { params: { path: { id: showId } } }));
+      const query = productsVersion === 0 ? createdAt : {};
+      const answer = ok(await api.GET("/api/v1/shows/{id}/products", { params: { path: { id: showId }, query } }));
       setProducts(answer.items);
     })();
   }, [showId, productsVersion]);
 
   useEffect(() => {
     let current = true;
+    let query = createdAt;
     const load = async () => {
       try {
-        const answer = ok(await api.GET("/api/v1/shows/{id}", { params: { path: { id: showId } }, headers: await as("creator") }));
-        if (current) setShow(answer);
-      } catch {
-        if (current) setMissing(true);
+        const answer = ok(
+          await api.GET("/api/v1/shows/{id}", { params: { path: { id: showId }, query }, headers: await as("creator") }),
+        );
+        query = {};
+        if (current) {
+          setShow(answer);
+          setMissing(false);
+        }
+      } catch (error) {
+        if (current && error instanceof ApiProblem && error.status === 404) setMissing(true);
       }
     };
     void load();

@@ -63,7 +63,8 @@ export function NewShow({ onCreated }: { onCreated(): void }) {
         }),
       );
       onCreated();
-      navigate(`/studio/shows/${show.show_id}`);
+      // Reads are eventually consistent: the control room reads the show as of its creation.
+      navigate(`/studio/shows/${show.show_id}${show.position == null ? "" : `?after=${show.position}`}`);
     } catch (error) {
       setProblem(error instanceof ApiProblem ? error.message : String(error));
     } finally {

@@ -1,8 +1,11 @@
 /** The page shell: the header and the page the path names. */
 import { AccountForm } from "./account/AccountForm";
+import { Bell } from "./account/Bell";
 import { signOut, useSignedIn } from "./api/session";
 import { Admin } from "./pages/Admin";
 import { Browse } from "./pages/Browse";
+import { ChannelPage } from "./pages/Channel";
+import { Search } from "./pages/Search";
 import { Viewer } from "./pages/Viewer";
 import { ControlRoom } from "./studio/ControlRoom";
 import { Studio } from "./studio/Studio";
@@ -23,6 +26,7 @@ export function App() {
             <>
               {account.roles.includes("creator") && <a href="/studio">Studio</a>}
               {account.roles.includes("admin") && <a href="/admin">Admin</a>}
+              <Bell user={account.user} />
               <span class="who" data-testid="who">
                 {account.user}
               </span>
@@ -43,6 +47,8 @@ export function App() {
 function Page({ path }: { path: string }) {
   const show = match("/shows/:id", path);
   if (show?.id) return <Viewer key={show.id} showId={show.id} />;
+  const channel = match("/channels/:channel", path);
+  if (channel?.channel) return <ChannelPage key={channel.channel} channelId={channel.channel} />;
   const controlled = match("/studio/shows/:id", path);
   if (controlled?.id) return <ControlRoom key={controlled.id} showId={controlled.id} />;
   switch (path) {
@@ -52,6 +58,8 @@ function Page({ path }: { path: string }) {
       return <AccountForm key="signin" mode="signin" />;
     case "/signup":
       return <AccountForm key="signup" mode="signup" />;
+    case "/search":
+      return <Search key={location.search} />;
     case "/admin":
       return <Admin />;
     case "/studio":

@@ -100,10 +100,13 @@ export function useRoom(showId: string, role: Role = "viewer"): { room: Room; so
   const [room, dispatch] = useReducer(fold, EMPTY);
   const socket = useMemo(
     () =>
-      new LiveSocket(showId, {
-        frame: (frame) => dispatch({ kind: "frame", frame }),
-        connection: (state) => dispatch({ kind: "connection", state }),
-      }, role),
+      new LiveSocket(
+        { path: `/api/v1/shows/${encodeURIComponent(showId)}/live`, role, heartbeats: true },
+        {
+          frame: (frame) => dispatch({ kind: "frame", frame }),
+          connection: (state) => dispatch({ kind: "connection", state }),
+        },
+      ),
     [showId, role],
   );
   useEffect(() => () => socket.close(), [socket]);

@@ -19,6 +19,15 @@ export interface LiveHandlers {
   connection(state: Connection): void;
 }
 
+export interface Options {
+  /** `/api/v1/shows/{id}/live` or `/api/v1/me/live`. */
+  path: string;
+  /** Whose token opens it: a viewer's (or an anonymous session's), or the studio's creator's. */
+  role?: Role;
+  /** Say what the player does (a show's room counts who watches). */
+  heartbeats?: boolean;
+}
+
 export class LiveSocket {
   private socket: WebSocket | null = null;
   private heartbeat: number | undefined;
@@ -28,10 +37,8 @@ export class LiveSocket {
   private state: PlayerState = "paused";
 
   constructor(
-    private readonly showId: string,
+    private readonly options: Options,
     private readonly handlers: LiveHandlers,
-    /** Whose token opens it: a viewer's (or an anonymous session's), or the studio's creator's. */
-    private readonly role: Role = "viewer",
   ) {
     void this.connect();
   }
@@ -47,7 +54,7 @@ export class LiveSocket {
   player(state: PlayerState): void {
     if (state === this.state) return;
     this.state = state;
-    this.send({ type: "heartbeat", state });
+    if (this.options.heartbeats) this.send({ type: "heartbeat", state });
   }
 
   close(): void {
@@ -62,19 +69,20 @@ export class LiveSocket {
     this.handlers.connection("connecting");
     let token: string;
     try {
-      token = await watchingToken(this.role);
+      token = await watchingToken(this.options.role ?? "viewer");
     } catch {
       this.later();
       return;
     }
     if (this.stopped) return;
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    const url = `${scheme}//${location.host}/api/v1/shows/${encodeURIComponent(this.showId)}/live?token=${encodeURIComponent(token)}`;
+    const url = `${scheme}//${location.host}${this.options.path}?token=${encodeURIComponent(token)}`;
     const socket = new WebSocket(url);
     this.socket = socket;
     socket.onopen = () => {
       this.backoffMs = 500;
       this.handlers.connection("open");
+      if (!this.options.heartbeats) return;
       this.send({ type: "heartbeat", state: this.visibleState() });
       this.heartbeat = window.setInterval(() => this.send({ type: "heartbeat", state: this.visibleState() }), HEARTBEAT_MS);
     };

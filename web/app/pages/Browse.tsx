@@ -1,19 +1,29 @@
-/** `/`: what is live now (most watched first), then what is coming up. */
+/** `/`: search, categories, what is live now (most watched first), then what is coming up. */
 import { useEffect, useState } from "preact/hooks";
 import { api, ok, type Schemas } from "../api/client";
+import { navigate } from "../router";
 
 type Show = Schemas["Show"];
+type Category = Schemas["Category"];
 
 export function Browse() {
   const [live, setLive] = useState<Show[] | null>(null);
   const [upcoming, setUpcoming] = useState<Show[] | null>(null);
+  const [categories, setCategories] = useState<Category[]>([]);
+  const [category, setCategory] = useState<string | null>(null);
+  const [q, setQ] = useState("");
 
   useEffect(() => {
     document.title = "Cartcast";
+    void (async () => setCategories(ok(await api.GET("/api/v1/categories", {})).items))();
+  }, []);
+
+  useEffect(() => {
+    const filter = category ? { category } : {};
     const load = async () => {
       const [now, next] = await Promise.all([
-        api.GET("/api/v1/shows", { params: { query: { status: "live", sort: "viewers", limit: "24" } } }),
-        api.GET("/api/v1/shows", { params: { query: { status: "scheduled", sort: "starts_at", limit: "12" } } }),
+        api.GET("/api/v1/shows", { params: { query: { status: "live", sort: "viewers", limit: "24", ...filter } } }),
+        api.GET("/api/v1/shows", { params: { query: { status: "scheduled", sort: "starts_at", limit: "12", ...filter } } }),
       ]);
       setLive(ok(now).items);
       setUpcoming(ok(next).items);
@@ -21,11 +31,35 @@ export function Browse() {
     void load();
     const timer = window.setInterval(() => void load(), 15_000);
     return () => clearInterval(timer);
-  }, []);
+  }, [category]);
+
+  const search = (event: Event) => {
+    event.preventDefault();
+    if (q.trim()) navigate(`/search?q=${encodeURIComponent(q.trim())}`);
+  };
 
   return (
     <main class="browse">
       <h1 class="visually-hidden">Browse shows</h1>
+      <form class="search" role="search" onSubmit={search}>
+        <label class="visually-hidden" for="q">
+          Search shows, channels and products
+        </label>
+        <input id="q" type="search" placeholder="Search shows, channels, products" value={q} onInput={(e) => setQ((e.currentTarget as HTMLInputElement).value)} />
+        <button type="submit">Search</button>
+      </form>
+      {categories.length > 0 && (
+        <nav class="chips" aria-label="Categories">
+          <button type="button" aria-pressed={category === null} onClick={() => setCategory(null)}>
+            All
+          </button>
+          {categories.map((c) => (
+            <button type="button" key={c.id} aria-pressed={category === c.id} onClick={() => setCategory(c.id)}>
+              {c.name}
+            </button>
+          ))}
+        </nav>
+      )}
       <section aria-labelledby="live-now">
         <h2 id="live-now">Live now</h2>
         <ShowGrid shows={live} empty="Nobody is live right now." />

@@ -1,7 +1,7 @@
 /**
  * `/shows/{id}`: watching a show — the player, the pinned product to buy,
- * reactions, the poll and the chat. Phone-first: one column at 390 px, the
- * chat beside the video on a desktop.
+ * reactions, the poll and the chat; once it has ended, its replay.
+ * Phone-first: one column at 390 px, the chat beside the video on a desktop.
  */
 import { useEffect, useState } from "preact/hooks";
 import { ApiProblem, api, ok, type Schemas } from "../api/client";
@@ -12,14 +12,13 @@ import { Player } from "../viewer/Player";
 import { Poll } from "../viewer/Poll";
 import { ProductCard } from "../viewer/ProductCard";
 import { Reactions } from "../viewer/Reactions";
+import { Replay } from "../viewer/Replay";
 
 type Show = Schemas["Show"];
 
 export function Viewer({ showId }: { showId: string }) {
   const [show, setShow] = useState<Show | null>(null);
   const [missing, setMissing] = useState(false);
-  const user = useSignedIn();
-  const { room, socket } = useRoom(showId);
 
   useEffect(() => {
     let current = true;
@@ -49,7 +48,12 @@ export function Viewer({ showId }: { showId: string }) {
 
   if (missing) return <p class="empty">This show does not exist.</p>;
   if (!show) return <p class="empty">Loading…</p>;
+  return show.status === "ended" ? <Replay show={show} /> : <LiveShow show={show} />;
+}
 
+function LiveShow({ show }: { show: Show }) {
+  const user = useSignedIn();
+  const { room, socket } = useRoom(show.show_id);
   const pinned = room.pinned;
   const viewers = room.viewers ?? show.viewers;
   return (

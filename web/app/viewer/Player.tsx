@@ -11,7 +11,11 @@ import type { PlayerState } from "@gen/frames";
 interface Props {
   manifestUrl: string;
   /** What the player does, for the room's "watching" count. */
-  onState(state: PlayerState): void;
+  onState?(state: PlayerState): void;
+  /** The playhead, in seconds from the start (a replay syncs its chat and pins to it). */
+  onTime?(seconds: number): void;
+  /** A replay has no live edge to go back to. */
+  replay?: boolean;
 }
 
 interface Level {
@@ -22,7 +26,7 @@ interface Level {
 /** Behind the live edge by more than this, the live-edge button lights up. */
 const BEHIND_S = 4;
 
-export function Player({ manifestUrl, onState }: Props) {
+export function Player({ manifestUrl, onState, onTime, replay = false }: Props) {
   const video = useRef<HTMLVideoElement>(null);
   const hls = useRef<Hls | null>(null);
   const [levels, setLevels] = useState<Level[]>([]);
@@ -98,9 +102,10 @@ export function Player({ manifestUrl, onState }: Props) {
         playsInline
         autoplay
         aria-label="Live video"
-        onPlaying={() => onState("playing")}
-        onPause={() => onState("paused")}
-        onWaiting={() => onState("paused")}
+        onPlaying={() => onState?.("playing")}
+        onPause={() => onState?.("paused")}
+        onWaiting={() => onState?.("paused")}
+        onTimeUpdate={(event) => onTime?.((event.currentTarget as HTMLVideoElement).currentTime)}
         onVolumeChange={(event) => setMuted((event.currentTarget as HTMLVideoElement).muted)}
       />
       {failure && <p class="player-failure" role="status">{failure}</p>}
@@ -108,9 +113,11 @@ export function Player({ manifestUrl, onState }: Props) {
         <button type="button" onClick={() => video.current && (video.current.muted = !muted)}>
           {muted ? "Unmute" : "Mute"}
         </button>
-        <button type="button" class={behind ? "live-edge behind" : "live-edge"} onClick={toLiveEdge}>
-          {behind ? "Go live" : "Live"}
-        </button>
+        {!replay && (
+          <button type="button" class={behind ? "live-edge behind" : "live-edge"} onClick={toLiveEdge}>
+            {behind ? "Go live" : "Live"}
+          </button>
+        )}
         <label class="quality">
           <span class="visually-hidden">Quality</span>
           <select value={level} onChange={(event) => chooseLevel(Number((event.currentTarget as HTMLSelectElement).value))}>

@@ -15,7 +15,8 @@ type Step =
   | { kind: "problem"; message: string };
 
 interface Props {
-  product: ProductAnswer;
+  /** What the card shows: the pinned product (from the socket) or a replay's (from the catalog). */
+  product: Pick<ProductAnswer, "product_id" | "title" | "price_minor" | "currency">;
   available: number;
   signedIn: boolean;
 }

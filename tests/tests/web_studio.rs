@@ -3,7 +3,8 @@
 //! with the ffmpeg CLI, sees "live"; a viewer joins; the creator pins the
 //! product (the viewer's card shows within a second), opens a poll, deletes
 //! a chat message (gone from the viewer's page), and the dashboard's viewer
-//! count and sales move as the viewer buys.
+//! count and sales move as the viewer buys. An auditor then reads the
+//! order's history and exports the feed in the audit corner.
 
 use std::time::Duration;
 
@@ -106,15 +107,49 @@ async fn a_creator_runs_a_show_from_the_studio_in_a_real_browser() {
     let revenue = studio.text("[data-testid=dash-revenue]").await.unwrap().unwrap();
     assert!(revenue.contains("12.50"), "{revenue}");
     studio.until_text(".product-rows [data-testid=available]", "the studio's stock falls", |t| t == "3").await.unwrap();
+    let order = ann.text(".outcome.confirmed .order-id").await.unwrap().unwrap();
+    let order_id = order.rsplit(' ').next().unwrap().to_owned();
 
     studio.audit("control-room").await.unwrap();
     let phone = browser.page(&client.base, PHONE).await.unwrap();
     phone.sign_in("cleo", CLEO_PASSWORD, &format!("/studio/shows/{show_id}"), false).await.unwrap();
     phone.until_text("[data-testid=status]", "the phone's control room loads", |t| t == "LIVE").await.unwrap();
     phone.audit("control-room").await.unwrap();
+    the_auditor_reads_the_order_and_exports_the_feed(
+        &browser,
+        &client,
+        admin_token.body["token"].as_str().unwrap(),
+        &order_id,
+    )
+    .await;
     for page in [studio, ann, phone] {
         page.close().await.unwrap();
     }
+}
+
+async fn the_auditor_reads_the_order_and_exports_the_feed(
+    browser: &Browser,
+    client: &Client,
+    admin: &str,
+    order: &str,
+) {
+    let roles = json!({"roles": ["admin", "auditor", "analyst"]});
+    assert_eq!(client.put("/api/v1/accounts/dana/roles", admin, roles).await.unwrap().status, 200);
+    let dana = browser.page(&client.base, DESKTOP).await.unwrap();
+    dana.sign_in("dana", "the admin of it all", &format!("/audit?order={order}"), false).await.unwrap();
+    dana.click("#order-id ~ button").await.unwrap();
+    let timeline = dana.until_text("[data-testid=timeline]", "the order's timeline", |t| t.contains("OrderConfirmed"));
+    let timeline = timeline.await.unwrap();
+    for step in ["UnitsReserved", "OrderPlaced", "PaymentCaptured", "by ann"] {
+        assert!(timeline.contains(step), "the timeline lacks {step}: {timeline}");
+    }
+    dana.fill("#export-type", "OrderConfirmed").await.unwrap();
+    dana.click("#export-limit ~ button").await.unwrap();
+    dana.until_text("[data-testid=export]", "the export counts the one confirmed order", |t| t.starts_with("1 events"))
+        .await
+        .unwrap();
+    dana.audit("audit").await.unwrap();
+    dana.close().await.unwrap();
 }
 
 async fn sign_up(client: &Client, username: &str, password: &str) -> serde_json::Value {

@@ -3,6 +3,7 @@ import { AccountForm } from "./account/AccountForm";
 import { Bell } from "./account/Bell";
 import { signOut, useSignedIn } from "./api/session";
 import { Admin } from "./pages/Admin";
+import { Audit } from "./pages/Audit";
 import { Browse } from "./pages/Browse";
 import { ChannelPage } from "./pages/Channel";
 import { Search } from "./pages/Search";
@@ -26,6 +27,7 @@ export function App() {
             <>
               {account.roles.includes("creator") && <a href="/studio">Studio</a>}
               {account.roles.includes("admin") && <a href="/admin">Admin</a>}
+              {(account.roles.includes("auditor") || account.roles.includes("analyst")) && <a href="/audit">Audit</a>}
               <Bell user={account.user} />
               <span class="who" data-testid="who">
                 {account.user}
@@ -62,6 +64,8 @@ function Page({ path }: { path: string }) {
       return <Search key={location.search} />;
     case "/admin":
       return <Admin />;
+    case "/audit":
+      return <Audit />;
     case "/studio":
       return <Studio />;
     default:

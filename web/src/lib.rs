@@ -43,7 +43,6 @@ pub const PAGES: &[&str] = &[
     "/studio/{*section}",
     "/admin",
     "/audit",
-    "/audit/orders/{id}",
 ];
 
 /// Scripts, styles, media and connections from this origin only; hls.js

@@ -184,11 +184,13 @@ impl Page {
         Ok(())
     }
 
-    /// Types `text` into the field `css` (its old value cleared).
+    /// Types `text` into the field `css` over its old value, as a user would:
+    /// select all, delete, type. (WebDriver's element clear fires no `input`
+    /// event, so a controlled field could put its old value back.)
     pub async fn fill(&self, css: &str, text: &str) -> anyhow::Result<()> {
+        const SELECT_ALL_DELETE: &str = "\u{e009}a\u{e000}\u{e003}";
         let field = self.client.wait().at_most(WITHIN).for_element(Locator::Css(css)).await?;
-        field.clear().await?;
-        field.send_keys(text).await?;
+        field.send_keys(&format!("{SELECT_ALL_DELETE}{text}")).await?;
         Ok(())
     }
 

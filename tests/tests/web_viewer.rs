@@ -2,7 +2,8 @@
 //! ffmpeg CLI publishing the show: the video plays close to live, chat and
 //! reactions and votes cross between two viewers' browsers (markup stays
 //! text), a pinned product appears and is bought — declined, then paid — its
-//! stock falling on the other page, and a hold that runs out says so.
+//! stock falling on the other page, and a hold that runs out says so; the
+//! buy flow works from the keyboard alone.
 
 use std::time::Duration;
 
@@ -51,6 +52,7 @@ async fn a_viewer_watches_chats_reacts_votes_and_buys_in_a_real_browser() {
     reactions_and_votes_cross(&client, &creator, &show_id, &ann, &bob).await;
     buys_the_pinned_product(&client, &creator, &show_id, &product, &ann, &bob).await;
     a_hold_runs_out(&bob).await;
+    buys_from_the_keyboard_alone(&bob, &show_path).await;
 
     for page in [&ann, &bob] {
         page.audit("viewer").await.unwrap();
@@ -70,9 +72,7 @@ async fn until_live(client: &Client, show_id: &str) {
 
 /// `video.currentTime` advances for 10 s, and hls.js measures < 3 s latency.
 async fn plays_close_to_live(page: &Page) {
-    let started = Instant::now();
     page.until("the video starts", "return document.querySelector('video')?.currentTime > 0;", vec![]).await.unwrap();
-    println!("first frame after {} ms (navigation to currentTime > 0)", started.elapsed().as_millis());
     let time = || async { page.eval("return document.querySelector('video').currentTime;", vec![]).await.unwrap() };
     let from = time().await.as_f64().unwrap();
     tokio::time::sleep(Duration::from_secs(11)).await;
@@ -176,6 +176,29 @@ async fn a_hold_runs_out(bob: &Page) {
     bob.until_text(".outcome.expired", "the page says the hold ran out", |t| t.contains("expired")).await.unwrap();
 }
 
+/// Tab to Buy, Enter; the card field has the focus; type, Enter: confirmed.
+async fn buys_from_the_keyboard_alone(bob: &Page, show_path: &str) {
+    const TAB: &str = "\u{e004}";
+    const ENTER: &str = "\u{e007}";
+    bob.goto(show_path).await.unwrap();
+    bob.until_text(".product .buy", "the Buy button is back", |t| t == "Buy").await.unwrap();
+    let on_buy = "return document.activeElement === document.querySelector('.product .buy');";
+    let mut presses = 0;
+    while bob.eval(on_buy, vec![]).await.unwrap() != json!(true) {
+        presses += 1;
+        assert!(presses <= 40, "Tab never reached the Buy button");
+        bob.client.active_element().await.unwrap().send_keys(TAB).await.unwrap();
+    }
+    bob.client.active_element().await.unwrap().send_keys(ENTER).await.unwrap();
+    bob.until("the card field has the focus", "return document.activeElement?.id === 'card';", vec![]).await.unwrap();
+    let card = bob.client.active_element().await.unwrap();
+    card.send_keys(&format!("4242424242424242{ENTER}")).await.unwrap();
+    bob.until_text(".outcome.confirmed", "the keyboard order is confirmed", |t| t.contains("Order confirmed"))
+        .await
+        .unwrap();
+    println!("keyboard buy: {presses} Tab presses to Buy");
+}
+
 async fn anonymous_viewers_watch_and_are_asked_to_sign_in(browser: &Browser, client: &Client, show_path: &str) {
     let carol = browser.page(&client.base, PHONE).await.unwrap();
     carol.goto(show_path).await.unwrap();
@@ -183,6 +206,9 @@ async fn anonymous_viewers_watch_and_are_asked_to_sign_in(browser: &Browser, cli
         .until("carol's video starts", "return document.querySelector('video')?.currentTime > 0;", vec![])
         .await
         .unwrap();
+    let first_frame = "return performance.getEntriesByName('first-frame')[0]?.startTime ?? null;";
+    let first_frame = carol.eval(first_frame, vec![]).await.unwrap();
+    println!("first frame {:.0} ms after navigation (the page loaded cold)", first_frame.as_f64().unwrap());
     carol.until_text(".chat-signin", "carol is asked to sign in to chat", |t| t.contains("Sign in")).await.unwrap();
     carol.until_text(".product .buy", "and to buy", |t| t.contains("Sign in")).await.unwrap();
     carol.screenshot("viewer-anonymous").await.unwrap();

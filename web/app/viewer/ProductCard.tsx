@@ -44,6 +44,10 @@ export function ProductCard({ product, available, signedIn }: Props) {
   useEffect(() => {
     if (holding && !holding.paying && now >= holding.expiresAt) setStep({ kind: "expired" });
   }, [now, holding]);
+  // Keyboard and screen-reader users land on the card field as soon as the item is held.
+  useEffect(() => {
+    if (holding) document.getElementById("card")?.focus();
+  }, [holding?.reservationId]);
 
   const buy = async () => {
     setBusy(true);

@@ -32,6 +32,8 @@ fn main() {
     }
     install(&web);
     let dist = out.join("dist");
+    // Last build's gzipped files would linger under their old hashes.
+    let _ = fs::remove_dir_all(out.join("gz"));
     npm(&web, &["run", "build", "--", "--outDir", path_str(&dist), "--emptyOutDir"]);
     let mut files = Vec::new();
     walk(&dist, &mut files);

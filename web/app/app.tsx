@@ -1,16 +1,37 @@
-/** The page shell: the header and the page the path names. */
+/**
+ * The page shell: the header and the page the path names. What viewers open
+ * (browse, a show, a channel, search, sign-in) is in the main bundle; the
+ * studio, admin and audit pages load on demand, so a viewer's phone never
+ * downloads them.
+ */
+import type { ComponentType } from "preact";
+import { useEffect, useState } from "preact/hooks";
 import { AccountForm } from "./account/AccountForm";
 import { Bell } from "./account/Bell";
 import { signOut, useSignedIn } from "./api/session";
-import { Admin } from "./pages/Admin";
-import { Audit } from "./pages/Audit";
 import { Browse } from "./pages/Browse";
 import { ChannelPage } from "./pages/Channel";
 import { Search } from "./pages/Search";
 import { Viewer } from "./pages/Viewer";
-import { ControlRoom } from "./studio/ControlRoom";
-import { Studio } from "./studio/Studio";
 import { interceptLinks, match, usePath } from "./router";
+
+/** A page whose code is fetched when it is first shown. */
+function Later<P extends object>({ load, props }: { load: () => Promise<ComponentType<P>>; props: P }) {
+  const [Page, setPage] = useState<ComponentType<P> | null>(null);
+  useEffect(() => {
+    let current = true;
+    void load().then((page) => current && setPage(() => page));
+    return () => {
+      current = false;
+    };
+  }, [load]);
+  return Page ? <Page {...props} /> : <p class="empty">Loading…</p>;
+}
+
+const studio = () => import("./studio/Studio").then((m) => m.Studio);
+const controlRoom = () => import("./studio/ControlRoom").then((m) => m.ControlRoom);
+const admin = () => import("./pages/Admin").then((m) => m.Admin);
+const audit = () => import("./pages/Audit").then((m) => m.Audit);
 
 export function App() {
   const path = usePath();
@@ -52,7 +73,7 @@ function Page({ path }: { path: string }) {
   const channel = match("/channels/:channel", path);
   if (channel?.channel) return <ChannelPage key={channel.channel} channelId={channel.channel} />;
   const controlled = match("/studio/shows/:id", path);
-  if (controlled?.id) return <ControlRoom key={controlled.id} showId={controlled.id} />;
+  if (controlled?.id) return <Later key={controlled.id} load={controlRoom} props={{ showId: controlled.id }} />;
   switch (path) {
     case "/":
       return <Browse />;
@@ -63,11 +84,11 @@ function Page({ path }: { path: string }) {
     case "/search":
       return <Search key={location.search} />;
     case "/admin":
-      return <Admin />;
+      return <Later load={admin} props={{}} />;
     case "/audit":
-      return <Audit />;
+      return <Later load={audit} props={{}} />;
     case "/studio":
-      return <Studio />;
+      return <Later load={studio} props={{}} />;
     default:
       return (
         <main class="empty">

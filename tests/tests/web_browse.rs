@@ -96,6 +96,22 @@ async fn browse_search_follow_notify_and_replay_in_a_real_browser() {
     desktop.until_text("[data-testid=chat-replay]", "the chat replays", |t| t.contains("that shade!")).await.unwrap();
     desktop.until_text(".product h2", "the pinned product returns", |t| t == "Glow serum").await.unwrap();
     desktop.audit("replay").await.unwrap();
+    ann.goto(&format!("/shows/{sunset}")).await.unwrap();
+    ann.until("the phone's replay plays", "return document.querySelector('video')?.currentTime > 0;", vec![])
+        .await
+        .unwrap();
+    ann.audit("replay").await.unwrap();
+
+    // The other size of each page, for a look and an audit.
+    for (path, name, ready) in [
+        ("/", "browse-live", "section[aria-labelledby=live-now] .tile"),
+        ("/search?q=sunset", "search", "section[aria-labelledby=found-shows] .tile"),
+        ("/channels/cleo_shop", "channel", "[data-testid=followers]"),
+    ] {
+        desktop.goto(path).await.unwrap();
+        desktop.until_text(ready, "the page draws", |_| true).await.unwrap();
+        desktop.audit(name).await.unwrap();
+    }
     ann.close().await.unwrap();
     desktop.close().await.unwrap();
 }

@@ -36,6 +36,11 @@ async fn a_creator_runs_a_show_from_the_studio_in_a_real_browser() {
     let studio = browser.page(&client.base, DESKTOP).await.unwrap();
     studio.sign_in("cleo", CLEO_PASSWORD, "/studio", false).await.unwrap();
     studio.audit("studio").await.unwrap();
+    let small = browser.page(&client.base, PHONE).await.unwrap();
+    small.sign_in("cleo", CLEO_PASSWORD, "/studio", false).await.unwrap();
+    small.until_text("#new-show", "the studio draws", |t| t == "New show").await.unwrap();
+    small.audit("studio").await.unwrap();
+    small.close().await.unwrap();
 
     // A show with one product.
     studio.fill("#show-title", "Spring colours live").await.unwrap();
@@ -150,6 +155,15 @@ async fn the_auditor_reads_the_order_and_exports_the_feed(
         .unwrap();
     dana.audit("audit").await.unwrap();
     dana.close().await.unwrap();
+    let phone = browser.page(&client.base, PHONE).await.unwrap();
+    phone.sign_in("dana", "the admin of it all", &format!("/audit?order={order}"), false).await.unwrap();
+    phone.click("#order-id ~ button").await.unwrap();
+    phone.until_text("[data-testid=timeline]", "the phone's timeline", |t| t.contains("OrderConfirmed")).await.unwrap();
+    phone.audit("audit").await.unwrap();
+    phone.goto("/admin").await.unwrap();
+    phone.until_text("main h1", "the admin page draws", |t| t == "Roles").await.unwrap();
+    phone.audit("admin").await.unwrap();
+    phone.close().await.unwrap();
 }
 
 async fn sign_up(client: &Client, username: &str, password: &str) -> serde_json::Value {

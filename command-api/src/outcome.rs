@@ -91,6 +91,7 @@ fn answered(answer: Answer, position: Option<u64>, ingest_url: Arc<str>) -> Resp
             body(StatusCode::CREATED, ShowCreated { show, ingest_url: ingest_url.to_string() }, position)
         }
         Answer::ProductPinned(pinned) => body(StatusCode::OK, pinned, position),
+        Answer::ProductUnpinned(unpinned) => body(StatusCode::OK, unpinned, position),
         Answer::ChannelProfileSet(channel) => body(StatusCode::OK, channel, position),
         Answer::FollowChanged(changed) => body(StatusCode::OK, changed, position),
         Answer::Raided(raided) => body(StatusCode::OK, raided, position),

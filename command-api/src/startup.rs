@@ -64,7 +64,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/shows/{id}", get(routes::get_show).patch(routes::edit_show))
         .route("/api/v1/shows/{id}/cancel", post(routes::cancel_show))
         .route("/api/v1/shows/{id}/products", get(routes::show_products).post(routes::attach_products))
-        .route("/api/v1/shows/{id}/pin", post(routes::pin_product))
+        .route("/api/v1/shows/{id}/pin", post(routes::pin_product).delete(routes::unpin_product))
         .route("/api/v1/shows/{id}/raid", post(routes::raid))
         .route("/api/v1/shows/{id}/live", get(routes::live_socket))
         .route("/api/v1/shows/{id}/dashboard", get(routes::show_dashboard))

@@ -124,6 +124,10 @@ pub enum AppCommand {
         #[serde(default)]
         drop: bool,
     },
+    /// The creator takes the pinned product off screen.
+    UnpinProduct {
+        show_id: String,
+    },
     /// The creator sends the live show's audience to `target_show_id`, live
     /// on another channel; the channels are named as frames show them.
     Raid {
@@ -270,6 +274,7 @@ impl AppCommand {
                 (RouteKind::User, &actor.sub)
             }
             AppCommand::PinProduct { show_id, .. }
+            | AppCommand::UnpinProduct { show_id }
             | AppCommand::EditShow { show_id, .. }
             | AppCommand::RemindFollowers { show_id, .. }
             | AppCommand::Raid { show_id, .. }
@@ -308,6 +313,7 @@ impl AppCommand {
             AppCommand::Checkout { .. } => "checkout",
             AppCommand::CreateShow { .. } => "create_show",
             AppCommand::PinProduct { .. } => "pin_product",
+            AppCommand::UnpinProduct { .. } => "unpin_product",
             AppCommand::EditShow { .. } => "edit_show",
             AppCommand::RemindFollowers { .. } => "remind_followers",
             AppCommand::Raid { .. } => "raid",

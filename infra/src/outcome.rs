@@ -118,6 +118,7 @@ pub enum Answer {
     OrderConfirmed(OrderConfirmed),
     ShowScheduled(ShowScheduled),
     ProductPinned(ProductPinned),
+    ProductUnpinned(ProductUnpinned),
     /// The creator edited a show or added products to it (or changed nothing).
     ShowUpdated(ShowAnswer),
     Cancelled(ShowStatusChanged),
@@ -231,6 +232,14 @@ pub struct ShowScheduled {
 pub struct ProductPinned {
     pub show_id: String,
     pub pinned_product_id: String,
+}
+
+/// The pinned product taken off screen (none when nothing was pinned).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProductUnpinned {
+    pub show_id: String,
+    pub unpinned_product_id: Option<String>,
 }
 
 /// A show went live, ended (the media worker's commands) or was cancelled.

@@ -74,6 +74,8 @@ pub enum ServerFrame {
     /// The product the creator pinned, with its live stock: in the greeting
     /// when one is pinned, then whenever the pin changes.
     Pinned { product: ProductAnswer },
+    /// The creator took the pinned product off screen.
+    Unpinned { product_id: String },
     /// Units of one of the show's products still on sale, at most once a window per product.
     Stock { product_id: String, available: u64 },
     /// The creator sent this show's audience to another live show: go there.

@@ -16,6 +16,8 @@ pub struct Shelf {
     pub pinned: Option<ProductAnswer>,
     /// Whether the sockets have not been told the pin as it is now.
     pub pin_changed: bool,
+    /// The product taken off screen since the sockets were last told, when nothing is pinned now.
+    pub unpinned: Option<String>,
     /// Available units per product changed in this window.
     changed: BTreeMap<String, u64>,
 }
@@ -42,6 +44,16 @@ impl Shelf {
         if self.pinned.as_ref() != Some(&product) {
             self.pinned = Some(product);
             self.pin_changed = true;
+            self.unpinned = None;
+        }
+    }
+
+    /// Takes the pin off, if `product_id` is what is pinned.
+    pub fn unpin(&mut self, product_id: &str) {
+        if self.pinned.as_ref().is_some_and(|pinned| pinned.product_id == product_id) {
+            self.pinned = None;
+            self.pin_changed = true;
+            self.unpinned = Some(product_id.to_owned());
         }
     }
 

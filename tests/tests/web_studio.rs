@@ -1,7 +1,7 @@
 //! The creator studio in Debian's Chromium against `cartcast up`: a creator
 //! creates a show with a product, reads its key off the page and publishes
 //! with the ffmpeg CLI, sees "live"; a viewer joins; the creator pins the
-//! product (the viewer's card shows within a second), opens a poll, deletes
+//! product (the viewer's card shows within a second; unpinned, it goes), opens a poll, deletes
 //! a chat message (gone from the viewer's page), and the dashboard's viewer
 //! count and sales move as the viewer buys. An auditor then reads the
 //! order's history and exports the feed in the audit corner.
@@ -113,6 +113,12 @@ async fn a_creator_runs_a_show_from_the_studio_in_a_real_browser() {
     assert!(revenue.contains("12.50"), "{revenue}");
     studio.until_text(".product-rows [data-testid=available]", "the studio's stock falls", |t| t == "3").await.unwrap();
     let order = ann.text(".outcome.confirmed .order-id").await.unwrap().unwrap();
+    // Unpin: the card leaves the viewer's page.
+    studio.click(".product-rows .unpin").await.unwrap();
+    ann.until("the card leaves ann's page", "return document.querySelector('.product') === null;", vec![])
+        .await
+        .unwrap();
+    studio.until_text(".product-rows .pin", "the studio offers to pin again", |t| t == "Pin").await.unwrap();
     let order_id = order.rsplit(' ').next().unwrap().to_owned();
 
     studio.audit("control-room").await.unwrap();

@@ -41,6 +41,7 @@ use crate::error::{ErrorBody, ErrorDetail};
         show_products::attach_products,
         show_products::show_products,
         shows::pin_product,
+        shows::unpin_product,
         raids::raid,
         live::live_socket,
         dashboard::show_dashboard,

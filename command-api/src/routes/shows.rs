@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 
 use cartcast_domain::show::Listing;
 use cartcast_infra::envelope::AppCommand;
-use cartcast_infra::outcome::{ProductPinned, ShowAnswer, ShowStatusChanged};
+use cartcast_infra::outcome::{ProductPinned, ProductUnpinned, ShowAnswer, ShowStatusChanged};
 use cartcast_projections::ShowView;
 
 use super::openapi::{CommandRefusals, ReadRefusals};
@@ -217,6 +217,27 @@ pub async fn pin_product(
     JsonBody(body): JsonBody<PinRequest>,
 ) -> Result<CommandReply, ApiError> {
     context.send(&state, |_| AppCommand::PinProduct { show_id, product_id: body.product_id, drop: body.drop }).await
+}
+
+#[utoipa::path(
+    delete,
+    path = "/api/v1/shows/{id}/pin",
+    tag = "shows",
+    params(("id" = String, Path, description = "Show id"), IdempotencyKey),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Nothing pinned now (a repeat changes nothing)", body = Answered<ProductUnpinned>),
+        (status = 403, description = "`not_creator`: only the show's creator unpins", body = ErrorBody),
+        (status = 404, description = "`show_not_found`", body = ErrorBody),
+        CommandRefusals,
+    ),
+)]
+pub async fn unpin_product(
+    State(state): State<AppState>,
+    context: CommandContext<Creator>,
+    PathId(show_id): PathId,
+) -> Result<CommandReply, ApiError> {
+    context.send(&state, |_| AppCommand::UnpinProduct { show_id }).await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

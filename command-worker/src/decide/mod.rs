@@ -169,6 +169,7 @@ impl Aggregates {
                 self.attach_products(&mut at, show_id, product_ids).await
             }
             AppCommand::PinProduct { show_id, product_id, drop } => self.pin(&mut at, show_id, product_id, drop).await,
+            AppCommand::UnpinProduct { show_id } => self.unpin(&mut at, show_id).await,
             AppCommand::Raid { show_id, target_show_id, target_channel, from_channel, viewers } => {
                 let target = show::Raid { show_id: target_show_id, channel: target_channel, from_channel, viewers };
                 self.raid(&mut at, show_id, target).await

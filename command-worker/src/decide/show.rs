@@ -7,7 +7,8 @@ use cqrs_es::Aggregate;
 
 use cartcast_domain::show::{Listing, Show, ShowCommand, ShowError, ShowStatus};
 use cartcast_infra::outcome::{
-    Answer, ClipFinished, ClipRequested, ProductPinned, Raided, ShowAnswer, ShowScheduled, ShowStatusChanged,
+    Answer, ClipFinished, ClipRequested, ProductPinned, ProductUnpinned, Raided, ShowAnswer, ShowScheduled,
+    ShowStatusChanged,
 };
 use cartcast_infra::store::StoreError;
 
@@ -140,6 +141,13 @@ impl Aggregates {
     ) -> Result<Decision, StoreError> {
         let command = ShowCommand::Pin { actor: at.envelope.actor.sub.clone(), product_id: product_id.clone(), drop };
         let answer = Answer::ProductPinned(ProductPinned { show_id: show_id.clone(), pinned_product_id: product_id });
+        self.show_command(at, &show_id, command, answer).await
+    }
+
+    pub(super) async fn unpin(&mut self, at: &mut Deciding<'_>, show_id: String) -> Result<Decision, StoreError> {
+        let unpinned_product_id = self.shows.get(&show_id).await?.pinned.clone();
+        let command = ShowCommand::Unpin { actor: at.envelope.actor.sub.clone() };
+        let answer = Answer::ProductUnpinned(ProductUnpinned { show_id: show_id.clone(), unpinned_product_id });
         self.show_command(at, &show_id, command, answer).await
     }
 

@@ -233,6 +233,15 @@ impl Show {
                 Ok(if new.is_empty() { vec![] } else { vec![ShowEvent::ProductsAttached { product_ids: new }] })
             }
             ShowCommand::Pin { actor, product_id, drop } => self.pin(&actor, product_id, drop),
+            ShowCommand::Unpin { actor } => {
+                self.owned_by(&actor)?;
+                Ok(self
+                    .pinned
+                    .clone()
+                    .map(|product_id| ShowEvent::ProductUnpinned { product_id })
+                    .into_iter()
+                    .collect())
+            }
             ShowCommand::GoLive { at } => match self.status {
                 ShowStatus::New => Err(ShowError::NotFound),
                 ShowStatus::Scheduled => Ok(vec![ShowEvent::ShowWentLive { at }]),
@@ -302,6 +311,7 @@ impl Aggregate for Show {
             ShowEvent::ShowCancelled => self.status = ShowStatus::Cancelled,
             ShowEvent::ProductsAttached { product_ids } => self.product_ids.extend(product_ids),
             ShowEvent::ProductPinned { product_id, .. } => self.pinned = Some(product_id),
+            ShowEvent::ProductUnpinned { .. } => self.pinned = None,
             ShowEvent::ShowReminderDue { scheduled_at } => self.reminded_for = Some(scheduled_at),
             // Raids move audiences, not the show's state.
             ShowEvent::ShowRaided { .. } | ShowEvent::RaidArrived { .. } => {}

@@ -41,6 +41,10 @@ pub enum ShowCommand {
         /// A drop: followers are told it is on screen.
         drop: bool,
     },
+    /// Take the pinned product off screen (nothing pinned: nothing happens).
+    Unpin {
+        actor: String,
+    },
     /// Send the show's audience to another live show (`target_channel` is how
     /// frames name its channel: its handle, else its id).
     Raid {

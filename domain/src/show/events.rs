@@ -38,6 +38,10 @@ pub enum ShowEvent {
         #[serde(default)]
         drop: bool,
     },
+    /// The creator took the pinned product off screen.
+    ProductUnpinned {
+        product_id: String,
+    },
     /// The creator sent the show's audience to another live show.
     ShowRaided {
         target_show_id: String,
@@ -84,6 +88,7 @@ impl DomainEvent for ShowEvent {
             ShowEvent::ShowCancelled => "ShowCancelled",
             ShowEvent::ProductsAttached { .. } => "ProductsAttached",
             ShowEvent::ProductPinned { .. } => "ProductPinned",
+            ShowEvent::ProductUnpinned { .. } => "ProductUnpinned",
             ShowEvent::ShowReminderDue { .. } => "ShowReminderDue",
             ShowEvent::ShowRaided { .. } => "ShowRaided",
             ShowEvent::RaidArrived { .. } => "RaidArrived",

@@ -103,6 +103,12 @@ pub(super) async fn apply(
             .await?;
             set_column(tx, show_id, "UPDATE rm_shows SET pinned_product_id = $1 WHERE show_id = $2", product_id).await?
         }
+        ShowEvent::ProductUnpinned { .. } => {
+            sqlx::query("UPDATE rm_shows SET pinned_product_id = NULL WHERE show_id = $1")
+                .bind(show_id)
+                .execute(&mut **tx)
+                .await?;
+        }
         // Followers' reminders are the notifications projection's; raids are
         // the live rooms' (and the event log's, for the record).
         ShowEvent::ShowReminderDue { .. } | ShowEvent::ShowRaided { .. } | ShowEvent::RaidArrived { .. } => {}

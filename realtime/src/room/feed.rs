@@ -78,6 +78,7 @@ pub(super) async fn hear(room: &Room, events: &mut Events, event: StoredEvent) {
         t if t == Show::TYPE => match serde_json::from_value::<ShowEvent>(payload) {
             Ok(ShowEvent::ProductsAttached { product_ids }) => follow_products(room, events, &product_ids).await,
             Ok(ShowEvent::ProductPinned { product_id, .. }) => pin(room, events, &product_id).await,
+            Ok(ShowEvent::ProductUnpinned { product_id }) => room.state().shelf.unpin(&product_id),
             Ok(ShowEvent::ShowRaided { target_show_id, target_channel, .. }) => {
                 room.state().announcements.push(ServerFrame::Raid { show_id: target_show_id, channel: target_channel });
             }

@@ -352,10 +352,12 @@ impl Room {
         if let Some(message) = state.pending_highlight.take() {
             frames.push(ServerFrame::Highlight { message });
         }
-        if std::mem::take(&mut state.shelf.pin_changed)
-            && let Some(product) = state.shelf.pinned.clone()
-        {
-            frames.push(ServerFrame::Pinned { product });
+        if std::mem::take(&mut state.shelf.pin_changed) {
+            match (state.shelf.pinned.clone(), state.shelf.unpinned.take()) {
+                (Some(product), _) => frames.push(ServerFrame::Pinned { product }),
+                (None, Some(product_id)) => frames.push(ServerFrame::Unpinned { product_id }),
+                (None, None) => {}
+            }
         }
         for (product_id, available) in state.shelf.take_changed() {
             frames.push(ServerFrame::Stock { product_id, available });

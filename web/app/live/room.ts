@@ -80,6 +80,8 @@ function fold(room: Room, action: Action): Room {
         pinned: frame.product,
         stock: { ...room.stock, [frame.product.product_id]: frame.product.stock.available },
       };
+    case "unpinned":
+      return { ...room, pinned: room.pinned?.product_id === frame.product_id ? null : room.pinned };
     case "stock":
       return { ...room, stock: { ...room.stock, [frame.product_id]: frame.available } };
     case "error":

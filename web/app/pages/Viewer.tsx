@@ -54,7 +54,13 @@ export function Viewer({ showId }: { showId: string }) {
 function LiveShow({ show }: { show: Show }) {
   const user = useSignedIn();
   const { room, socket } = useRoom(show.show_id);
-  const pinned = room.pinned;
+  // A viewer paying for a hold keeps the card even if the creator unpins it meanwhile.
+  const [engaged, setEngaged] = useState(false);
+  const [lastPinned, setLastPinned] = useState(room.pinned);
+  useEffect(() => {
+    if (room.pinned) setLastPinned(room.pinned);
+  }, [room.pinned]);
+  const pinned = room.pinned ?? (engaged ? lastPinned : null);
   const viewers = room.viewers ?? show.viewers;
   return (
     <main class="viewer">
@@ -87,6 +93,7 @@ function LiveShow({ show }: { show: Show }) {
             product={pinned}
             available={room.stock[pinned.product_id] ?? pinned.stock.available}
             signedIn={!!user}
+            onEngaged={setEngaged}
           />
         )}
         {room.poll && (

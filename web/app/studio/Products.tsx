@@ -1,4 +1,4 @@
-/** The show's products with live stock: pin one (viewers see its card at once), add stock. */
+/** The show's products with live stock: pin one (viewers see its card at once) or unpin it, add stock. */
 import { useState } from "preact/hooks";
 import { actionKey, api, as, ok, type Schemas } from "../api/client";
 import { price } from "../viewer/ProductCard";
@@ -33,6 +33,15 @@ export function Products({ showId, products, pinned, stock, onChanged }: Props) 
     }
   };
 
+  const unpin = async () => {
+    ok(
+      await api.DELETE("/api/v1/shows/{id}/pin", {
+        params: { path: { id: showId }, header: actionKey() },
+        headers: await as("creator"),
+      }),
+    );
+  };
+
   const addStock = async (productId: string) => {
     ok(
       await api.POST("/api/v1/products/{id}/stock", {
@@ -60,9 +69,15 @@ export function Products({ showId, products, pinned, stock, onChanged }: Props) 
                 {product.stock.total} left
               </span>
               <span class="actions">
-                <button type="button" class="pin" disabled={isPinned || pinning !== null} onClick={() => void pin(product.product_id)}>
-                  {isPinned ? "Pinned" : "Pin"}
-                </button>
+                {isPinned ? (
+                  <button type="button" class="unpin" onClick={() => void unpin()}>
+                    Unpin
+                  </button>
+                ) : (
+                  <button type="button" class="pin" disabled={pinning !== null} onClick={() => void pin(product.product_id)}>
+                    Pin
+                  </button>
+                )}
                 <button type="button" class="secondary" onClick={() => void addStock(product.product_id)}>
                   +10 stock
                 </button>

@@ -19,6 +19,8 @@ interface Props {
   product: Pick<ProductAnswer, "product_id" | "title" | "price_minor" | "currency">;
   available: number;
   signedIn: boolean;
+  /** Told whether the viewer is in the middle of buying (a hold being paid for). */
+  onEngaged?(engaged: boolean): void;
 }
 
 /** A price in minor units, in its currency when it has one. */
@@ -27,7 +29,7 @@ export function price(minor: number, currency: string | null | undefined): strin
   return new Intl.NumberFormat(undefined, format).format(minor / 100);
 }
 
-export function ProductCard({ product, available, signedIn }: Props) {
+export function ProductCard({ product, available, signedIn, onEngaged }: Props) {
   const [step, setStep] = useState<Step>({ kind: "idle" });
   const [busy, setBusy] = useState(false);
   const [card, setCard] = useState("");
@@ -36,6 +38,7 @@ export function ProductCard({ product, available, signedIn }: Props) {
   useEffect(() => setStep({ kind: "idle" }), [product.product_id]);
 
   const holding = step.kind === "holding" ? step : null;
+  useEffect(() => onEngaged?.(holding !== null), [holding !== null]);
   useEffect(() => {
     if (!holding) return;
     const timer = window.setInterval(() => setNow(Date.now()), 250);

@@ -248,6 +248,19 @@ fn test_pin_after_end() {
 }
 
 #[test]
+fn test_unpin_takes_the_pinned_product_off_and_a_repeat_does_nothing() {
+    let pinned = vec![a_show(), ShowEvent::ProductPinned { product_id: "p-a".to_owned(), drop: false }];
+    let unpin = || ShowCommand::Unpin { actor: CREATOR.to_owned() };
+    let expected = ShowEvent::ProductUnpinned { product_id: "p-a".to_owned() };
+    ShowTestFramework::with(()).given(pinned.clone()).when(unpin()).then_expect_events(vec![expected.clone()]);
+
+    let unpinned = [pinned.clone(), vec![expected]].concat();
+    ShowTestFramework::with(()).given(unpinned).when(unpin()).then_expect_events(vec![]);
+    let by_someone_else = ShowCommand::Unpin { actor: "viewer-1".to_owned() };
+    ShowTestFramework::with(()).given(pinned).when(by_someone_else).then_expect_error(ShowError::NotCreator);
+}
+
+#[test]
 fn test_go_live_from_scheduled() {
     let previous = a_show();
     let command = ShowCommand::GoLive { at: at(3_600) };

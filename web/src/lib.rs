@@ -16,23 +16,23 @@ use axum::routing::get;
 
 /// One built file.
 #[derive(Debug)]
-pub struct Asset {
+struct Asset {
     /// The URL path: `/index.html`, `/assets/index-3f2a….js`.
-    pub path: &'static str,
-    pub content_type: &'static str,
+    path: &'static str,
+    content_type: &'static str,
     /// Its name carries a hash of its content, so it may be cached for ever.
-    pub hashed: bool,
-    pub body: &'static [u8],
+    hashed: bool,
+    body: &'static [u8],
     /// The same, gzipped, when that is smaller.
-    pub gzip: Option<&'static [u8]>,
+    gzip: Option<&'static [u8]>,
 }
 
 /// Every file of the build.
-pub static ASSETS: &[Asset] = include!(concat!(env!("OUT_DIR"), "/assets.rs"));
+static ASSETS: &[Asset] = include!(concat!(env!("OUT_DIR"), "/assets.rs"));
 
 /// The pages the app draws (the client's router has the same list). Each
 /// answers `index.html`; any other path is the API's 404.
-pub const PAGES: &[&str] = &[
+const PAGES: &[&str] = &[
     "/",
     "/shows/{id}",
     "/channels/{channel}",
@@ -48,7 +48,7 @@ pub const PAGES: &[&str] = &[
 /// Scripts, styles, media and connections from this origin only; hls.js
 /// runs its demuxer in a worker it starts from a `blob:` URL and plays
 /// through MediaSource (`blob:` media).
-pub const CONTENT_SECURITY_POLICY_VALUE: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
 img-src 'self' data: blob:; media-src 'self' blob:; connect-src 'self'; worker-src 'self' blob:; \
 object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
@@ -65,7 +65,7 @@ pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
 }
 
 /// The built file at `path`, if there is one.
-pub fn find(path: &str) -> Option<&'static Asset> {
+fn find(path: &str) -> Option<&'static Asset> {
     ASSETS.iter().find(|asset| asset.path == path)
 }
 
@@ -74,26 +74,25 @@ fn index() -> &'static Asset {
 }
 
 fn serve(asset: &'static Asset, request: &HeaderMap) -> Response {
-    let takes_gzip = request
-        .get(ACCEPT_ENCODING)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.split(',').any(|coding| coding.trim().starts_with("gzip")));
+    // `gzip` or `gzip;q=…` with a weight above 0.
+    let takes_gzip = request.get(ACCEPT_ENCODING).and_then(|value| value.to_str().ok()).is_some_and(|value| {
+        value.split(',').map(str::trim).any(|coding| coding.starts_with("gzip") && !coding.ends_with("q=0"))
+    });
     let cache = if asset.hashed { "public, max-age=31536000, immutable" } else { "no-cache" };
     let mut headers = HeaderMap::new();
     headers.insert(CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
     headers.insert(CACHE_CONTROL, HeaderValue::from_static(cache));
-    headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY_VALUE));
+    headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
-    match asset.gzip {
+    if asset.gzip.is_some() {
+        headers.insert(VARY, HeaderValue::from_static("Accept-Encoding"));
+    }
+    match asset.gzip.filter(|_| takes_gzip) {
         Some(gzip) => {
-            headers.insert(VARY, HeaderValue::from_static("Accept-Encoding"));
-            if takes_gzip {
-                headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-                return (headers, gzip).into_response();
-            }
-            (headers, asset.body).into_response()
+            headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            (headers, gzip).into_response()
         }
         None => (headers, asset.body).into_response(),
     }

@@ -3,7 +3,7 @@
 //! reactions and votes cross between two viewers' browsers (markup stays
 //! text), a pinned product appears and is bought — declined, then paid — its
 //! stock falling on the other page, and a hold that runs out says so; the
-//! buy flow works from the keyboard alone.
+//! buy flow works from the keyboard alone; a viewer clips the last 30 s.
 
 use std::time::Duration;
 
@@ -53,6 +53,7 @@ async fn a_viewer_watches_chats_reacts_votes_and_buys_in_a_real_browser() {
     buys_the_pinned_product(&client, &creator, &show_id, &product, &ann, &bob).await;
     a_hold_runs_out(&bob).await;
     buys_from_the_keyboard_alone(&bob, &show_path).await;
+    clips_the_last_30_seconds(&ann, &client, &show_id).await;
 
     for page in [&ann, &bob] {
         page.audit("viewer").await.unwrap();
@@ -174,6 +175,23 @@ async fn a_hold_runs_out(bob: &Page) {
     bob.until_text(".hold", "bob holds one", |t| t.contains("Held")).await.unwrap();
     tokio::time::sleep(Duration::from_secs(12)).await;
     bob.until_text(".outcome.expired", "the page says the hold ran out", |t| t.contains("expired")).await.unwrap();
+}
+
+/// "Clip the last 30 s": the media worker cuts an MP4, the page offers it.
+async fn clips_the_last_30_seconds(page: &Page, client: &Client, show_id: &str) {
+    // The stream must hold 30 s (and a segment more) before there is a clip to cut.
+    let show = client.get(&format!("/api/v1/shows/{show_id}"), None).await.unwrap();
+    let live_at: chrono::DateTime<chrono::Utc> = show.body["live_at"].as_str().unwrap().parse().unwrap();
+    let age = (chrono::Utc::now() - live_at).to_std().unwrap_or_default();
+    tokio::time::sleep(Duration::from_secs(33).saturating_sub(age)).await;
+    page.click(".clip button").await.unwrap();
+    page.until_text("[data-testid=clip-link]", "the clip is ready", |t| t.contains("ready")).await.unwrap();
+    let href = page.eval("return document.querySelector('[data-testid=clip-link]').getAttribute('href');", vec![]);
+    let href = href.await.unwrap();
+    let clip = reqwest::get(format!("{}{}", client.base, href.as_str().unwrap())).await.unwrap();
+    assert_eq!(clip.status(), 200);
+    let bytes = clip.bytes().await.unwrap();
+    assert_eq!(&bytes[4..8], b"ftyp", "an MP4");
 }
 
 /// Tab to Buy, Enter; the card field has the focus; type, Enter: confirmed.

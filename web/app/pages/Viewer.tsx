@@ -8,6 +8,7 @@ import { ApiProblem, api, ok, type Schemas } from "../api/client";
 import { useSignedIn } from "../api/session";
 import { useRoom } from "../live/room";
 import { Chat } from "../viewer/Chat";
+import { ClipButton } from "../viewer/ClipButton";
 import { Player } from "../viewer/Player";
 import { Poll } from "../viewer/Poll";
 import { ProductCard } from "../viewer/ProductCard";
@@ -86,6 +87,7 @@ function LiveShow({ show }: { show: Show }) {
           )}
         </header>
         <Reactions totals={room.reactions} socket={socket} canReact={!!user} />
+        {user && show.status === "live" && <ClipButton showId={show.show_id} />}
       </div>
       <aside class="side">
         {pinned && (

@@ -44,6 +44,12 @@ async fn a_creator_runs_a_show_from_the_studio_in_a_real_browser() {
 
     // A show with one product.
     studio.fill("#show-title", "Spring colours live").await.unwrap();
+    studio
+        .until("the categories load", "return document.querySelectorAll('#show-category option').length > 1;", vec![])
+        .await
+        .unwrap();
+    let category = studio.client.find(fantoccini::Locator::Css("#show-category")).await.unwrap();
+    category.select_by_value("beauty").await.unwrap();
     studio.fill("#product-title", "Rose lipstick").await.unwrap();
     studio.fill("#product-price", "12.50").await.unwrap();
     studio.fill("#product-stock", "4").await.unwrap();
@@ -56,6 +62,8 @@ async fn a_creator_runs_a_show_from_the_studio_in_a_real_browser() {
         .unwrap();
     let show_id = studio.eval("return location.pathname.split('/').pop();", vec![]).await.unwrap();
     let show_id = show_id.as_str().unwrap().to_owned();
+    let show = client.get(&format!("/api/v1/shows/{show_id}"), None).await.unwrap();
+    assert_eq!(show.body["category"], "beauty", "{}", show.body);
 
     // The key, read off the page (shown on demand), goes into the publisher.
     let hidden = studio.until_text("[data-testid=stream-key]", "the key is hidden", |t| t.starts_with('•')).await;
@@ -84,8 +92,13 @@ async fn a_creator_runs_a_show_from_the_studio_in_a_real_browser() {
     // A poll from the studio reaches the viewer.
     studio.fill("#poll-question", "Matte or gloss?").await.unwrap();
     studio.fill("#poll-options", "Matte\nGloss").await.unwrap();
+    studio.fill("#poll-minutes", "5").await.unwrap();
+    studio.click("#poll-minutes ~ .check input").await.unwrap();
     studio.click("#poll-question ~ button[type=submit]").await.unwrap();
     ann.until_text(".poll h2", "ann sees the poll", |t| t.contains("Matte or gloss?")).await.unwrap();
+    let terms =
+        ann.until_text("[data-testid=poll-terms]", "ann sees the poll's terms", |t| t.contains("Closes at")).await;
+    assert!(terms.unwrap().contains("You may change your vote."));
 
     // Moderation: the creator deletes ann's message; it vanishes from her page.
     ann.fill("#chat-text", "first!!!").await.unwrap();

@@ -1,6 +1,6 @@
 /** Creating a show: a title, a time (now or later), and the products it sells, created on the way. */
-import { useState } from "preact/hooks";
-import { ApiProblem, actionKey, api, as, ok } from "../api/client";
+import { useEffect, useState } from "preact/hooks";
+import { ApiProblem, actionKey, api, as, ok, type Schemas } from "../api/client";
 import { navigate } from "../router";
 import { price } from "../viewer/ProductCard";
 
@@ -14,6 +14,12 @@ interface Draft {
 export function NewShow({ onCreated }: { onCreated(): void }) {
   const [title, setTitle] = useState("");
   const [when, setWhen] = useState("");
+  const [category, setCategory] = useState("");
+  const [categories, setCategories] = useState<Schemas["Category"][]>([]);
+
+  useEffect(() => {
+    void (async () => setCategories(ok(await api.GET("/api/v1/categories", {})).items))();
+  }, []);
   const [products, setProducts] = useState<Draft[]>([]);
   const [draft, setDraft] = useState({ title: "", price: "", stock: "10" });
   const [problem, setProblem] = useState<string | null>(null);
@@ -59,7 +65,12 @@ export function NewShow({ onCreated }: { onCreated(): void }) {
         await api.POST("/api/v1/shows", {
           params: { header: actionKey() },
           headers,
-          body: { title, product_ids: productIds, scheduled_at: when ? new Date(when).toISOString() : null },
+          body: {
+            title,
+            product_ids: productIds,
+            scheduled_at: when ? new Date(when).toISOString() : null,
+            category: category || null,
+          },
         }),
       );
       onCreated();
@@ -80,6 +91,15 @@ export function NewShow({ onCreated }: { onCreated(): void }) {
         <input id="show-title" required value={title} onInput={(e) => setTitle((e.currentTarget as HTMLInputElement).value)} />
         <label for="show-when">Starts (leave empty to go live whenever you start streaming)</label>
         <input id="show-when" type="datetime-local" value={when} onInput={(e) => setWhen((e.currentTarget as HTMLInputElement).value)} />
+        <label for="show-category">Category</label>
+        <select id="show-category" value={category} onChange={(e) => setCategory((e.currentTarget as HTMLSelectElement).value)}>
+          <option value="">None</option>
+          {categories.map((c) => (
+            <option key={c.id} value={c.id}>
+              {c.name}
+            </option>
+          ))}
+        </select>
       </form>
       <h3>Products</h3>
       {products.length > 0 && (

@@ -6,6 +6,8 @@ import type { Room } from "../live/room";
 export function PollControl({ showId, poll }: { showId: string; poll: Room["poll"] }) {
   const [question, setQuestion] = useState("");
   const [options, setOptions] = useState("");
+  const [minutes, setMinutes] = useState("");
+  const [changeable, setChangeable] = useState(false);
   const [problem, setProblem] = useState<string | null>(null);
 
   const open = async (event: Event) => {
@@ -16,7 +18,7 @@ export function PollControl({ showId, poll }: { showId: string; poll: Room["poll
         await api.POST("/api/v1/shows/{id}/polls", {
           params: { path: { id: showId }, header: actionKey() },
           headers: await as("creator"),
-          body: { question, options: list, changeable: false },
+          body: { question, options: list, changeable, duration_s: minutes ? Math.round(Number(minutes) * 60) : null },
         }),
       );
       setQuestion("");
@@ -55,6 +57,11 @@ export function PollControl({ showId, poll }: { showId: string; poll: Room["poll
           <input id="poll-question" required value={question} onInput={(e) => setQuestion((e.currentTarget as HTMLInputElement).value)} />
           <label for="poll-options">Options, one per line (2 to 6)</label>
           <textarea id="poll-options" rows={3} required value={options} onInput={(e) => setOptions((e.currentTarget as HTMLTextAreaElement).value)} />
+          <label for="poll-minutes">Closes by itself after (minutes; empty: when you close it)</label>
+          <input id="poll-minutes" inputMode="decimal" value={minutes} onInput={(e) => setMinutes((e.currentTarget as HTMLInputElement).value)} />
+          <label class="check">
+            <input type="checkbox" checked={changeable} onChange={() => setChangeable(!changeable)} /> Viewers may change their vote
+          </label>
           <button type="submit">Open poll</button>
           {problem && (
             <p class="form-problem" role="alert">

@@ -40,6 +40,12 @@ export function Poll({ poll, voted, socket, canVote }: Props) {
           );
         })}
       </ul>
+      {poll.open && (poll.closes_at || poll.changeable) && (
+        <p class="hint" data-testid="poll-terms">
+          {poll.closes_at && `Closes at ${new Date(poll.closes_at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" })}. `}
+          {poll.changeable && "You may change your vote."}
+        </p>
+      )}
       {!canVote && poll.open && (
         <p class="hint">
           <a href={`/signin?next=${encodeURIComponent(location.pathname)}`}>Sign in to vote</a>

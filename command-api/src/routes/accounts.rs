@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use anyhow::Context;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -97,7 +98,7 @@ pub async fn sign_up(
     let username = normalize_username(&request.username).ok_or(AccountRefusal::InvalidUsername)?;
     let password = Password::new(request.password);
     password.check_strength(&username).map_err(AccountRefusal::WeakPassword)?;
-    let hash = tokio::task::spawn_blocking(move || password.hash()).await.map_err(anyhow::Error::from)?;
+    let hash = tokio::task::spawn_blocking(move || password.hash()).await.context("hashing a password")?;
     let account = state.accounts.register(&username, &hash, Utc::now()).await.map_err(|error| match error {
         AccountError::UsernameTaken => ApiError::from(AccountRefusal::UsernameTaken),
         AccountError::Database(error) => ApiError::Unexpected(anyhow::Error::from(error).context("registering")),
@@ -126,12 +127,11 @@ pub async fn sign_in(
     state.limits.sign_ins.take(address)?;
     let username = normalize_username(&request.username).unwrap_or_default();
     state.limits.sign_ins_per_account.take(username.clone())?;
-    let found =
-        state.accounts.find(&username).await.map_err(|error| anyhow::Error::from(error).context("signing in"))?;
+    let found = state.accounts.find(&username).await.context("signing in")?;
     let password = Password::new(request.password);
     let hash = found.as_ref().map(|found| found.hash.clone());
     let verified =
-        tokio::task::spawn_blocking(move || password.verify(hash.as_deref())).await.map_err(anyhow::Error::from)?;
+        tokio::task::spawn_blocking(move || password.verify(hash.as_deref())).await.context("verifying a password")?;
     let account = found.filter(|_| verified).map(|found| found.account).ok_or(AccountRefusal::BadCredentials)?;
     let role = wanted_role(request.role.as_deref(), BASE_ROLE, &account)?;
     Ok(Json(signed_in(&state, &account, role)))
@@ -157,8 +157,7 @@ pub async fn refresh(
     if user.claims.anonymous {
         return Err(ApiError::SignInRequired);
     }
-    let found =
-        state.accounts.find(&user.actor.sub).await.map_err(|error| anyhow::Error::from(error).context("refreshing"))?;
+    let found = state.accounts.find(&user.actor.sub).await.context("refreshing")?;
     let account = found.map(|found| found.account).ok_or(AccountRefusal::BadCredentials)?;
     let role = wanted_role(request.role.as_deref(), user.actor.role, &account)?;
     Ok(Json(signed_in(&state, &account, role)))
@@ -195,7 +194,7 @@ pub async fn set_roles(
         .accounts
         .set_roles(&username, &roles)
         .await
-        .map_err(|error| anyhow::Error::from(error).context("granting roles"))?
+        .context("granting roles")?
         .ok_or(ApiError::NotFound(NotFound::Account))?;
     tracing::info!(user = %account.username, roles = ?account.roles, by = %admin.actor.sub, "roles set");
     Ok(Json(AccountRoles { user: account.username, roles: names(&account.roles) }))

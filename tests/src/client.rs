@@ -121,6 +121,25 @@ impl Client {
         Ok(answer.body["product_id"].as_str().expect("product_id").to_owned())
     }
 
+    /// Signs up `username` with `password` (`POST /api/v1/accounts`), as the sign-up form does.
+    pub async fn sign_up(&self, username: &str, password: &str) -> anyhow::Result<Answer> {
+        let body = serde_json::json!({"username": username, "password": password});
+        self.send_json(Method::POST, "/api/v1/accounts", None, body).await
+    }
+
+    /// Reads the show until its status is `status`; fails after `within`.
+    pub async fn until_show_status(&self, show_id: &str, status: &str, within: Duration) -> anyhow::Result<()> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let show = self.get(&format!("/api/v1/shows/{show_id}"), None).await?;
+            if show.body["status"] == status {
+                return Ok(());
+            }
+            anyhow::ensure!(tokio::time::Instant::now() < deadline, "show never became {status}: {}", show.body);
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
     /// The product read model, after `position` when given.
     pub async fn product(&self, product_id: &str, after: Option<u64>) -> anyhow::Result<Answer> {
         let query = after.map(|p| format!("?after={p}")).unwrap_or_default();

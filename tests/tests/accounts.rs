@@ -26,10 +26,10 @@ async fn accounts_sign_up_sign_in_and_hold_roles(shape: Shape) {
     let client = deployment.client();
 
     // The first account is the admin; the next ones are viewers. Both are signed in at once.
-    let ann = sign_up(&client, "Ann", ANN_PASSWORD).await;
+    let ann = client.sign_up("Ann", ANN_PASSWORD).await.unwrap();
     assert_eq!((ann.status, ann.body["user"].clone(), ann.body["role"].clone()), (201, json!("ann"), json!("viewer")));
     assert_eq!(ann.body["roles"], json!(["viewer", "admin"]), "{shape:?}");
-    let bob = sign_up(&client, "bob", BOB_PASSWORD).await;
+    let bob = client.sign_up("bob", BOB_PASSWORD).await.unwrap();
     assert_eq!((bob.status, bob.body["roles"].clone()), (201, json!(["viewer"])), "{}", bob.body);
     let bob_token = bob.body["token"].as_str().unwrap().to_owned();
     let inbox = client.get("/api/v1/me/notifications", Some(&bob_token)).await.unwrap();
@@ -44,7 +44,7 @@ async fn accounts_sign_up_sign_in_and_hold_roles(shape: Shape) {
         ("carol", "carol-is-great-1", 422, "weak_password"),
         ("carol", "aaaaaaaaaaaaaaaa", 422, "weak_password"),
     ] {
-        let refused = sign_up(&client, username, password).await;
+        let refused = client.sign_up(username, password).await.unwrap();
         assert_eq!((refused.status, refused.code()), (status, Some(code)), "{username}/{password}: {}", refused.body);
     }
     for (username, password) in [("bob", "amber lipstick 43"), ("nobody", BOB_PASSWORD)] {
@@ -147,11 +147,6 @@ async fn the_password_is_nowhere_in_clear(deployment: &Deployment) {
             }
         }
     }
-}
-
-async fn sign_up(client: &Client, username: &str, password: &str) -> cartcast_tests::Answer {
-    let body = json!({"username": username, "password": password});
-    client.send_json(reqwest::Method::POST, "/api/v1/accounts", None, body).await.unwrap()
 }
 
 async fn sign_in(client: &Client, username: &str, password: &str, role: Option<&str>) -> cartcast_tests::Answer {

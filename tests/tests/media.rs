@@ -55,17 +55,9 @@ async fn until(url: &str, within: Duration, ready: impl Fn(&str) -> bool) -> Str
     }
 }
 
-/// Polls the show until its status is `status`.
+/// Polls the show until its status is `status` (20 s at most).
 async fn until_status(client: &Client, show_id: &str, status: &str) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let show = client.get(&format!("/api/v1/shows/{show_id}"), None).await.unwrap();
-        if show.body["status"] == status {
-            return;
-        }
-        assert!(Instant::now() < deadline, "show never became {status}: {}", show.body);
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    client.until_show_status(show_id, status, Duration::from_secs(20)).await.unwrap();
 }
 
 fn complete_segments(at_least: usize) -> impl Fn(&str) -> bool {

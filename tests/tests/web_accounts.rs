@@ -3,8 +3,6 @@
 //! admin granting the creator role on `/admin`, which brings the Studio link;
 //! every page screenshotted at both sizes and audited by axe-core.
 
-use serde_json::json;
-
 use cartcast_tests::browser::{Browser, DESKTOP, PHONE};
 use cartcast_tests::{Deployment, Shape};
 
@@ -38,8 +36,7 @@ async fn accounts_sign_up_sign_in_and_the_admin_grants_roles_in_a_real_browser()
     bob.click("form button[type=submit]").await.unwrap();
     bob.until_text(".form-problem", "a wrong password is said in words", |t| t.contains("wrong")).await.unwrap();
     bob.screenshot("signin-refused").await.unwrap();
-    let taken = json!({"username": "BOB", "password": "another long phrase"});
-    let answer = client.send_json(reqwest::Method::POST, "/api/v1/accounts", None, taken).await.unwrap();
+    let answer = client.sign_up("BOB", "another long phrase").await.unwrap();
     assert_eq!(answer.code(), Some("username_taken"));
 
     // The admin makes Bob a creator; Bob, signed in again, has a Studio link.

@@ -6,7 +6,6 @@
 use std::time::Duration;
 
 use serde_json::json;
-use tokio::time::Instant;
 
 use cartcast_domain::Role;
 use cartcast_tests::browser::{Browser, DESKTOP, PHONE};
@@ -14,6 +13,8 @@ use cartcast_tests::media::Publisher;
 use cartcast_tests::{Client, Deployment, Shape};
 
 const ANN_PASSWORD: &str = "glow serum at dawn";
+/// How long a show may take to go live or end.
+const SHOW_CHANGES_WITHIN: Duration = Duration::from_secs(40);
 
 #[tokio::test]
 async fn browse_search_follow_notify_and_replay_in_a_real_browser() {
@@ -24,8 +25,7 @@ async fn browse_search_follow_notify_and_replay_in_a_real_browser() {
     let cleo = client.token("cleo", Role::Creator);
     let profile = json!({"handle": "cleo_shop", "display_name": "Cleo's Shop", "description": "Colour, live."});
     assert_eq!(client.put("/api/v1/channels/me", &cleo, profile).await.unwrap().status, 200);
-    let body = json!({"username": "ann", "password": ANN_PASSWORD});
-    assert_eq!(client.send_json(reqwest::Method::POST, "/api/v1/accounts", None, body).await.unwrap().status, 201);
+    assert_eq!(client.sign_up("ann", ANN_PASSWORD).await.unwrap().status, 201);
 
     // One show live, one scheduled (the key publishes the channel's soonest show).
     let product = client.create_product("cleo", 5).await.unwrap();
@@ -35,7 +35,7 @@ async fn browse_search_follow_notify_and_replay_in_a_real_browser() {
     let later = (chrono::Utc::now() + chrono::Duration::days(2)).to_rfc3339();
     let (winter, _) = create_show(&client, &cleo, json!({"title": "Winter looks", "scheduled_at": later})).await;
     let publisher = Publisher::start(&rtmp, &sunset_key, "640x360").unwrap();
-    until_status(&client, &sunset, "live").await;
+    client.until_show_status(&sunset, "live", SHOW_CHANGES_WITHIN).await.unwrap();
 
     let browser = Browser::start().await.expect("chromedriver");
     let ann = browser.page(&client.base, PHONE).await.unwrap();
@@ -75,11 +75,11 @@ async fn browse_search_follow_notify_and_replay_in_a_real_browser() {
     ann.until_text("[data-testid=followers]", "ann is counted", |t| t == "1").await.unwrap();
     ann.audit("channel").await.unwrap();
     publisher.stop().await.unwrap();
-    until_status(&client, &sunset, "ended").await;
+    client.until_show_status(&sunset, "ended", SHOW_CHANGES_WITHIN).await.unwrap();
 
     // The channel goes live again (its next show, with the same key): ann's bell rings.
     let _again = Publisher::start(&rtmp, &sunset_key, "320x180").unwrap();
-    until_status(&client, &winter, "live").await;
+    client.until_show_status(&winter, "live", SHOW_CHANGES_WITHIN).await.unwrap();
     ann.until_text("[data-testid=unread]", "ann's bell counts the notification", |t| t == "1").await.unwrap();
     ann.click(".bell > button").await.unwrap();
     let said =
@@ -123,12 +123,4 @@ async fn create_show(client: &Client, token: &str, body: serde_json::Value) -> (
     let after = created.body["position"].as_u64().unwrap();
     client.get(&format!("/api/v1/shows/{id}?after={after}"), None).await.unwrap();
     (id, created.body["stream_key"].as_str().unwrap().to_owned())
-}
-
-async fn until_status(client: &Client, show_id: &str, status: &str) {
-    let deadline = Instant::now() + Duration::from_secs(40);
-    while client.get(&format!("/api/v1/shows/{show_id}"), None).await.unwrap().body["status"] != status {
-        assert!(Instant::now() < deadline, "the show did not become {status}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
 }

@@ -186,8 +186,7 @@ async fn the_auditor_reads_the_order_and_exports_the_feed(
 }
 
 async fn sign_up(client: &Client, username: &str, password: &str) -> serde_json::Value {
-    let body = json!({"username": username, "password": password});
-    let answer = client.send_json(reqwest::Method::POST, "/api/v1/accounts", None, body).await.unwrap();
+    let answer = client.sign_up(username, password).await.unwrap();
     assert_eq!(answer.status, 201, "{}", answer.body);
     answer.body
 }

@@ -34,15 +34,14 @@ async fn a_viewer_watches_chats_reacts_votes_and_buys_in_a_real_browser() {
     let show_id = created.body["show_id"].as_str().unwrap().to_owned();
     let key = created.body["stream_key"].as_str().unwrap().to_owned();
     let _publisher = Publisher::start(deployment.rtmp_url.as_deref().unwrap(), &key, "640x360").unwrap();
-    until_live(&client, &show_id).await;
+    client.until_show_status(&show_id, "live", Duration::from_secs(30)).await.unwrap();
 
     let browser = Browser::start().await.expect("chromedriver");
     let show_path = format!("/shows/{show_id}?debug");
     // Ann signs up on her phone; Bob, who has an account, signs in on a desktop.
     let ann = browser.page(&client.base, PHONE).await.unwrap();
     ann.sign_in("ann", "glow serum at dawn", &show_path, true).await.unwrap();
-    let body = json!({"username": "bob", "password": "amber lipstick 42"});
-    let bob_account = client.send_json(reqwest::Method::POST, "/api/v1/accounts", None, body).await.unwrap();
+    let bob_account = client.sign_up("bob", "amber lipstick 42").await.unwrap();
     assert_eq!(bob_account.status, 201, "{}", bob_account.body);
     let bob = browser.page(&client.base, DESKTOP).await.unwrap();
     bob.sign_in("bob", "amber lipstick 42", &show_path, false).await.unwrap();
@@ -61,14 +60,6 @@ async fn a_viewer_watches_chats_reacts_votes_and_buys_in_a_real_browser() {
     anonymous_viewers_watch_and_are_asked_to_sign_in(&browser, &client, &show_path).await;
     ann.close().await.unwrap();
     bob.close().await.unwrap();
-}
-
-async fn until_live(client: &Client, show_id: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while client.get(&format!("/api/v1/shows/{show_id}"), None).await.unwrap().body["status"] != "live" {
-        assert!(Instant::now() < deadline, "the show did not go live");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
 }
 
 /// `video.currentTime` advances for 10 s, and hls.js measures < 3 s latency.

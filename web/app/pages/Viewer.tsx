@@ -4,7 +4,8 @@
  * Phone-first: one column at 390 px, the chat beside the video on a desktop.
  */
 import { useEffect, useState } from "preact/hooks";
-import { ApiProblem, api, ok, type Schemas } from "../api/client";
+import type { Schemas } from "../api/client";
+import { useShow } from "../api/show";
 import { useSignedIn } from "../api/session";
 import { useRoom } from "../live/room";
 import { Chat } from "../viewer/Chat";
@@ -17,31 +18,11 @@ import { Replay } from "../viewer/Replay";
 
 type Show = Schemas["Show"];
 
-export function Viewer({ showId }: { showId: string }) {
-  const [show, setShow] = useState<Show | null>(null);
-  const [missing, setMissing] = useState(false);
+/** How often the page looks at the show's status (scheduled → live → ended). */
+const STATUS_EVERY_MS = 10_000;
 
-  useEffect(() => {
-    let current = true;
-    const load = async () => {
-      try {
-        const answer = ok(await api.GET("/api/v1/shows/{id}", { params: { path: { id: showId } } }));
-        if (current) {
-          setShow(answer);
-          setMissing(false);
-        }
-      } catch (error) {
-        if (current && error instanceof ApiProblem && error.status === 404) setMissing(true);
-      }
-    };
-    void load();
-    // The status (scheduled → live → ended) is not on the socket: look again now and then.
-    const timer = window.setInterval(() => void load(), 10_000);
-    return () => {
-      current = false;
-      clearInterval(timer);
-    };
-  }, [showId]);
+export function Viewer({ showId }: { showId: string }) {
+  const { show, missing } = useShow(showId, { everyMs: STATUS_EVERY_MS });
 
   useEffect(() => {
     if (show) document.title = `${show.title} · Cartcast`;

@@ -4,7 +4,8 @@
  * stock), polls, chat moderation and a raid when the show ends.
  */
 import { useEffect, useState } from "preact/hooks";
-import { ApiProblem, api, as, ok, type Schemas } from "../api/client";
+import { api, ok, type Schemas } from "../api/client";
+import { useShow } from "../api/show";
 import { useSignedIn } from "../api/session";
 import { useRoom } from "../live/room";
 import { Dashboard } from "./Dashboard";
@@ -14,7 +15,6 @@ import { PollControl } from "./PollControl";
 import { Products } from "./Products";
 import { Raid } from "./Raid";
 
-type Show = Schemas["Show"];
 type Product = Schemas["Product"];
 
 /** How often the control room looks at the show's status (the socket does not carry it). */
@@ -22,8 +22,6 @@ const STATUS_EVERY_MS = 2000;
 
 export function ControlRoom({ showId }: { showId: string }) {
   const account = useSignedIn();
-  const [show, setShow] = useState<Show | null>(null);
-  const [missing, setMissing] = useState(false);
   const [products, setProducts] = useState<Product[]>([]);
   const [productsVersion, setProductsVersion] = useState(0);
   const { room } = useRoom(showId, "creator");
@@ -32,6 +30,7 @@ export function ControlRoom({ showId }: { showId: string }) {
     const asked = Number(new URLSearchParams(location.search).get("after"));
     return Number.isInteger(asked) && asked > 0 ? { after: asked } : {};
   });
+  const { show, missing } = useShow(showId, { everyMs: STATUS_EVERY_MS, role: "creator", ...createdAt });
 
   useEffect(() => {
     void (async () => {
@@ -40,31 +39,6 @@ export function ControlRoom({ showId }: { showId: string }) {
       setProducts(answer.items);
     })();
   }, [showId, productsVersion]);
-
-  useEffect(() => {
-    let current = true;
-    let query = createdAt;
-    const load = async () => {
-      try {
-        const answer = ok(
-          await api.GET("/api/v1/shows/{id}", { params: { path: { id: showId }, query }, headers: await as("creator") }),
-        );
-        query = {};
-        if (current) {
-          setShow(answer);
-          setMissing(false);
-        }
-      } catch (error) {
-        if (current && error instanceof ApiProblem && error.status === 404) setMissing(true);
-      }
-    };
-    void load();
-    const timer = window.setInterval(() => void load(), STATUS_EVERY_MS);
-    return () => {
-      current = false;
-      clearInterval(timer);
-    };
-  }, [showId]);
 
   useEffect(() => {
     if (show) document.title = `${show.title} · Studio · Cartcast`;

@@ -126,6 +126,23 @@ pub async fn until_said(socket: &mut Socket, said: &str) -> Value {
     }
 }
 
+/// Sends `said` and reads on until the gateway decides it: `Ok(message)` when
+/// it comes back in a `chat` frame, `Err(code)` when an `error` frame refuses it.
+pub async fn chat_outcome(socket: &mut Socket, said: &str) -> Result<Value, String> {
+    chat(socket, said).await;
+    loop {
+        let frame = next(socket).await.expect("frames, not a close");
+        if frame["type"] == "error" {
+            return Err(frame["code"].as_str().expect("an error code").to_owned());
+        }
+        if frame["type"] == "chat"
+            && let Some(message) = frame["messages"].as_array().unwrap().iter().find(|m| m["text"] == said)
+        {
+            return Ok(message.clone());
+        }
+    }
+}
+
 /// Frames until a `viewers` frame says `watching`.
 pub async fn until_watching(socket: &mut Socket, watching: u64) {
     until_viewers(socket, |_, now_watching| now_watching == watching, FRAME_WITHIN).await.expect("watching");

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use cartcast_infra::dashboard::Dashboard;
 use cartcast_infra::outcome::{PollState, ProductAnswer, StockLevels};
 use cartcast_projections::notifications::NOTIFICATIONS;
-use cartcast_projections::{PollView, ProductView, ReadModels};
+use cartcast_projections::{ChatRulesView, PollView, ProductView, ReadModels};
 use cartcast_realtime::chat::{Badge, ChatMessage};
 use cartcast_realtime::gateway::{RoomSeed, ShowState};
 use cartcast_realtime::inbox::{Notice, NoticeSource};
@@ -26,14 +26,14 @@ impl RoomSeed for ReadModelSeed {
     }
 
     async fn chat_rules(&self, channel: &str, show_id: &str) -> anyhow::Result<ChatRules> {
-        let view = self.0.chat_rules(channel, show_id).await?;
+        let ChatRulesView { channel: rules, show } = self.0.chat_rules(channel, show_id).await?;
         Ok(ChatRules {
-            moderators: view.moderators.into_iter().collect(),
-            bans: view.bans.into_iter().collect(),
-            banned_words: view.banned_words,
-            slow_mode: Duration::from_secs(u64::from(view.slow_mode_s)),
-            followers_only: view.followers_only,
-            highlight: view.highlight.map(|highlight| ChatMessage {
+            moderators: rules.moderators.into_iter().collect(),
+            bans: rules.bans.into_iter().map(|ban| (ban.user, ban.until)).collect(),
+            banned_words: rules.banned_words,
+            slow_mode: Duration::from_secs(u64::from(show.slow_mode_s)),
+            followers_only: show.followers_only,
+            highlight: show.highlight.map(|highlight| ChatMessage {
                 id: highlight.id,
                 user: channel.to_owned(),
                 text: highlight.text,

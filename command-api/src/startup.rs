@@ -75,7 +75,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/login", post(routes::sign_in))
         .route("/api/v1/login/refresh", post(routes::refresh))
         .route("/api/v1/shows/{id}/chat/{message_id}", delete(routes::delete_message))
-        .route("/api/v1/shows/{id}/chat-settings", put(routes::set_chat_settings))
+        .route("/api/v1/shows/{id}/chat-settings", get(routes::chat_settings).put(routes::set_chat_settings))
         .route("/api/v1/shows/{id}/highlight", post(routes::highlight))
         .route("/api/v1/shows/{id}/polls", post(routes::open_poll))
         .route("/api/v1/polls/{id}", get(routes::get_poll))
@@ -85,6 +85,7 @@ pub fn router(state: AppState) -> Router {
             put(routes::appoint_moderator).delete(routes::dismiss_moderator),
         )
         .route("/api/v1/channels/me/banned-words", put(routes::set_banned_words))
+        .route("/api/v1/channels/me/moderation", get(routes::channel_moderation))
         .route("/api/v1/channels/{channel}/bans", post(routes::ban))
         .route("/api/v1/channels/{channel}/bans/{user}", delete(routes::unban))
         .route("/api/v1/clips", post(routes::request_clip))

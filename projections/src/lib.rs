@@ -38,6 +38,6 @@ pub mod views;
 
 pub use read_models::ReadModels;
 pub use views::{
-    Browse, ChannelView, ChatRulesView, ClipView, Found, Highlight, HistoryEntry, OrderView, PageEnd, PinView,
-    PollView, ProductView, ShowPage, ShowView, Sort, SortKey, StockView, VideoView,
+    BanView, Browse, ChannelRules, ChannelView, ChatRulesView, ClipView, Found, Highlight, HistoryEntry, OrderView,
+    PageEnd, PinView, PollView, ProductView, ShowChat, ShowPage, ShowView, Sort, SortKey, StockView, VideoView,
 };

@@ -83,8 +83,19 @@ pub enum ChatRefusal {
     Unavailable,
 }
 
+/// Seconds with a tenth under a minute ("1.5 s"), then whole minutes
+/// rounded up ("10 min"), then hours and minutes ("2 h 5 min").
 fn humanize(interval: Duration) -> String {
-    format!("{:.1} s", interval.as_secs_f64())
+    let seconds = interval.as_secs_f64();
+    if seconds < 60.0 {
+        return format!("{seconds:.1} s");
+    }
+    let minutes = (seconds / 60.0).ceil() as u64;
+    match (minutes / 60, minutes % 60) {
+        (0, minutes) => format!("{minutes} min"),
+        (hours, 0) => format!("{hours} h"),
+        (hours, minutes) => format!("{hours} h {minutes} min"),
+    }
 }
 
 impl ChatRefusal {
@@ -162,6 +173,15 @@ impl Pacer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn waits_read_as_a_person_would_say_them() {
+        let said = |seconds: f64| ChatRefusal::TimedOut(Duration::from_secs_f64(seconds)).to_string();
+        assert_eq!(said(1.5), "you are timed out of this channel's chat for 1.5 s");
+        assert_eq!(said(597.9), "you are timed out of this channel's chat for 10 min");
+        assert_eq!(said(3600.0), "you are timed out of this channel's chat for 1 h");
+        assert_eq!(said(7500.0), "you are timed out of this channel's chat for 2 h 5 min");
+    }
 
     #[test]
     fn text_is_kept_as_sent_and_bounded() {

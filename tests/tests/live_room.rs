@@ -433,6 +433,22 @@ async fn moderators_delete_ban_time_out_slow_down_and_highlight() {
     assert_eq!(code, "rate_limited");
     assert!(frame["retry_after_ms"].as_u64().is_some_and(|ms| ms > 6_000), "slow mode: {frame}");
 
+    // The rules read back: the show's settings for anyone, the channel's for its creator.
+    let after = slowed.body["position"].as_u64().unwrap();
+    let settings = client.get(&format!("/api/v1/shows/{show_id}/chat-settings?after={after}"), None).await.unwrap();
+    assert_eq!(settings.body, json!({"slow_mode_s": 10, "followers_only": false}));
+    let rules = client.get(&format!("/api/v1/channels/me/moderation?after={after}"), Some(&creator)).await.unwrap();
+    assert_eq!(rules.body["moderators"], json!(["mo"]), "{}", rules.body);
+    assert_eq!(rules.body["banned_words"], json!(["scam"]), "{}", rules.body);
+    let bans = rules.body["bans"].as_array().unwrap();
+    assert_eq!(bans.len(), 1, "troll is unbanned; timid's timeout runs: {}", rules.body);
+    assert_eq!((bans[0]["user"].as_str(), bans[0]["reason"].as_str()), (Some("timid"), Some("cool off")));
+    assert!(bans[0]["until"].is_string(), "{}", rules.body);
+    let not_theirs = client.get("/api/v1/channels/me/moderation", Some(&mo)).await.unwrap();
+    assert_eq!((not_theirs.status, not_theirs.code()), (403, Some("forbidden")));
+    let nowhere = client.get("/api/v1/shows/no-such-show/chat-settings", None).await.unwrap();
+    assert_eq!((nowhere.status, nowhere.code()), (404, Some("show_not_found")));
+
     // The creator's highlight reaches every socket and greets newcomers.
     let path = format!("/api/v1/shows/{show_id}/highlight");
     let highlighted = client.post(&path, &creator, None, json!({"text": "Drop at 8!"})).await.unwrap();

@@ -10,8 +10,9 @@ use utoipa::openapi::{ContentBuilder, Ref, RefOr};
 use utoipa::{IntoResponses, Modify, OpenApi};
 
 use super::{
-    accounts, browse, categories, channels, chat, clips, dashboard, events, follows, health, live, me_live, metrics,
-    moderation, notifications, orders, polls, products, raids, reservations, sessions, show_products, shows, videos,
+    accounts, browse, categories, channels, chat, chat_rules, clips, dashboard, events, follows, health, live, me_live,
+    metrics, moderation, notifications, orders, polls, products, raids, reservations, sessions, show_products, shows,
+    videos,
 };
 use crate::error::{ErrorBody, ErrorDetail};
 
@@ -59,6 +60,8 @@ use crate::error::{ErrorBody, ErrorDetail};
         moderation::delete_message,
         moderation::set_chat_settings,
         moderation::highlight,
+        chat_rules::chat_settings,
+        chat_rules::channel_moderation,
         polls::open_poll,
         polls::close_poll,
         polls::get_poll,

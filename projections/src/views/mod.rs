@@ -37,7 +37,7 @@ mod videos;
 
 pub use browse::{Browse, PageEnd, ShowPage, Sort, SortKey};
 pub use channels::ChannelView;
-pub use moderation::{ChatRulesView, Highlight};
+pub use moderation::{BanView, ChannelRules, ChatRulesView, Highlight, ShowChat};
 pub use orders::{HistoryEntry, OrderView};
 pub use polls::PollView;
 pub use products::{ProductView, StockView};

@@ -14,10 +14,30 @@ use crate::read_models::{ReadError, ReadModels};
 /// A channel's chat rules, with one show's settings.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ChatRulesView {
+    pub channel: ChannelRules,
+    pub show: ShowChat,
+}
+
+/// What a channel's chat enforces in every show.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ChannelRules {
     pub moderators: Vec<String>,
-    /// Each banned user, with the end of their timeout (none: banned).
-    pub bans: Vec<(String, Option<DateTime<Utc>>)>,
+    pub bans: Vec<BanView>,
     pub banned_words: Vec<String>,
+}
+
+/// A banned or timed-out user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BanView {
+    pub user: String,
+    /// The end of a timeout; none for a ban.
+    pub until: Option<DateTime<Utc>>,
+    pub reason: Option<String>,
+}
+
+/// One show's chat settings.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ShowChat {
     pub slow_mode_s: u32,
     pub highlight: Option<Highlight>,
     /// Only followers (and the creator and moderators) may post.
@@ -99,11 +119,16 @@ pub(super) async fn apply(
 impl ReadModels {
     /// `channel_id`'s chat rules, with `show_id`'s slow mode and highlight.
     pub async fn chat_rules(&self, channel_id: &str, show_id: &str) -> Result<ChatRulesView, ReadError> {
-        let moderators = sqlx::query_scalar("SELECT user_id FROM rm_moderators WHERE channel_id = $1")
+        Ok(ChatRulesView { channel: self.channel_rules(channel_id).await?, show: self.show_chat(show_id).await? })
+    }
+
+    /// `channel_id`'s moderators, bans and timeouts (expired ones too) and banned words.
+    pub async fn channel_rules(&self, channel_id: &str) -> Result<ChannelRules, ReadError> {
+        let moderators = sqlx::query_scalar("SELECT user_id FROM rm_moderators WHERE channel_id = $1 ORDER BY user_id")
             .bind(channel_id)
             .fetch_all(self.pool())
             .await?;
-        let bans = sqlx::query("SELECT user_id, until FROM rm_bans WHERE channel_id = $1")
+        let bans = sqlx::query("SELECT user_id, until, reason FROM rm_bans WHERE channel_id = $1 ORDER BY user_id")
             .bind(channel_id)
             .fetch_all(self.pool())
             .await?
@@ -111,32 +136,34 @@ impl ReadModels {
             .map(|row| {
                 let until: Option<String> = row.get(1);
                 let until = until.and_then(|until| DateTime::parse_from_rfc3339(&until).ok()).map(|at| at.to_utc());
-                (row.get::<String, _>(0), until)
+                BanView { user: row.get(0), until, reason: row.get(2) }
             })
             .collect();
         let words: Option<String> = sqlx::query_scalar("SELECT words FROM rm_banned_words WHERE channel_id = $1")
             .bind(channel_id)
             .fetch_optional(self.pool())
             .await?;
-        let show = sqlx::query("SELECT slow_mode_s, highlight, followers_only FROM rm_show_chat WHERE show_id = $1")
-            .bind(show_id)
-            .fetch_optional(self.pool())
-            .await?;
-        let (slow_mode_s, highlight, followers_only) = match show {
-            Some(row) => {
-                let highlight: Option<String> = row.get(1);
-                let highlight = highlight.map(|json| serde_json::from_str(&json)).transpose()?;
-                (row.get::<i64, _>(0), highlight, row.get::<i64, _>(2) != 0)
-            }
-            None => (0, None, false),
-        };
-        Ok(ChatRulesView {
+        Ok(ChannelRules {
             moderators,
             bans,
             banned_words: words.map(|json| serde_json::from_str(&json)).transpose()?.unwrap_or_default(),
-            slow_mode_s: u32::try_from(slow_mode_s).unwrap_or(0),
-            highlight,
-            followers_only,
+        })
+    }
+
+    /// `show_id`'s slow mode, followers-only mode and highlighted message.
+    pub async fn show_chat(&self, show_id: &str) -> Result<ShowChat, ReadError> {
+        let row = sqlx::query("SELECT slow_mode_s, highlight, followers_only FROM rm_show_chat WHERE show_id = $1")
+            .bind(show_id)
+            .fetch_optional(self.pool())
+            .await?;
+        let Some(row) = row else {
+            return Ok(ShowChat::default());
+        };
+        let highlight: Option<String> = row.get(1);
+        Ok(ShowChat {
+            slow_mode_s: u32::try_from(row.get::<i64, _>(0)).unwrap_or(0),
+            highlight: highlight.map(|json| serde_json::from_str(&json)).transpose()?,
+            followers_only: row.get::<i64, _>(2) != 0,
         })
     }
 }

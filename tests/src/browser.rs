@@ -130,6 +130,13 @@ impl Page {
         Ok(())
     }
 
+    /// Waits until the page is at a path under `prefix`; the path's last segment (an id).
+    pub async fn until_under(&self, prefix: &str, what: &str) -> anyhow::Result<String> {
+        self.until(what, "return location.pathname.startsWith(arguments[0]);", vec![json!(prefix)]).await?;
+        let id = self.eval("return location.pathname.split('/').pop();", vec![]).await?;
+        Ok(id.as_str().unwrap_or_default().to_owned())
+    }
+
     /// The text of the first element matching `css`, or None.
     pub async fn text(&self, css: &str) -> anyhow::Result<Option<String>> {
         let value = self

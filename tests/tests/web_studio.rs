@@ -56,12 +56,7 @@ async fn a_creator_runs_a_show_from_the_studio_in_a_real_browser() {
     studio.click(".product-draft button").await.unwrap();
     studio.until_text(".drafts", "the product is listed", |t| t.contains("Rose lipstick")).await.unwrap();
     studio.click("button[form=new-show-form]").await.unwrap();
-    studio
-        .until("the control room opens", "return location.pathname.startsWith('/studio/shows/');", vec![])
-        .await
-        .unwrap();
-    let show_id = studio.eval("return location.pathname.split('/').pop();", vec![]).await.unwrap();
-    let show_id = show_id.as_str().unwrap().to_owned();
+    let show_id = studio.until_under("/studio/shows/", "the control room opens").await.unwrap();
     let show = client.get(&format!("/api/v1/shows/{show_id}"), None).await.unwrap();
     assert_eq!(show.body["category"], "beauty", "{}", show.body);
 

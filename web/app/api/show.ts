@@ -1,7 +1,8 @@
 /**
  * A show as its page reads it: loaded, then read again every `everyMs`
  * (its status — scheduled, live, ended — is not on the socket); `missing`
- * once the API answers 404, until a later read finds it.
+ * once the API answers 404, until a later read finds it. `reload(position)`
+ * reads it again at once, as of a command's answer.
  */
 import { useEffect, useState } from "preact/hooks";
 import { ApiProblem, api, as, ok, type Schemas } from "./client";
@@ -17,13 +18,20 @@ interface Options {
   after?: number;
 }
 
-export function useShow(showId: string, { everyMs, role, after }: Options): { show: Show | null; missing: boolean } {
+interface Read {
+  show: Show | null;
+  missing: boolean;
+  reload(position?: number | null): void;
+}
+
+export function useShow(showId: string, { everyMs, role, after }: Options): Read {
   const [show, setShow] = useState<Show | null>(null);
   const [missing, setMissing] = useState(false);
+  const [asOf, setAsOf] = useState<{ after?: number }>(after === undefined ? {} : { after });
 
   useEffect(() => {
     let current = true;
-    let query = after === undefined ? {} : { after };
+    let query = asOf;
     const load = async () => {
       try {
         const headers = role ? await as(role) : {};
@@ -43,7 +51,8 @@ export function useShow(showId: string, { everyMs, role, after }: Options): { sh
       current = false;
       clearInterval(timer);
     };
-  }, [showId]);
+  }, [showId, asOf]);
 
-  return { show, missing };
+  const reload = (position?: number | null) => setAsOf(position == null ? {} : { after: position });
+  return { show, missing, reload };
 }

@@ -1,7 +1,8 @@
 /**
  * `/studio/shows/{id}`: the creator's control room for one show — OBS
- * settings, live status, the dashboard updating live, products (pin, add
- * stock), polls, chat moderation and a raid when the show ends.
+ * settings, live status, the show's details (edit, reschedule, cancel), the
+ * dashboard updating live, products (pin, add stock), polls, chat
+ * moderation and a raid when the show ends.
  */
 import { useEffect, useState } from "preact/hooks";
 import { api, ok, type Schemas } from "../api/client";
@@ -14,6 +15,7 @@ import { Obs } from "./Obs";
 import { PollControl } from "./PollControl";
 import { Products } from "./Products";
 import { Raid } from "./Raid";
+import { ShowDetails } from "./ShowDetails";
 
 type Product = Schemas["Product"];
 
@@ -30,7 +32,7 @@ export function ControlRoom({ showId }: { showId: string }) {
     const asked = Number(new URLSearchParams(location.search).get("after"));
     return Number.isInteger(asked) && asked > 0 ? { after: asked } : {};
   });
-  const { show, missing } = useShow(showId, { everyMs: STATUS_EVERY_MS, role: "creator", ...createdAt });
+  const { show, missing, reload } = useShow(showId, { everyMs: STATUS_EVERY_MS, role: "creator", ...createdAt });
 
   useEffect(() => {
     void (async () => {
@@ -62,6 +64,7 @@ export function ControlRoom({ showId }: { showId: string }) {
       <div class="control-grid">
         <Dashboard dashboard={room.dashboard} viewers={room.viewers} products={products} />
         <Obs show={show} />
+        <ShowDetails show={show} onChanged={reload} />
         <Products
           showId={show.show_id}
           products={products}

@@ -1,9 +1,10 @@
 /**
  * The show's chat as moderators see it: each message with Delete, Timeout
- * (10 minutes) and Ban; slow mode; a highlighted message from the creator.
+ * (10 minutes) and Ban; slow mode and followers-only chat, as they stand;
+ * a highlighted message from the creator.
  */
-import { useState } from "preact/hooks";
-import { api, as, ok, type Schemas } from "../api/client";
+import { useEffect, useState } from "preact/hooks";
+import { actionKey, api, as, ok, type Schemas } from "../api/client";
 import type { Room } from "../live/room";
 
 type Show = Schemas["Show"];
@@ -13,9 +14,18 @@ const TIMEOUT_S = 600;
 
 export function Moderation({ show, room }: { show: Show; room: Room }) {
   const [slow, setSlow] = useState(0);
+  const [followersOnly, setFollowersOnly] = useState(false);
   const [highlight, setHighlight] = useState("");
   const [said, setSaid] = useState<string | null>(null);
   const channel = show.channel ?? show.creator;
+
+  useEffect(() => {
+    void (async () => {
+      const settings = ok(await api.GET("/api/v1/shows/{id}/chat-settings", { params: { path: { id: show.show_id } } }));
+      setSlow(settings.slow_mode_s);
+      setFollowersOnly(settings.followers_only);
+    })();
+  }, [show.show_id]);
 
   const remove = async (messageId: string) => {
     ok(
@@ -37,13 +47,14 @@ export function Moderation({ show, room }: { show: Show; room: Room }) {
     setSaid(durationS ? `${user} is timed out for ${durationS / 60} minutes.` : `${user} is banned from your channel.`);
   };
 
-  const setSlowMode = async (seconds: number) => {
-    setSlow(seconds);
+  const setChat = async (settings: { slow_mode_s?: number; followers_only?: boolean }) => {
+    if (settings.slow_mode_s !== undefined) setSlow(settings.slow_mode_s);
+    if (settings.followers_only !== undefined) setFollowersOnly(settings.followers_only);
     ok(
       await api.PUT("/api/v1/shows/{id}/chat-settings", {
-        params: { path: { id: show.show_id } },
+        params: { path: { id: show.show_id }, header: actionKey() },
         headers: await as("creator"),
-        body: { slow_mode_s: seconds },
+        body: settings,
       }),
     );
   };
@@ -65,13 +76,22 @@ export function Moderation({ show, room }: { show: Show; room: Room }) {
       <h2 id="moderation">Chat</h2>
       <label class="inline">
         Slow mode{" "}
-        <select value={slow} onChange={(e) => void setSlowMode(Number((e.currentTarget as HTMLSelectElement).value))}>
+        <select value={slow} onChange={(e) => void setChat({ slow_mode_s: Number((e.currentTarget as HTMLSelectElement).value) })}>
           {SLOW_MODES.map((s) => (
             <option key={s} value={s}>
               {s === 0 ? "off" : `1 message / ${s} s`}
             </option>
           ))}
         </select>
+      </label>
+      <label class="check">
+        <input
+          type="checkbox"
+          id="followers-only"
+          checked={followersOnly}
+          onChange={(e) => void setChat({ followers_only: (e.currentTarget as HTMLInputElement).checked })}
+        />
+        Followers only
       </label>
       <ol class="mod-list" data-testid="mod-chat">
         {room.chat.map((message) => (

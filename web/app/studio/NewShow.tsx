@@ -1,8 +1,9 @@
-/** Creating a show: a title, a time (now or later), and the products it sells, created on the way. */
-import { useEffect, useState } from "preact/hooks";
-import { ApiProblem, actionKey, api, as, ok, type Schemas } from "../api/client";
+/** Creating a show: how it is listed, a time (now or later), and the products it sells, created on the way. */
+import { useState } from "preact/hooks";
+import { ApiProblem, actionKey, api, as, ok } from "../api/client";
 import { navigate } from "../router";
 import { price } from "../viewer/ProductCard";
+import { type Listing, ListingFields, NO_LISTING, startOf, tagList } from "./ListingFields";
 
 interface Draft {
   title: string;
@@ -12,14 +13,7 @@ interface Draft {
 }
 
 export function NewShow({ onCreated }: { onCreated(): void }) {
-  const [title, setTitle] = useState("");
-  const [when, setWhen] = useState("");
-  const [category, setCategory] = useState("");
-  const [categories, setCategories] = useState<Schemas["Category"][]>([]);
-
-  useEffect(() => {
-    void (async () => setCategories(ok(await api.GET("/api/v1/categories", {})).items))();
-  }, []);
+  const [listing, setListing] = useState<Listing>(NO_LISTING);
   const [products, setProducts] = useState<Draft[]>([]);
   const [draft, setDraft] = useState({ title: "", price: "", stock: "10" });
   const [problem, setProblem] = useState<string | null>(null);
@@ -66,10 +60,12 @@ export function NewShow({ onCreated }: { onCreated(): void }) {
           params: { header: actionKey() },
           headers,
           body: {
-            title,
+            title: listing.title,
             product_ids: productIds,
-            scheduled_at: when ? new Date(when).toISOString() : null,
-            category: category || null,
+            scheduled_at: startOf(listing),
+            category: listing.category || null,
+            tags: tagList(listing),
+            language: listing.language || null,
           },
         }),
       );
@@ -87,19 +83,7 @@ export function NewShow({ onCreated }: { onCreated(): void }) {
     <section class="panel" aria-labelledby="new-show">
       <h2 id="new-show">New show</h2>
       <form class="stack" id="new-show-form" onSubmit={(event) => void create(event)}>
-        <label for="show-title">Title</label>
-        <input id="show-title" required value={title} onInput={(e) => setTitle((e.currentTarget as HTMLInputElement).value)} />
-        <label for="show-when">Starts (leave empty to go live whenever you start streaming)</label>
-        <input id="show-when" type="datetime-local" value={when} onInput={(e) => setWhen((e.currentTarget as HTMLInputElement).value)} />
-        <label for="show-category">Category</label>
-        <select id="show-category" value={category} onChange={(e) => setCategory((e.currentTarget as HTMLSelectElement).value)}>
-          <option value="">None</option>
-          {categories.map((c) => (
-            <option key={c.id} value={c.id}>
-              {c.name}
-            </option>
-          ))}
-        </select>
+        <ListingFields id="show" listing={listing} onChange={setListing} schedulable />
       </form>
       <h3>Products</h3>
       {products.length > 0 && (

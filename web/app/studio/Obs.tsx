@@ -4,6 +4,7 @@
  */
 import { useState } from "preact/hooks";
 import { api, as, ok, type Schemas } from "../api/client";
+import { ConfirmButton } from "./ConfirmButton";
 
 type Show = Schemas["Show"];
 
@@ -29,7 +30,6 @@ export function Obs({ show }: { show: Show }) {
     copied === what ? "Copied" : copied === `${what}-selected` ? "Selected: press Ctrl+C" : "Copy";
 
   const rotate = async () => {
-    if (!confirm("A new key stops the old one from working, also in OBS. Rotate?")) return;
     const answer = ok(await api.POST("/api/v1/channels/me/stream-key", { headers: await as("creator") }));
     setKey(answer.stream_key);
     setShown(true);
@@ -55,9 +55,7 @@ export function Obs({ show }: { show: Show }) {
           <button type="button" class="secondary small" onClick={() => void copy("key", key, "stream-key")} disabled={!shown}>
             {copyLabel("key")}
           </button>{" "}
-          <button type="button" class="secondary small" onClick={() => void rotate()}>
-            Rotate
-          </button>
+          <ConfirmButton id="rotate-key" label="Rotate" question="The old key stops working, also in OBS." yes="New key" onConfirm={rotate} />
         </dd>
         <dt>Encoder</dt>
         <dd>x264 (or NVENC) · 2,500–4,500 kbps CBR · keyframe interval 2 s · AAC 128 kbps, 48 kHz</dd>

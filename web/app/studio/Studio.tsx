@@ -1,11 +1,13 @@
 /**
- * `/studio`: a creator's home — the channel's profile, a new show with its
- * products, and the channel's shows, each opening its control room.
+ * `/studio`: a creator's home — the channel's profile, its chat rules, a
+ * new show with its products, and the channel's shows, each opening its
+ * control room.
  */
 import { useEffect, useState } from "preact/hooks";
 import { ApiProblem, api, as, ok, type Schemas } from "../api/client";
 import { useSignedIn } from "../api/session";
 import { ShowGrid } from "../pages/Browse";
+import { ChatRules } from "./ChatRules";
 import { NewShow } from "./NewShow";
 
 type Channel = Schemas["Channel"];
@@ -42,6 +44,7 @@ export function Studio() {
       <div class="studio-grid">
         <NewShow onCreated={() => setVersion((v) => v + 1)} />
         <Profile channel={channel} user={account.user} onSaved={() => setVersion((v) => v + 1)} />
+        <ChatRules channel={account.user} />
       </div>
       <section aria-labelledby="my-shows">
         <h2 id="my-shows">Your shows</h2>

@@ -1,7 +1,8 @@
 /**
  * The show's chat: history and new messages as plain text (never markup),
- * deletions removing a message for everyone, the creator's highlight, and a
- * form that counts down when the rate limit or slow mode refuses a message.
+ * deletions removing a message for everyone, the creator's highlight, a
+ * form that counts down when the rate limit or slow mode refuses a message,
+ * and the refusals moderation gives (banned word, followers only, timeout, ban).
  */
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { ChatMessage } from "@gen/frames";
@@ -72,7 +73,11 @@ export function Chat({ room, socket, user }: Props) {
           {refusal.message}
         </p>
       )}
-      {user ? (
+      {room.connection === "banned" ? (
+        <p class="chat-refusal" role="alert">
+          You are banned from this channel's chat.
+        </p>
+      ) : user ? (
         <form class="chat-form" onSubmit={send}>
           <label class="visually-hidden" for="chat-text">
             Message

@@ -39,5 +39,6 @@ pub mod views;
 pub use read_models::ReadModels;
 pub use views::{
     BanView, Browse, ChannelRules, ChannelView, ChatRulesView, ClipView, Found, Highlight, HistoryEntry, OrderView,
-    PageEnd, PinView, PollView, ProductView, ShowChat, ShowPage, ShowView, Sort, SortKey, StockView, VideoView,
+    PageEnd, PinView, PollView, ProductView, ShowChat, ShowPage, ShowView, Sort, SortKey, StockView, VideoPage,
+    VideoView,
 };

@@ -78,7 +78,7 @@ async fn browse_search_follow_notify_and_replay_in_a_real_browser() {
     client.until_show_status(&sunset, "ended", SHOW_CHANGES_WITHIN).await.unwrap();
 
     // The channel goes live again (its next show, with the same key): ann's bell rings.
-    let _again = Publisher::start(&rtmp, &sunset_key, "320x180").unwrap();
+    let again = Publisher::start(&rtmp, &sunset_key, "320x180").unwrap();
     client.until_show_status(&winter, "live", SHOW_CHANGES_WITHIN).await.unwrap();
     ann.until_text("[data-testid=unread]", "ann's bell counts the notification", |t| t == "1").await.unwrap();
     ann.click(".bell > button").await.unwrap();
@@ -114,6 +114,25 @@ async fn browse_search_follow_notify_and_replay_in_a_real_browser() {
     }
     ann.close().await.unwrap();
     desktop.close().await.unwrap();
+
+    // Both shows over: the channel's replays come a page at a time, latest first.
+    again.stop().await.unwrap();
+    client.until_show_status(&winter, "ended", SHOW_CHANGES_WITHIN).await.unwrap();
+    let first = client.get("/api/v1/channels/cleo_shop/videos?limit=1", None).await.unwrap().body;
+    assert_eq!((first["items"].as_array().unwrap().len(), first["items"][0]["show_id"].as_str()), (1, Some(&*winter)));
+    let cursor = first["next_cursor"].as_str().unwrap_or_else(|| panic!("a next page: {first}"));
+    let second = client.get(&format!("/api/v1/channels/cleo_shop/videos?limit=1&cursor={cursor}"), None).await.unwrap();
+    let second = second.body;
+    assert_eq!(
+        (second["items"].as_array().unwrap().len(), second["items"][0]["show_id"].as_str()),
+        (1, Some(&*sunset))
+    );
+    assert!(second["next_cursor"].is_null(), "the last page: {second}");
+    assert_eq!(second["clips"], json!([]), "clips come with the first page only");
+    let bad = client.get("/api/v1/channels/cleo_shop/videos?cursor=abc", None).await.unwrap();
+    assert_eq!((bad.status, bad.code()), (400, Some("invalid_cursor")));
+    let bad = client.get("/api/v1/channels/cleo_shop/videos?limit=0", None).await.unwrap();
+    assert_eq!((bad.status, bad.code()), (422, Some("invalid_input")));
 }
 
 async fn create_show(client: &Client, token: &str, body: serde_json::Value) -> (String, String) {

@@ -102,17 +102,18 @@ fn browse(query: ShowsQuery) -> Result<Browse, ApiError> {
         category: query.category,
         tag: lower(query.tag),
         language: lower(query.language),
+        creator: None,
         sort,
         limit,
         after,
     })
 }
 
-fn encode_cursor(end: &PageEnd) -> String {
+pub(super) fn encode_cursor(end: &PageEnd) -> String {
     URL_SAFE_NO_PAD.encode(serde_json::to_vec(end).expect("a page end serializes"))
 }
 
-fn decode_cursor(cursor: &str) -> Result<PageEnd, ApiError> {
+pub(super) fn decode_cursor(cursor: &str) -> Result<PageEnd, ApiError> {
     let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| ApiError::InvalidCursor)?;
     serde_json::from_slice(&bytes).map_err(|_| ApiError::InvalidCursor)
 }

@@ -1,24 +1,36 @@
 //! `GET /api/v1/channels/{channel}/videos`: a channel's past shows as
-//! shoppable replays — each VOD with its duration, thumbnail, peak audience
-//! and the second of the VOD each product was pinned at — and its clips.
+//! shoppable replays, a page at a time — each VOD with its duration,
+//! thumbnail, peak audience and the second of the VOD each product was
+//! pinned at — and, on the first page, its clips.
 
 use anyhow::Context;
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Query, State};
+use axum::http::Uri;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
-use cartcast_projections::{ClipView, VideoView};
+use cartcast_projections::{ClipView, Sort, VideoView};
 
+use super::browse::{decode_cursor, encode_cursor};
 use super::channels::find_channel;
 use super::openapi::ReadRefusals;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::{PathId, ReadAfter};
+use crate::extract::{PathId, ReadAfter, page_limit};
 use crate::state::AppState;
 
-/// Most videos and clips one answer lists, latest first.
+/// Videos a page lists unless asked otherwise, and most clips listed, latest first.
 const LIMIT: u32 = 50;
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct VideosQuery {
+    /// 1 to 100 (default 50).
+    pub limit: Option<String>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Video {
@@ -49,7 +61,9 @@ pub struct VideoPin {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Videos {
     pub items: Vec<Video>,
-    /// Ready clips of the channel's shows.
+    /// Pass as `cursor` for the next page; absent on the last.
+    pub next_cursor: Option<String>,
+    /// Ready clips of the channel's shows, on the first page (empty on the next ones).
     pub clips: Vec<ClipView>,
 }
 
@@ -57,24 +71,45 @@ pub struct Videos {
     get,
     path = "/api/v1/channels/{channel}/videos",
     tag = "channels",
-    params(("channel" = String, Path, description = "The channel's handle or its creator's user id"), ReadAfter),
+    params(("channel" = String, Path, description = "The channel's handle or its creator's user id"), VideosQuery, ReadAfter),
     responses(
         (status = 200, body = Videos),
+        (status = 400, description = "`invalid_cursor`", body = ErrorBody),
         (status = 404, description = "`channel_not_found`", body = ErrorBody),
+        (status = 422, description = "`invalid_input`: `limit` outside 1–100", body = ErrorBody),
         ReadRefusals,
     ),
 )]
 pub async fn channel_videos(
     State(state): State<AppState>,
     PathId(key): PathId,
+    uri: Uri,
     after: ReadAfter,
 ) -> Result<Json<Videos>, ApiError> {
+    let query = Query::<VideosQuery>::try_from_uri(&uri).map_err(|e| ApiError::invalid("query", e.body_text()))?.0;
+    let limit = match query.limit.as_deref() {
+        None => LIMIT,
+        given => page_limit(given)?,
+    };
+    let from = query.cursor.as_deref().map(decode_cursor).transpose()?;
+    if from.as_ref().is_some_and(|end| end.sort != Sort::Recent) {
+        return Err(ApiError::InvalidCursor);
+    }
     after.wait(&state.read_models).await?;
     let channel = find_channel(&state, &key).await?;
-    let videos = state.read_models.videos(&channel.channel_id, LIMIT).await.context("reading a channel's videos")?;
-    let clips =
-        state.read_models.channel_clips(&channel.channel_id, LIMIT).await.context("reading a channel's clips")?;
-    Ok(Json(Videos { items: videos.into_iter().map(video).collect(), clips }))
+    let first_page = from.is_none();
+    let page =
+        state.read_models.videos(&channel.channel_id, limit, from).await.context("reading a channel's videos")?;
+    let clips = if first_page {
+        state.read_models.channel_clips(&channel.channel_id, LIMIT).await.context("reading a channel's clips")?
+    } else {
+        Vec::new()
+    };
+    Ok(Json(Videos {
+        items: page.items.into_iter().map(video).collect(),
+        next_cursor: page.next.as_ref().map(encode_cursor),
+        clips,
+    }))
 }
 
 fn video(VideoView { show, pins }: VideoView) -> Video {

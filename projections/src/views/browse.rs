@@ -20,6 +20,8 @@ pub struct Browse {
     pub category: Option<String>,
     pub tag: Option<String>,
     pub language: Option<String>,
+    /// One channel's shows only: its creator's user id.
+    pub creator: Option<String>,
     pub sort: Sort,
     pub limit: u32,
     /// Where the previous page ended.
@@ -83,6 +85,7 @@ impl ReadModels {
         let optional = [
             (&browse.category, "s.category = $", ""),
             (&browse.language, "s.language = $", ""),
+            (&browse.creator, "s.creator = $", ""),
             (&browse.tag, "EXISTS (SELECT 1 FROM rm_show_tags t WHERE t.show_id = s.show_id AND t.tag = $", ")"),
         ];
         for (value, before, after) in optional {

@@ -43,7 +43,7 @@ pub use polls::PollView;
 pub use products::{ProductView, StockView};
 pub use search::{Found, MAX_QUERY};
 pub use shows::{ClipView, ShowView};
-pub use videos::{PinView, VideoView};
+pub use videos::{PinView, VideoPage, VideoView};
 
 /// The projection's name in `projection_checkpoints`.
 pub const CATALOG: &str = "catalog";

@@ -1,14 +1,23 @@
-//! A channel's replays: its ended shows, each with the products it pinned
-//! and when (a replay shows each product card at the second it was pinned),
-//! and its ready clips. The rows are the shows view's (pins are written
+//! A channel's replays: its ended shows, a page at a time (the directory's
+//! keyset pages, latest first), each with the products it pinned and when
+//! (a replay shows each product card at the second it was pinned), and its
+//! ready clips. The rows are the shows view's (pins are written
 //! there, as `ProductPinned` is a show event); this file only reads.
 
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
-use super::shows::{CLIP_COLUMNS, SHOW_COLUMNS, SHOW_FROM, clip_view, show_view};
+use super::browse::{Browse, PageEnd, ShowPage, Sort};
+use super::shows::{CLIP_COLUMNS, clip_view};
 use super::{ClipView, ShowView};
 use crate::read_models::{ReadError, ReadModels, bind_all, placeholders};
+
+/// A page of a channel's replays and where it ended, if more may follow.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VideoPage {
+    pub items: Vec<VideoView>,
+    pub next: Option<PageEnd>,
+}
 
 /// An ended show and its pins, in pin order.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,14 +35,21 @@ pub struct PinView {
 }
 
 impl ReadModels {
-    /// `channel_id`'s ended shows, latest first, at most `limit`, with their pins.
-    pub async fn videos(&self, channel_id: &str, limit: u32) -> Result<Vec<VideoView>, ReadError> {
-        let sql = format!(
-            "SELECT {SHOW_COLUMNS} FROM {SHOW_FROM} WHERE s.creator = $1 AND s.status = 'ended' \
-             ORDER BY s.ended_at DESC, s.show_id DESC LIMIT $2"
-        );
-        let rows = sqlx::query(&sql).bind(channel_id).bind(i64::from(limit)).fetch_all(self.pool()).await?;
-        let shows: Vec<ShowView> = rows.iter().map(show_view).collect::<Result<_, _>>()?;
+    /// One page of `channel_id`'s ended shows, latest first, with their pins.
+    pub async fn videos(&self, channel_id: &str, limit: u32, after: Option<PageEnd>) -> Result<VideoPage, ReadError> {
+        let page = self
+            .browse(&Browse {
+                status: "ended".to_owned(),
+                category: None,
+                tag: None,
+                language: None,
+                creator: Some(channel_id.to_owned()),
+                sort: Sort::Recent,
+                limit,
+                after,
+            })
+            .await?;
+        let ShowPage { items: shows, next } = page;
         let ids: Vec<String> = shows.iter().map(|s| s.show_id.clone()).collect();
         let sql = format!(
             "SELECT show_id, product_id, pinned_at, drop_pin FROM rm_show_pins WHERE show_id IN ({}) \
@@ -41,7 +57,7 @@ impl ReadModels {
             placeholders(ids.len())
         );
         let pins = bind_all(sqlx::query(&sql), &ids).fetch_all(self.pool()).await?;
-        Ok(shows
+        let items = shows
             .into_iter()
             .map(|show| {
                 let pins = pins
@@ -55,7 +71,8 @@ impl ReadModels {
                     .collect();
                 VideoView { show, pins }
             })
-            .collect())
+            .collect();
+        Ok(VideoPage { items, next })
     }
 
     /// The ready clips of `channel_id`'s shows, latest show first, at most `limit`.

@@ -1,11 +1,13 @@
 /**
  * The notification bell: unread count, and the latest notifications (a
  * followed channel scheduled a show, is about to start, went live, pinned a
- * drop) — read at first, then pushed over `GET /api/v1/me/live`.
+ * drop) — read a page at a time, new ones pushed over `GET /api/v1/me/live`.
  */
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { api, ok, type Schemas } from "../api/client";
+import { usePages } from "../api/pages";
 import { LiveSocket } from "../live/socket";
+import { MoreButton } from "../pages/Browse";
 
 type Notification = Schemas["Notification"];
 
@@ -16,19 +18,28 @@ const SAID: Record<string, string> = {
   drop_pinned: "dropped a product in",
 };
 
+/** Notifications read at a time. */
+const PAGE = 20;
+
 export function Bell({ user }: { user: string }) {
-  const [items, setItems] = useState<Notification[]>([]);
   const [unread, setUnread] = useState(0);
+  const [readUpTo, setReadUpTo] = useState(-1);
   const [open, setOpen] = useState(false);
   const panel = useRef<HTMLDivElement>(null);
-
-  useEffect(() => {
-    void (async () => {
-      const answer = ok(await api.GET("/api/v1/me/notifications", {}));
-      setItems(answer.items);
-      setUnread(answer.unread);
-    })();
-  }, [user]);
+  const pages = usePages<Notification>(
+    {
+      read: async (cursor, limit) => {
+        const query = { limit: String(limit), ...(cursor ? { cursor } : {}) };
+        const answer = ok(await api.GET("/api/v1/me/notifications", { params: { query } }));
+        if (!cursor) setUnread(answer.unread);
+        return answer;
+      },
+      keyOf: (item) => String(item.id),
+      pageSize: PAGE,
+    },
+    [user],
+  );
+  const items = pages.items ?? [];
 
   const socket = useMemo(
     () =>
@@ -38,8 +49,7 @@ export function Bell({ user }: { user: string }) {
           frame: (frame) => {
             if (frame.type !== "notification") return;
             const { type: _type, ...notification } = frame;
-            const item = { ...notification, read: false } as Notification;
-            setItems((current) => (current.some((i) => i.id === item.id) ? current : [item, ...current].slice(0, 50)));
+            pages.prepend({ ...notification, read: false } as Notification);
             setUnread((count) => count + 1);
           },
           connection: () => undefined,
@@ -54,7 +64,7 @@ export function Bell({ user }: { user: string }) {
     if (!newest) return;
     ok(await api.POST("/api/v1/me/notifications/read", { body: { up_to: newest.id } }));
     setUnread(0);
-    setItems((current) => current.map((item) => ({ ...item, read: true })));
+    setReadUpTo(newest.id);
   };
 
   return (
@@ -69,7 +79,7 @@ export function Bell({ user }: { user: string }) {
           ) : (
             <ul>
               {items.map((item) => (
-                <li key={item.id} class={item.read ? "" : "fresh"} data-kind={item.kind}>
+                <li key={item.id} class={item.read || item.id <= readUpTo ? "" : "fresh"} data-kind={item.kind}>
                   <a href={`/shows/${item.show_id}`} onClick={() => setOpen(false)}>
                     <b>{item.channel_name ?? item.channel}</b> {SAID[item.kind] ?? item.kind} {item.show_title ?? "a show"}
                   </a>
@@ -77,6 +87,7 @@ export function Bell({ user }: { user: string }) {
               ))}
             </ul>
           )}
+          <MoreButton pages={pages} label="Older" />
           {unread > 0 && (
             <button type="button" class="secondary small" onClick={() => void markRead()}>
               Mark all read

@@ -1,37 +1,43 @@
-/** `/`: search, categories, what is live now (most watched first), then what is coming up. */
+/** `/`: search, categories, what is live now (most watched first), then what is coming up; each a page at a time. */
 import { useEffect, useState } from "preact/hooks";
 import { api, ok, type Schemas } from "../api/client";
+import { type Pages, usePages } from "../api/pages";
 import { navigate } from "../router";
 
 type Show = Schemas["Show"];
 type Category = Schemas["Category"];
 
+/** How often the lists are read again (counts and who is live move). */
+const REFRESH_MS = 15_000;
+
+/** The directory's shows of one status, a page at a time, read again every {@link REFRESH_MS}. */
+function useDirectory(status: "live" | "scheduled", pageSize: number, category: string | null): Pages<Show> {
+  return usePages<Show>(
+    {
+      read: async (cursor, limit) => {
+        const sort = status === "live" ? "viewers" : "starts_at";
+        const query = { status, sort, limit: String(limit), ...(category ? { category } : {}), ...(cursor ? { cursor } : {}) } as const;
+        return ok(await api.GET("/api/v1/shows", { params: { query } }));
+      },
+      keyOf: (show) => show.show_id,
+      pageSize,
+      refreshMs: REFRESH_MS,
+    },
+    [status, category],
+  );
+}
+
 export function Browse() {
-  const [live, setLive] = useState<Show[] | null>(null);
-  const [upcoming, setUpcoming] = useState<Show[] | null>(null);
   const [categories, setCategories] = useState<Category[]>([]);
   const [category, setCategory] = useState<string | null>(null);
   const [q, setQ] = useState("");
+  const live = useDirectory("live", 24, category);
+  const upcoming = useDirectory("scheduled", 12, category);
 
   useEffect(() => {
     document.title = "Cartcast";
     void (async () => setCategories(ok(await api.GET("/api/v1/categories", {})).items))();
   }, []);
-
-  useEffect(() => {
-    const filter = category ? { category } : {};
-    const load = async () => {
-      const [now, next] = await Promise.all([
-        api.GET("/api/v1/shows", { params: { query: { status: "live", sort: "viewers", limit: "24", ...filter } } }),
-        api.GET("/api/v1/shows", { params: { query: { status: "scheduled", sort: "starts_at", limit: "12", ...filter } } }),
-      ]);
-      setLive(ok(now).items);
-      setUpcoming(ok(next).items);
-    };
-    void load();
-    const timer = window.setInterval(() => void load(), 15_000);
-    return () => clearInterval(timer);
-  }, [category]);
 
   const search = (event: Event) => {
     event.preventDefault();
@@ -62,13 +68,26 @@ export function Browse() {
       )}
       <section aria-labelledby="live-now">
         <h2 id="live-now">Live now</h2>
-        <ShowGrid shows={live} empty="Nobody is live right now." />
+        <ShowGrid shows={live.items} empty="Nobody is live right now." />
+        <MoreButton pages={live} label="More live shows" />
       </section>
       <section aria-labelledby="upcoming">
         <h2 id="upcoming">Coming up</h2>
-        <ShowGrid shows={upcoming} empty="Nothing scheduled yet." />
+        <ShowGrid shows={upcoming.items} empty="Nothing scheduled yet." />
+        <MoreButton pages={upcoming} label="More upcoming shows" />
       </section>
     </main>
+  );
+}
+
+/** Reads the next page of `pages` into the list above it; absent on the last page. */
+export function MoreButton<T>({ pages, label }: { pages: Pages<T>; label: string }) {
+  const more = pages.more;
+  if (!more) return null;
+  return (
+    <button type="button" class="secondary more" disabled={pages.busy} onClick={() => void more()}>
+      {pages.busy ? "Loading…" : label}
+    </button>
   );
 }
 

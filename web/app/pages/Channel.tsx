@@ -1,20 +1,25 @@
 /**
  * `/channels/{channel}`: a channel — who, how many follow (and Follow), the
  * show on air, what is coming, past shows to replay with their chat and
- * pins, and clips.
+ * pins (a page at a time), and clips.
  */
 import { useEffect, useState } from "preact/hooks";
 import { api, ok, type Schemas } from "../api/client";
+import { usePages } from "../api/pages";
 import { useSignedIn } from "../api/session";
-import { ShowGrid } from "./Browse";
+import { MoreButton, ShowGrid } from "./Browse";
 
 type Channel = Schemas["Channel"];
-type Videos = Schemas["Videos"];
+type Video = Schemas["Video"];
+type Clip = Schemas["Clip"];
+
+/** Past shows read at a time. */
+const PAGE = 12;
 
 export function ChannelPage({ channelId }: { channelId: string }) {
   const account = useSignedIn();
   const [channel, setChannel] = useState<Channel | null>(null);
-  const [videos, setVideos] = useState<Videos | null>(null);
+  const [clips, setClips] = useState<Clip[]>([]);
   const [missing, setMissing] = useState(false);
   const [busy, setBusy] = useState(false);
 
@@ -23,10 +28,22 @@ export function ChannelPage({ channelId }: { channelId: string }) {
       const answer = await api.GET("/api/v1/channels/{channel}", { params: { path: { channel: channelId } } });
       if (answer.response.status === 404) setMissing(true);
       else setChannel(ok(answer));
-      const past = await api.GET("/api/v1/channels/{channel}/videos", { params: { path: { channel: channelId } } });
-      if (past.data) setVideos(past.data);
     })();
   }, [channelId, account?.user]);
+  const videos = usePages<Video>(
+    {
+      read: async (cursor, limit) => {
+        const query = { limit: String(limit), ...(cursor ? { cursor } : {}) };
+        const answer = await api.GET("/api/v1/channels/{channel}/videos", { params: { path: { channel: channelId }, query } });
+        if (!answer.data) return { items: [] };
+        if (!cursor) setClips(answer.data.clips);
+        return answer.data;
+      },
+      keyOf: (video) => video.show_id,
+      pageSize: PAGE,
+    },
+    [channelId],
+  );
 
   useEffect(() => {
     if (channel) document.title = `${channel.display_name} · Cartcast`;
@@ -78,7 +95,7 @@ export function ChannelPage({ channelId }: { channelId: string }) {
       </section>
       <section aria-labelledby="past-shows">
         <h2 id="past-shows">Past shows</h2>
-        {!videos || videos.items.length === 0 ? (
+        {!videos.items || videos.items.length === 0 ? (
           <p class="empty">No past shows yet.</p>
         ) : (
           <ul class="grid">
@@ -96,12 +113,13 @@ export function ChannelPage({ channelId }: { channelId: string }) {
             ))}
           </ul>
         )}
+        <MoreButton pages={videos} label="More past shows" />
       </section>
-      {videos && videos.clips.length > 0 && (
+      {clips.length > 0 && (
         <section aria-labelledby="clips">
           <h2 id="clips">Clips</h2>
           <ul class="links">
-            {videos.clips.map((clip) =>
+            {clips.map((clip) =>
               clip.url ? (
                 <li key={clip.clip_id}>
                   <a href={clip.url}>{clip.reason ?? `${clip.seconds} s clip`}</a>

@@ -436,7 +436,7 @@ async fn moderators_delete_ban_time_out_slow_down_and_highlight() {
     // The rules read back: the show's settings for anyone, the channel's for its creator.
     let after = slowed.body["position"].as_u64().unwrap();
     let settings = client.get(&format!("/api/v1/shows/{show_id}/chat-settings?after={after}"), None).await.unwrap();
-    assert_eq!(settings.body, json!({"slow_mode_s": 10, "followers_only": false}));
+    assert_eq!(settings.body, json!({"slow_mode_s": 10, "followers_only": false, "moderators": ["mo"]}));
     let rules = client.get(&format!("/api/v1/channels/me/moderation?after={after}"), Some(&creator)).await.unwrap();
     assert_eq!(rules.body["moderators"], json!(["mo"]), "{}", rules.body);
     assert_eq!(rules.body["banned_words"], json!(["scam"]), "{}", rules.body);

@@ -4,6 +4,7 @@
 //! reschedules it, rotates the stream key; in the control room turns on
 //! followers-only chat, times a viewer out and bans him (the viewer's page
 //! says so each time), unbans him from the studio page, and cancels the show.
+//! The moderator deletes a message from the viewer page.
 
 use std::time::Duration;
 
@@ -111,12 +112,22 @@ async fn a_creator_sets_chat_rules_and_show_details_in_a_real_browser() {
     let settings = client.get(&format!("/api/v1/shows/{show_id}/chat-settings"), None).await.unwrap();
     assert_eq!(settings.body["followers_only"], true, "{}", settings.body);
     studio.click("#followers-only").await.unwrap();
-    until_settings(&client, &show_id, json!({"slow_mode_s": 0, "followers_only": false})).await;
+    until_settings(&client, &show_id, json!({"slow_mode_s": 0, "followers_only": false, "moderators": ["mia"]})).await;
 
-    // A timeout from the control room; bob's page says so.
+    // An appointed moderator deletes from the viewer page: gone for everyone.
+    let mia = browser.page(&client.base, DESKTOP).await.unwrap();
+    mia.sign_in("mia", "moderating", &format!("/shows/{show_id}"), false).await.unwrap();
     tokio::time::sleep(Duration::from_secs(4)).await;
     say(&bob, "still here").await;
-    studio.until_text("[data-testid=mod-chat]", "bob's new message", |t| t.contains("still here")).await.unwrap();
+    mia.until_text(".chat-list", "mia sees bob's message", |t| t.contains("still here")).await.unwrap();
+    mia.click(".chat-list li:last-child button[aria-label=\"Moderate bob's message\"]").await.unwrap();
+    mia.click(".chat-list li:last-child .tools .actions button").await.unwrap();
+    let gone = "return ![...document.querySelectorAll(arguments[0])].some(e => e.textContent.includes('still here'));";
+    bob.until("the message vanishes for bob", gone, vec![json!(".chat-text")]).await.unwrap();
+    studio.until("and from the studio", gone, vec![json!("[data-testid=mod-chat] li")]).await.unwrap();
+    mia.audit("viewer-moderator").await.unwrap();
+
+    // A timeout from the control room; bob's page says so.
     studio.click("[data-testid=mod-chat] li:last-child button[aria-label='Time out bob']").await.unwrap();
     studio
         .until_text(".moderation [role=status]", "the studio confirms", |t| t.contains("bob is timed out"))
@@ -153,7 +164,7 @@ async fn a_creator_sets_chat_rules_and_show_details_in_a_real_browser() {
     phone.sign_in("cleo", CLEO_PASSWORD, "/studio", false).await.unwrap();
     phone.until_text("[data-testid=moderators]", "the phone lists mia", |t| t.contains("mia")).await.unwrap();
     phone.audit("studio-rules").await.unwrap();
-    for page in [studio, bob, phone] {
+    for page in [studio, bob, mia, phone] {
         page.close().await.unwrap();
     }
 }

@@ -74,6 +74,10 @@ async fn a_creator_runs_a_show_from_the_studio_in_a_real_browser() {
     let ann = browser.page(&client.base, PHONE).await.unwrap();
     ann.sign_in("ann", "glow serum at dawn", &format!("/shows/{show_id}"), false).await.unwrap();
     ann.until("ann's video plays", "return document.querySelector('video')?.currentTime > 0;", vec![]).await.unwrap();
+    // Seconds into the show, the stream holds no clip yet: the button counts down instead of failing.
+    ann.until_text(".clip button", "the clip button counts down", |t| t.starts_with("Clips in")).await.unwrap();
+    let disabled = ann.eval("return document.querySelector('.clip button').disabled;", vec![]).await.unwrap();
+    assert_eq!(disabled, json!(true), "no clip before the stream holds one");
     studio.until_text("[data-testid=dash-watching]", "the dashboard counts ann", |t| t == "1").await.unwrap();
 
     // Pin: the viewer's card within a second.

@@ -175,6 +175,7 @@ async fn clips_the_last_30_seconds(page: &Page, client: &Client, show_id: &str) 
     let live_at: chrono::DateTime<chrono::Utc> = show.body["live_at"].as_str().unwrap().parse().unwrap();
     let age = (chrono::Utc::now() - live_at).to_std().unwrap_or_default();
     tokio::time::sleep(Duration::from_secs(33).saturating_sub(age)).await;
+    page.until_text(".clip button", "the clip button offers a clip", |t| t == "Clip the last 30 s").await.unwrap();
     page.click(".clip button").await.unwrap();
     page.until_text("[data-testid=clip-link]", "the clip is ready", |t| t.contains("ready")).await.unwrap();
     let href = page.eval("return document.querySelector('[data-testid=clip-link]').getAttribute('href');", vec![]);

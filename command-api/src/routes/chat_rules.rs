@@ -1,5 +1,5 @@
-//! Reading the chat's rules back: a show's chat settings (anyone, so a
-//! chat box can say "followers only" before a viewer types), and a channel's
+//! Reading the chat's rules back: a show's chat settings and who moderates
+//! it (anyone: a viewer page offers moderators their tools), and a channel's
 //! moderators, bans and banned words (its creator, for the studio). What
 //! the gateways enforce comes from the same view.
 
@@ -18,19 +18,15 @@ use crate::error::{ApiError, ErrorBody, NotFound};
 use crate::extract::{PathId, ReadAfter};
 use crate::state::AppState;
 
-/// How a show's chat is set now.
+/// How a show's chat is run now.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ChatSettings {
     /// One message per this many seconds per user (0: off).
     pub slow_mode_s: u32,
     /// Only the channel's followers (and its creator and moderators) may post.
     pub followers_only: bool,
-}
-
-impl From<ShowChat> for ChatSettings {
-    fn from(chat: ShowChat) -> Self {
-        Self { slow_mode_s: chat.slow_mode_s, followers_only: chat.followers_only }
-    }
+    /// The channel's moderators (their messages carry the `moderator` badge anyway).
+    pub moderators: Vec<String>,
 }
 
 #[utoipa::path(
@@ -51,9 +47,11 @@ pub async fn chat_settings(
 ) -> Result<Json<ChatSettings>, ApiError> {
     after.wait(&state.read_models).await?;
     let show = state.read_models.show(&show_id).await.context("reading a show")?;
-    show.ok_or(ApiError::NotFound(NotFound::Show))?;
-    let chat = state.read_models.show_chat(&show_id).await.context("reading a show's chat settings")?;
-    Ok(Json(chat.into()))
+    let show = show.ok_or(ApiError::NotFound(NotFound::Show))?;
+    let ShowChat { slow_mode_s, followers_only, .. } =
+        state.read_models.show_chat(&show_id).await.context("reading a show's chat settings")?;
+    let rules = state.read_models.channel_rules(&show.creator).await.context("reading a channel's rules")?;
+    Ok(Json(ChatSettings { slow_mode_s, followers_only, moderators: rules.moderators }))
 }
 
 /// A channel's standing moderation: who moderates, who may not post, which words are refused.

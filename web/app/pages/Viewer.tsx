@@ -5,6 +5,7 @@
  */
 import { useEffect, useState } from "preact/hooks";
 import type { Schemas } from "../api/client";
+import { useModerator } from "../api/moderation";
 import { useShow } from "../api/show";
 import { useSignedIn } from "../api/session";
 import { useRoom } from "../live/room";
@@ -36,6 +37,7 @@ export function Viewer({ showId }: { showId: string }) {
 function LiveShow({ show }: { show: Show }) {
   const user = useSignedIn();
   const { room, socket } = useRoom(show.show_id);
+  const moderator = useModerator(show, user);
   // A viewer paying for a hold keeps the card even if the creator unpins it meanwhile.
   const [engaged, setEngaged] = useState(false);
   const [lastPinned, setLastPinned] = useState(room.pinned);
@@ -68,7 +70,7 @@ function LiveShow({ show }: { show: Show }) {
           )}
         </header>
         <Reactions totals={room.reactions} socket={socket} canReact={!!user} />
-        {user && show.status === "live" && <ClipButton showId={show.show_id} />}
+        {user && show.status === "live" && <ClipButton showId={show.show_id} liveAt={show.live_at} />}
       </div>
       <aside class="side">
         {pinned && (
@@ -82,7 +84,7 @@ function LiveShow({ show }: { show: Show }) {
         {room.poll && (
           <Poll poll={room.poll} voted={room.voted[room.poll.poll_id]} socket={socket} canVote={!!user} />
         )}
-        <Chat room={room} socket={socket} user={user?.user ?? null} />
+        <Chat room={room} socket={socket} user={user?.user ?? null} moderator={moderator} />
       </aside>
     </main>
   );

@@ -5,12 +5,12 @@
  */
 import { useEffect, useState } from "preact/hooks";
 import { actionKey, api, as, ok, type Schemas } from "../api/client";
+import { TIMEOUT_S, ban, deleteMessage } from "../api/moderation";
 import type { Room } from "../live/room";
 
 type Show = Schemas["Show"];
 
 const SLOW_MODES = [0, 5, 10, 30, 60] as const;
-const TIMEOUT_S = 600;
 
 export function Moderation({ show, room }: { show: Show; room: Room }) {
   const [slow, setSlow] = useState(0);
@@ -27,25 +27,8 @@ export function Moderation({ show, room }: { show: Show; room: Room }) {
     })();
   }, [show.show_id]);
 
-  const remove = async (messageId: string) => {
-    ok(
-      await api.DELETE("/api/v1/shows/{id}/chat/{message_id}", {
-        params: { path: { id: show.show_id, message_id: messageId } },
-        headers: await as("creator"),
-      }),
-    );
-  };
-
-  const ban = async (user: string, durationS: number | null) => {
-    ok(
-      await api.POST("/api/v1/channels/{channel}/bans", {
-        params: { path: { channel } },
-        headers: await as("creator"),
-        body: { user, duration_s: durationS },
-      }),
-    );
-    setSaid(durationS ? `${user} is timed out for ${durationS / 60} minutes.` : `${user} is banned from your channel.`);
-  };
+  const remove = (messageId: string) => deleteMessage("creator", show.show_id, messageId);
+  const silence = async (user: string, durationS: number | null) => setSaid(await ban("creator", channel, user, durationS));
 
   const setChat = async (settings: { slow_mode_s?: number; followers_only?: boolean }) => {
     if (settings.slow_mode_s !== undefined) setSlow(settings.slow_mode_s);
@@ -104,10 +87,10 @@ export function Moderation({ show, room }: { show: Show; room: Room }) {
                 <button type="button" class="secondary small" onClick={() => void remove(message.id)} aria-label={`Delete ${message.user}'s message`}>
                   Delete
                 </button>
-                <button type="button" class="secondary small" onClick={() => void ban(message.user, TIMEOUT_S)} aria-label={`Time out ${message.user}`}>
+                <button type="button" class="secondary small" onClick={() => void silence(message.user, TIMEOUT_S)} aria-label={`Time out ${message.user}`}>
                   Timeout
                 </button>
-                <button type="button" class="secondary small" onClick={() => void ban(message.user, null)} aria-label={`Ban ${message.user}`}>
+                <button type="button" class="secondary small" onClick={() => void silence(message.user, null)} aria-label={`Ban ${message.user}`}>
                   Ban
                 </button>
               </span>

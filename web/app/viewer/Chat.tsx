@@ -2,10 +2,14 @@
  * The show's chat: history and new messages as plain text (never markup),
  * deletions removing a message for everyone, the creator's highlight, a
  * form that counts down when the rate limit or slow mode refuses a message,
- * and the refusals moderation gives (banned word, followers only, timeout, ban).
+ * and the refusals moderation gives (banned word, followers only, timeout,
+ * ban). The show's creator and moderators get Delete, Timeout and Ban on
+ * each message.
  */
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { ChatMessage } from "@gen/frames";
+import { ApiProblem } from "../api/client";
+import { type Moderator, TIMEOUT_S, ban, deleteMessage } from "../api/moderation";
 import type { Room } from "../live/room";
 import type { LiveSocket } from "../live/socket";
 
@@ -17,9 +21,11 @@ interface Props {
   socket: LiveSocket | null;
   /** Null for anonymous viewers, who are asked to sign in. */
   user: string | null;
+  /** Set when the user may moderate this chat. */
+  moderator?: Moderator | null;
 }
 
-export function Chat({ room, socket, user }: Props) {
+export function Chat({ room, socket, user, moderator = null }: Props) {
   const list = useRef<HTMLOListElement>(null);
   const [text, setText] = useState("");
   const [waitUntil, setWaitUntil] = useState(0);
@@ -65,6 +71,7 @@ export function Chat({ room, socket, user }: Props) {
         {room.chat.map((message) => (
           <li key={message.id} data-id={message.id} class={message.badge ? `chat-line ${message.badge}` : "chat-line"}>
             <Line message={message} />
+            {moderator && message.user !== user && message.badge !== "creator" && <Tools moderator={moderator} message={message} />}
           </li>
         ))}
       </ol>
@@ -109,5 +116,46 @@ function Line({ message }: { message: ChatMessage }) {
       <b class="chat-user">{message.user}</b>
       {message.badge && <span class="badge">{message.badge}</span>} <span class="chat-text">{message.text}</span>
     </>
+  );
+}
+
+/** A moderator's tools for one message, behind a small button so the chat stays readable. */
+function Tools({ moderator, message }: { moderator: Moderator; message: ChatMessage }) {
+  const [open, setOpen] = useState(false);
+  const [said, setSaid] = useState<string | null>(null);
+  const act = async (action: () => Promise<string | void>) => {
+    try {
+      setSaid((await action()) ?? null);
+    } catch (error) {
+      setSaid(error instanceof ApiProblem ? error.message : String(error));
+    }
+    setOpen(false);
+  };
+  const { role, showId, channel } = moderator;
+  return (
+    <span class="tools">
+      <button type="button" class="link" aria-expanded={open} aria-label={`Moderate ${message.user}'s message`} onClick={() => setOpen(!open)}>
+        ⋯
+      </button>
+      {open && (
+        <span class="actions">
+          <button type="button" class="secondary small" onClick={() => void act(() => deleteMessage(role, showId, message.id))}>
+            Delete
+          </button>
+          <button type="button" class="secondary small" onClick={() => void act(() => ban(role, channel, message.user, TIMEOUT_S))}>
+            Timeout
+          </button>
+          <button type="button" class="secondary small" onClick={() => void act(() => ban(role, channel, message.user, null))}>
+            Ban
+          </button>
+        </span>
+      )}
+      {said && (
+        <span class="hint" role="status">
+          {" "}
+          {said}
+        </span>
+      )}
+    </span>
   );
 }

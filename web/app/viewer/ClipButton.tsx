@@ -1,12 +1,14 @@
 /**
  * "Clip the last 30 s": asks the media worker for an MP4 of the stream's
  * last 30 seconds, then reads the clip until it is ready (or failed) and
- * offers it.
+ * offers it. In a show's first 30 s it counts down to the first clip.
  */
 import { useEffect, useState } from "preact/hooks";
 import { ApiProblem, actionKey, api, ok } from "../api/client";
 
 const SECONDS = 30;
+/** A whole clip and the segment still being written (2 s GOPs) into the show. */
+const READY_AFTER_S = SECONDS + 3;
 const LOOK_EVERY_MS = 1000;
 
 type State =
@@ -15,8 +17,21 @@ type State =
   | { kind: "ready"; url: string }
   | { kind: "problem"; text: string };
 
-export function ClipButton({ showId }: { showId: string }) {
+/** Seconds until the stream holds a whole clip, from when the show went live. */
+function useWaitForStream(liveAt: string | null | undefined): number {
+  const until = liveAt ? new Date(liveAt).getTime() + READY_AFTER_S * 1000 : 0;
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    if (until <= now) return;
+    const timer = window.setTimeout(() => setNow(Date.now()), 1000);
+    return () => clearTimeout(timer);
+  }, [until, now]);
+  return Math.max(0, Math.ceil((until - now) / 1000));
+}
+
+export function ClipButton({ showId, liveAt }: { showId: string; liveAt: string | null | undefined }) {
   const [state, setState] = useState<State>({ kind: "idle" });
+  const waitS = useWaitForStream(liveAt);
 
   const request = async () => {
     try {
@@ -53,8 +68,8 @@ export function ClipButton({ showId }: { showId: string }) {
           Your clip is ready: download
         </a>
       ) : (
-        <button type="button" class="secondary" disabled={state.kind === "cutting"} onClick={() => void request()}>
-          {state.kind === "cutting" ? "Cutting your clip…" : `Clip the last ${SECONDS} s`}
+        <button type="button" class="secondary" disabled={state.kind === "cutting" || waitS > 0} onClick={() => void request()}>
+          {state.kind === "cutting" ? "Cutting your clip…" : waitS > 0 ? `Clips in ${waitS} s` : `Clip the last ${SECONDS} s`}
         </button>
       )}
       {state.kind === "problem" && <span class="form-problem"> {state.text}</span>}

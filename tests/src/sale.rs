@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use anyhow::{Context, bail, ensure};
+use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use serde_json::json;
 
@@ -111,12 +112,16 @@ pub struct Strike {
     /// Reservations acknowledged when the kill was sent.
     pub acknowledged: usize,
     pub in_flight: usize,
+    /// When the kill was sent.
+    pub at: DateTime<Utc>,
 }
 
 impl Strike {
     /// Say where `what` struck, and assert the sale was at risk then: between
-    /// a quarter and three fifths of `units` acknowledged, commands in flight,
-    /// and (once the sale is over) some requests that hit the gap.
+    /// a quarter and three fifths of `units` acknowledged, and commands in
+    /// flight. (Whether requests then hit a gap depends on the strike: a
+    /// restart always leaves one, a quick takeover may answer every waiting
+    /// request in time; each test asserts what its strike must show.)
     pub fn assert_at_risk(&self, what: &str, units: u64, counters: &SaleCounters) {
         let gap_hits = counters.gap_hits.load(Ordering::SeqCst);
         eprintln!(
@@ -126,8 +131,15 @@ impl Strike {
         let at_risk = units as usize / 4..=units as usize * 3 / 5;
         assert!(at_risk.contains(&self.acknowledged), "struck at {} acknowledged", self.acknowledged);
         assert!(self.in_flight > 0, "commands were in flight at the strike");
-        assert!(gap_hits > 0, "some requests hit the gap");
     }
+}
+
+/// How many of `product_id`'s reservations were decided after `at`: after a
+/// strike, by whoever took over.
+pub async fn decided_after(deployment: &Deployment, product_id: &str, at: DateTime<Utc>) -> anyhow::Result<usize> {
+    let store = deployment.event_store().await?;
+    let events = store.load(Product::TYPE, product_id).await?;
+    Ok(events.iter().filter(|e| e.event_type == "UnitsReserved" && e.metadata.occurred_at > at).count())
 }
 
 /// Wait until at least `at` reservations are acknowledged, then run `kill`
@@ -148,6 +160,7 @@ where
     let strike = Strike {
         acknowledged: counters.acknowledged.load(Ordering::SeqCst),
         in_flight: counters.in_flight.load(Ordering::SeqCst),
+        at: Utc::now(),
     };
     kill().await?;
     Ok(strike)

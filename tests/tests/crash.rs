@@ -6,6 +6,7 @@
 //! read model ends equal to the store.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use cartcast_tests::sale::{self, SaleCounters};
 use cartcast_tests::{Deployment, Shape};
@@ -25,6 +26,7 @@ async fn a_crash_mid_sale_loses_nothing_acknowledged() {
     deployment.start_after_crash().await.expect("restart on the same data dir");
     let outcomes = sale.await.expect("sale task").expect("every buyer answered");
     strike.assert_at_risk("crash: killed cartcast up", UNITS, &counters);
+    assert!(counters.gap_hits.load(Ordering::SeqCst) > 0, "requests hit the restart and were retried");
     sale::check(&deployment, &product_id, UNITS, &outcomes).await.expect("the sale's outcome");
     deployment.stop().await.expect("clean stop");
 }

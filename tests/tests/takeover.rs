@@ -34,6 +34,9 @@ async fn killing_the_partition_owner_mid_sale_loses_nothing() {
     let strike = sale::strike(&counters, UNITS as usize / 4 + 10, || deployment.kill_worker(0)).await.expect("strike");
     let outcomes = sale.await.expect("sale task").expect("every buyer answered");
     strike.assert_at_risk("takeover: killed the owner", UNITS, &counters);
+    let successor = sale::decided_after(&deployment, &product_id, strike.at).await.expect("the store");
+    eprintln!("takeover: the surviving worker decided {successor} reservations after the kill");
+    assert!(successor > 0, "the surviving worker decided part of the sale after the kill");
     sale::check(&deployment, &product_id, UNITS, &outcomes).await.expect("the sale's outcome");
     deployment.stop().await.expect("clean stop of the survivors");
 }

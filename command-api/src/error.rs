@@ -74,6 +74,8 @@ pub enum NotFound {
     Poll,
     Channel,
     Account,
+    /// A show's replay: there is one once the show has ended.
+    Video,
 }
 
 impl fmt::Display for NotFound {
@@ -88,6 +90,7 @@ impl fmt::Display for NotFound {
             NotFound::Poll => "poll",
             NotFound::Channel => "channel",
             NotFound::Account => "account",
+            NotFound::Video => "video",
         })
     }
 }
@@ -206,6 +209,7 @@ impl ApiError {
             ApiError::NotFound(NotFound::Poll) => "poll_not_found",
             ApiError::NotFound(NotFound::Channel) => "channel_not_found",
             ApiError::NotFound(NotFound::Account) => "account_not_found",
+            ApiError::NotFound(NotFound::Video) => "video_not_found",
             ApiError::Account(refusal) => refusal.code(),
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::TargetNotLive => "target_not_live",

@@ -93,6 +93,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/channels/me", put(routes::set_channel_profile))
         .route("/api/v1/channels/{channel}", get(routes::get_channel))
         .route("/api/v1/channels/{channel}/videos", get(routes::channel_videos))
+        .route("/api/v1/shows/{id}/video", get(routes::show_video))
         .route("/api/v1/channels/{channel}/follow", put(routes::follow).delete(routes::unfollow))
         .route("/api/v1/me/notifications", get(routes::my_notifications))
         .route("/api/v1/me/live", get(routes::my_live_socket))

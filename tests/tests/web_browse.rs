@@ -129,6 +129,11 @@ async fn browse_search_follow_notify_and_replay_in_a_real_browser() {
     );
     assert!(second["next_cursor"].is_null(), "the last page: {second}");
     assert_eq!(second["clips"], json!([]), "clips come with the first page only");
+    // One replay by its show's id, however far back it is.
+    let one = client.get(&format!("/api/v1/shows/{sunset}/video"), None).await.unwrap().body;
+    assert_eq!((one["show_id"].as_str(), one["pins"][0]["product_id"].as_str()), (Some(&*sunset), Some(&*product)));
+    let none = client.get("/api/v1/shows/no-such-show/video", None).await.unwrap();
+    assert_eq!((none.status, none.code()), (404, Some("video_not_found")));
     let bad = client.get("/api/v1/channels/cleo_shop/videos?cursor=abc", None).await.unwrap();
     assert_eq!((bad.status, bad.code()), (400, Some("invalid_cursor")));
     let bad = client.get("/api/v1/channels/cleo_shop/videos?limit=0", None).await.unwrap();

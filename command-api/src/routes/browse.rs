@@ -35,6 +35,8 @@ pub struct ShowsQuery {
     /// `viewers` (default for live), `starts_at` (default for scheduled) or `recent` (default for ended).
     pub sort: Option<String>,
     /// 1 to 100 (default 20).
+    // Read as text so that a bad value is answered as `limit`, not as the whole query.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -124,6 +126,8 @@ pub struct SearchQuery {
     /// 1 to 200 characters; each word matches as a prefix.
     pub q: Option<String>,
     /// Most results of each kind: 1 to 100 (default 20).
+    // Read as text so that a bad value is answered as `limit`, not as the whole query.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
 }
 

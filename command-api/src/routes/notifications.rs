@@ -26,6 +26,8 @@ pub struct NotificationsQuery {
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
     /// 1 to 100 (default 20).
+    // Read as text so that a bad value is answered as `limit`, not as the whole query.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
 }
 

@@ -71,6 +71,7 @@ use crate::error::{ErrorBody, ErrorDetail};
         channels::set_channel_profile,
         channels::get_channel,
         videos::channel_videos,
+        videos::show_video,
         follows::follow,
         follows::unfollow,
         notifications::my_notifications,

@@ -1,7 +1,8 @@
 //! `GET /api/v1/channels/{channel}/videos`: a channel's past shows as
 //! shoppable replays, a page at a time — each VOD with its duration,
 //! thumbnail, peak audience and the second of the VOD each product was
-//! pinned at — and, on the first page, its clips.
+//! pinned at — and, on the first page, its clips; and one show's replay
+//! (`GET /api/v1/shows/{id}/video`), for its page.
 
 use anyhow::Context;
 use axum::Json;
@@ -16,7 +17,7 @@ use cartcast_projections::{ClipView, Sort, VideoView};
 use super::browse::{decode_cursor, encode_cursor};
 use super::channels::find_channel;
 use super::openapi::ReadRefusals;
-use crate::error::{ApiError, ErrorBody};
+use crate::error::{ApiError, ErrorBody, NotFound};
 use crate::extract::{PathId, ReadAfter, page_limit};
 use crate::state::AppState;
 
@@ -27,6 +28,8 @@ const LIMIT: u32 = 50;
 #[into_params(parameter_in = Query)]
 pub struct VideosQuery {
     /// 1 to 100 (default 50).
+    // Read as text so that a bad value is answered as `limit`, not as the whole query.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -110,6 +113,27 @@ pub async fn channel_videos(
         next_cursor: page.next.as_ref().map(encode_cursor),
         clips,
     }))
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/shows/{id}/video",
+    tag = "shows",
+    params(("id" = String, Path, description = "Show id"), ReadAfter),
+    responses(
+        (status = 200, body = Video),
+        (status = 404, description = "`video_not_found`: no such show, or it has not ended", body = ErrorBody),
+        ReadRefusals,
+    ),
+)]
+pub async fn show_video(
+    State(state): State<AppState>,
+    PathId(show_id): PathId,
+    after: ReadAfter,
+) -> Result<Json<Video>, ApiError> {
+    after.wait(&state.read_models).await?;
+    let found = state.read_models.video(&show_id).await.context("reading a show's replay")?;
+    Ok(Json(video(found.ok_or(ApiError::NotFound(NotFound::Video))?)))
 }
 
 fn video(VideoView { show, pins }: VideoView) -> Video {

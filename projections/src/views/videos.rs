@@ -50,6 +50,19 @@ impl ReadModels {
             })
             .await?;
         let ShowPage { items: shows, next } = page;
+        Ok(VideoPage { items: self.with_pins(shows).await?, next })
+    }
+
+    /// `show_id`'s replay with its pins, once the show has ended.
+    pub async fn video(&self, show_id: &str) -> Result<Option<VideoView>, ReadError> {
+        let Some(show) = self.show(show_id).await?.filter(|show| show.status == "ended") else {
+            return Ok(None);
+        };
+        Ok(self.with_pins(vec![show]).await?.pop())
+    }
+
+    /// Each show with the products it pinned, in pin order.
+    async fn with_pins(&self, shows: Vec<ShowView>) -> Result<Vec<VideoView>, ReadError> {
         let ids: Vec<String> = shows.iter().map(|s| s.show_id.clone()).collect();
         let sql = format!(
             "SELECT show_id, product_id, pinned_at, drop_pin FROM rm_show_pins WHERE show_id IN ({}) \
@@ -57,7 +70,7 @@ impl ReadModels {
             placeholders(ids.len())
         );
         let pins = bind_all(sqlx::query(&sql), &ids).fetch_all(self.pool()).await?;
-        let items = shows
+        Ok(shows
             .into_iter()
             .map(|show| {
                 let pins = pins
@@ -71,8 +84,7 @@ impl ReadModels {
                     .collect();
                 VideoView { show, pins }
             })
-            .collect();
-        Ok(VideoPage { items, next })
+            .collect())
     }
 
     /// The ready clips of `channel_id`'s shows, latest show first, at most `limit`.

@@ -29,7 +29,7 @@ export function Bell({ user }: { user: string }) {
   const pages = usePages<Notification>(
     {
       read: async (cursor, limit) => {
-        const query = { limit: String(limit), ...(cursor ? { cursor } : {}) };
+        const query = { limit, ...(cursor ? { cursor } : {}) };
         const answer = ok(await api.GET("/api/v1/me/notifications", { params: { query } }));
         if (!cursor) setUnread(answer.unread);
         return answer;

@@ -16,7 +16,7 @@ function useDirectory(status: "live" | "scheduled", pageSize: number, category: 
     {
       read: async (cursor, limit) => {
         const sort = status === "live" ? "viewers" : "starts_at";
-        const query = { status, sort, limit: String(limit), ...(category ? { category } : {}), ...(cursor ? { cursor } : {}) } as const;
+        const query = { status, sort, limit, ...(category ? { category } : {}), ...(cursor ? { cursor } : {}) } as const;
         return ok(await api.GET("/api/v1/shows", { params: { query } }));
       },
       keyOf: (show) => show.show_id,

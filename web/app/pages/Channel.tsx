@@ -33,7 +33,7 @@ export function ChannelPage({ channelId }: { channelId: string }) {
   const videos = usePages<Video>(
     {
       read: async (cursor, limit) => {
-        const query = { limit: String(limit), ...(cursor ? { cursor } : {}) };
+        const query = { limit, ...(cursor ? { cursor } : {}) };
         const answer = await api.GET("/api/v1/channels/{channel}/videos", { params: { path: { channel: channelId }, query } });
         if (!answer.data) return { items: [] };
         if (!cursor) setClips(answer.data.clips);

@@ -1,7 +1,7 @@
 /** `/search?q=`: shows, channels and products whose words start with what was typed. */
 import { useEffect, useState } from "preact/hooks";
 import { api, ok, type Schemas } from "../api/client";
-import { price } from "../viewer/ProductCard";
+import { price } from "../money";
 import { ShowGrid } from "./Browse";
 
 type Results = Schemas["SearchResults"];
@@ -14,7 +14,7 @@ export function Search() {
     document.title = `${q} · Search · Cartcast`;
     setResults(null);
     if (!q.trim()) return;
-    void (async () => setResults(ok(await api.GET("/api/v1/search", { params: { query: { q, limit: "20" } } }))))();
+    void (async () => setResults(ok(await api.GET("/api/v1/search", { params: { query: { q, limit: 20 } } }))))();
   }, [q]);
 
   return (

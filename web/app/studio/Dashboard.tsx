@@ -5,7 +5,7 @@
  */
 import type { Schemas } from "../api/client";
 import type { Room } from "../live/room";
-import { price } from "../viewer/ProductCard";
+import { price } from "../money";
 import { BarChart, LineChart } from "./Charts";
 
 type Product = Schemas["Product"];

@@ -2,7 +2,7 @@
 import { useState } from "preact/hooks";
 import { ApiProblem, actionKey, api, as, ok } from "../api/client";
 import { navigate } from "../router";
-import { price } from "../viewer/ProductCard";
+import { price } from "../money";
 import { type Listing, ListingFields, NO_LISTING, startOf, tagList } from "./ListingFields";
 
 interface Draft {

@@ -1,7 +1,7 @@
 /** The show's products with live stock: pin one (viewers see its card at once) or unpin it, add stock. */
 import { useState } from "preact/hooks";
 import { actionKey, api, as, ok, type Schemas } from "../api/client";
-import { price } from "../viewer/ProductCard";
+import { price } from "../money";
 
 type Product = Schemas["Product"];
 

@@ -6,6 +6,7 @@
 import { useEffect, useState } from "preact/hooks";
 import type { ProductAnswer } from "@gen/frames";
 import { ApiProblem, actionKey, api, ok } from "../api/client";
+import { price } from "../money";
 
 type Step =
   | { kind: "idle" }
@@ -21,12 +22,6 @@ interface Props {
   signedIn: boolean;
   /** Told whether the viewer is in the middle of buying (a hold being paid for). */
   onEngaged?(engaged: boolean): void;
-}
-
-/** A price in minor units, in its currency when it has one. */
-export function price(minor: number, currency: string | null | undefined): string {
-  const format: Intl.NumberFormatOptions = currency ? { style: "currency", currency } : { minimumFractionDigits: 2 };
-  return new Intl.NumberFormat(undefined, format).format(minor / 100);
 }
 
 export function ProductCard({ product, available, signedIn, onEngaged }: Props) {

@@ -1,7 +1,7 @@
 /**
  * A past show, replayed: the VOD, its chat in sync with the playhead (from
  * `GET /api/v1/shows/{id}/chat`), and the products as they were pinned at
- * their moments (from the channel's videos), still for sale.
+ * their moments (from `GET /api/v1/shows/{id}/video`), still for sale.
  */
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { api, ok, type Schemas } from "../api/client";
@@ -28,16 +28,11 @@ export function Replay({ show }: { show: Show }) {
     void (async () => {
       const chat = ok(await api.GET("/api/v1/shows/{id}/chat", { params: { path: { id: show.show_id }, query: { from: "0" } } }));
       setMessages(chat.messages);
-      const channel = show.channel ?? show.creator;
-      const videos = ok(await api.GET("/api/v1/channels/{channel}/videos", { params: { path: { channel } } }));
-      const video = videos.items.find((item) => item.show_id === show.show_id);
-      setPins(video?.pins ?? []);
-      const known: Record<string, Product> = {};
-      for (const id of new Set((video?.pins ?? []).map((pin) => pin.product_id))) {
-        const product = await api.GET("/api/v1/products/{id}", { params: { path: { id } } });
-        if (product.data) known[id] = product.data;
-      }
-      setProducts(known);
+      const video = ok(await api.GET("/api/v1/shows/{id}/video", { params: { path: { id: show.show_id } } }));
+      setPins(video.pins);
+      const ids = [...new Set(video.pins.map((pin) => pin.product_id))];
+      const read = await Promise.all(ids.map((id) => api.GET("/api/v1/products/{id}", { params: { path: { id } } })));
+      setProducts(Object.fromEntries(read.flatMap((product) => (product.data ? [[product.data.product_id, product.data]] : []))));
     })();
   }, [show.show_id]);
 

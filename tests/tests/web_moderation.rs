@@ -4,7 +4,8 @@
 //! reschedules it, rotates the stream key; in the control room turns on
 //! followers-only chat, times a viewer out and bans him (the viewer's page
 //! says so each time), unbans him from the studio page, and cancels the show.
-//! The moderator deletes a message from the viewer page.
+//! Slow mode and a highlighted message reach the viewer's page; the
+//! moderator deletes a message from the viewer page.
 
 use std::time::Duration;
 
@@ -126,6 +127,34 @@ async fn a_creator_sets_chat_rules_and_show_details_in_a_real_browser() {
     bob.until("the message vanishes for bob", gone, vec![json!(".chat-text")]).await.unwrap();
     studio.until("and from the studio", gone, vec![json!("[data-testid=mod-chat] li")]).await.unwrap();
     mia.audit("viewer-moderator").await.unwrap();
+
+    // Slow mode from the control room: bob's page counts down far longer than the usual 1.5 s.
+    select(&studio, ".moderation select", "10").await;
+    until_settings(&client, &show_id, json!({"slow_mode_s": 10, "followers_only": false, "moderators": ["mia"]})).await;
+    let slowed_by = Instant::now() + Duration::from_secs(30);
+    let wait = loop {
+        say(&bob, "slow?").await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        say(&bob, "slow??").await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let button = bob.text(".chat-form button").await.unwrap().unwrap_or_default();
+        let seconds = button.strip_prefix("Wait ").and_then(|s| s.trim_end_matches('s').parse::<u32>().ok());
+        if let Some(seconds) = seconds.filter(|s| *s >= 3) {
+            break seconds;
+        }
+        assert!(Instant::now() < slowed_by, "slow mode never slowed bob: {button}");
+        tokio::time::sleep(Duration::from_millis(1600)).await;
+    };
+    println!("slow mode: bob waits {wait} s");
+    select(&studio, ".moderation select", "0").await;
+    until_settings(&client, &show_id, json!({"slow_mode_s": 0, "followers_only": false, "moderators": ["mia"]})).await;
+
+    // The creator's highlighted message, above bob's chat.
+    studio.fill("#highlight", "Free shipping tonight").await.unwrap();
+    studio.click("#highlight ~ button").await.unwrap();
+    bob.until_text("[data-testid=highlight]", "bob sees the highlight", |t| t.contains("Free shipping tonight"))
+        .await
+        .unwrap();
 
     // A timeout from the control room; bob's page says so.
     studio.click("[data-testid=mod-chat] li:last-child button[aria-label='Time out bob']").await.unwrap();

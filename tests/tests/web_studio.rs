@@ -1,16 +1,18 @@
 //! The creator studio in Debian's Chromium against `cartcast up`: a creator
 //! creates a show with a product, reads its key off the page and publishes
 //! with the ffmpeg CLI, sees "live"; a viewer joins; the creator pins the
-//! product (the viewer's card shows within a second; unpinned, it goes), opens a poll, deletes
-//! a chat message (gone from the viewer's page), and the dashboard's viewer
-//! count and sales move as the viewer buys. An auditor then reads the
-//! order's history and exports the feed in the audit corner.
+//! product (the viewer's card shows within a second; unpinned, it goes),
+//! opens a poll, deletes a chat message (gone from the viewer's page), and
+//! the dashboard's viewer count and sales move as the viewer buys; a raid
+//! sends her on to another live channel. An auditor then reads the order's
+//! history and exports the feed in the audit corner.
 
 use std::time::Duration;
 
 use serde_json::json;
 use tokio::time::Instant;
 
+use cartcast_domain::Role;
 use cartcast_tests::browser::{Browser, DESKTOP, PHONE};
 use cartcast_tests::media::Publisher;
 use cartcast_tests::{Client, Deployment, Shape};
@@ -132,6 +134,27 @@ async fn a_creator_runs_a_show_from_the_studio_in_a_real_browser() {
         .unwrap();
     studio.until_text(".product-rows .pin", "the studio offers to pin again", |t| t == "Pin").await.unwrap();
     let order_id = order.rsplit(' ').next().unwrap().to_owned();
+
+    // A raid from the studio sends ann on to another live channel.
+    let dan = client.token("dan", Role::Creator);
+    let profile = json!({"handle": "dans_tools", "display_name": "Dan's tools"});
+    assert_eq!(client.put("/api/v1/channels/me", &dan, profile).await.unwrap().status, 200);
+    let other = client.post("/api/v1/shows", &dan, None, json!({"title": "Workbench live"})).await.unwrap();
+    assert_eq!(other.status, 201, "{}", other.body);
+    let other_id = other.body["show_id"].as_str().unwrap().to_owned();
+    let rtmp = deployment.rtmp_url.as_deref().unwrap();
+    let _other_live = Publisher::start(rtmp, other.body["stream_key"].as_str().unwrap(), "320x180").unwrap();
+    client.until_show_status(&other_id, "live", Duration::from_secs(30)).await.unwrap();
+    studio.fill("#raid-target", "dans_tools").await.unwrap();
+    studio.click("#raid-target ~ button").await.unwrap();
+    studio
+        .until_text("#raid ~ [role=status]", "the studio sends the raid", |t| t.contains("on their way"))
+        .await
+        .unwrap();
+    ann.until_text(".raid a", "ann is invited along", |t| t.contains("dans_tools")).await.unwrap();
+    ann.click(".raid a").await.unwrap();
+    let there = "return location.pathname === arguments[0];";
+    ann.until("ann arrives at the raided show", there, vec![json!(format!("/shows/{other_id}"))]).await.unwrap();
 
     studio.audit("control-room").await.unwrap();
     let phone = browser.page(&client.base, PHONE).await.unwrap();

@@ -3,7 +3,8 @@
 //! reactions and votes cross between two viewers' browsers (markup stays
 //! text), a pinned product appears and is bought — declined, then paid — its
 //! stock falling on the other page, and a hold that runs out says so; the
-//! buy flow works from the keyboard alone; a viewer clips the last 30 s.
+//! buy flow works from the keyboard alone; a viewer clips the last 30 s;
+//! the quality menu picks a rendition and "Go live" catches a paused viewer up.
 
 use std::time::Duration;
 
@@ -47,6 +48,7 @@ async fn a_viewer_watches_chats_reacts_votes_and_buys_in_a_real_browser() {
     bob.sign_in("bob", "amber lipstick 42", &show_path, false).await.unwrap();
 
     plays_close_to_live(&ann).await;
+    quality_and_the_live_edge(&bob).await;
     chat_crosses_as_text(&ann, &bob).await;
     reactions_and_votes_cross(&client, &creator, &show_id, &ann, &bob).await;
     buys_the_pinned_product(&client, &creator, &show_id, &product, &ann, &bob).await;
@@ -74,6 +76,30 @@ async fn plays_close_to_live(page: &Page) {
     let latency: f64 = overlay.unwrap().split_whitespace().nth(1).unwrap().parse().unwrap();
     println!("hls.js live latency {latency:.2} s");
     assert!(latency < 3.0, "latency {latency} s");
+}
+
+/// The quality menu lists the renditions and picks one (the overlay names
+/// it); a viewer who fell behind is offered "Go live", which jumps back to
+/// the live edge.
+async fn quality_and_the_live_edge(page: &Page) {
+    let levels = "return document.querySelectorAll('.quality option').length > 1;";
+    page.until("the quality menu lists the renditions", levels, vec![]).await.unwrap();
+    let quality = page.client.find(fantoccini::Locator::Css(".quality select")).await.unwrap();
+    quality.select_by_value("0").await.unwrap();
+    let chosen = page.eval("return document.querySelector('.quality option[value=\"0\"]').textContent;", vec![]);
+    let chosen = chosen.await.unwrap().as_str().unwrap().to_owned();
+    page.until_text("[data-testid=latency]", "the overlay names the rendition", |t| t.ends_with(&chosen))
+        .await
+        .unwrap();
+    quality.select_by_value("-1").await.unwrap();
+    page.until_text("[data-testid=latency]", "back to automatic", |t| t.ends_with("auto")).await.unwrap();
+
+    page.eval("document.querySelector('video').pause(); return true;", vec![]).await.unwrap();
+    page.until_text(".live-edge", "a viewer behind is offered the live edge", |t| t == "Go live").await.unwrap();
+    page.click(".live-edge").await.unwrap();
+    page.until_text(".live-edge", "back at the live edge", |t| t == "Live").await.unwrap();
+    let close = "return parseFloat(document.querySelector('[data-testid=latency]').textContent.split(' ')[1]) < 3;";
+    page.until("under 3 s behind live again", close, vec![]).await.unwrap();
 }
 
 /// A message from one page shows on the other, as text; markup runs nothing.

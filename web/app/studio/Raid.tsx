@@ -13,7 +13,11 @@ export function Raid({ showId, live }: { showId: string; live: boolean }) {
       setSaid({ ok: true, text: `Your viewers are on their way to ${target}.` });
     } catch (error) {
       const text =
-        error instanceof ApiProblem && error.code === "target_not_live" ? `${target} is not live now.` : String(error);
+        error instanceof ApiProblem && error.code === "target_not_live"
+          ? `${target} is not live now.`
+          : error instanceof ApiProblem
+            ? error.message
+            : String(error);
       setSaid({ ok: false, text });
     }
   };

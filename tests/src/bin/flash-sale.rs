@@ -3,7 +3,10 @@
 //! (`--peer naive-cqrs`). The last stdout line is the result:
 //!
 //! `flash-sale answers_per_s=… p50_ms=… p99_ms=… sold=… sold_out=… errors=… undersold=… oversold=… retries=…`
-//! then, with a peer, the same fields prefixed `peer_` and ` ratio=…`.
+//! (with `--server-pid`, also `server_cpu_us=… client_cpu_us=…`: CPU
+//! microseconds per request), then, with a peer, the same fields prefixed
+//! `peer_` and ` ratio=…`. Buyers are sent by a lean HTTP/1.1 client (one
+//! keep-alive hyper connection per slot of `--concurrency`).
 //!
 //! Only definitive answers (201 sold, 409 sold out) count as answers, in the
 //! rate and the latencies; anything else is an error, printed to stderr by
@@ -13,8 +16,12 @@
 
 #[path = "../flash_sale/cartcast.rs"]
 mod cartcast;
+#[path = "../flash_sale/cpu.rs"]
+mod cpu;
 #[path = "../flash_sale/drive.rs"]
 mod drive;
+#[path = "../flash_sale/lean.rs"]
+mod lean;
 #[path = "../flash_sale/naive_cqrs.rs"]
 mod naive_cqrs;
 #[path = "../flash_sale/verdict.rs"]
@@ -58,6 +65,11 @@ struct Args {
     /// Connection pool size of the peer.
     #[arg(long, default_value_t = 32)]
     peer_connections: u32,
+    /// A process serving the sale (repeat for each: api, worker, projector);
+    /// its CPU per request is reported as `server_cpu_us`, beside the load
+    /// generator's own as `client_cpu_us`.
+    #[arg(long = "server-pid", value_name = "PID")]
+    server_pids: Vec<u32>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -78,7 +90,8 @@ async fn main() -> anyhow::Result<ExitCode> {
     let secret = load_secret(settings.secret.as_ref(), args.secret_from_data_dir.as_deref())
         .context("loading the token secret")?;
 
-    let tally = cartcast::run(&args.url, &Signer::new(&secret), &sale).await?;
+    let server: Vec<cpu::Process> = args.server_pids.iter().map(|pid| cpu::Process::Pid(*pid)).collect();
+    let tally = cartcast::run(&args.url, &Signer::new(&secret), &sale, &server).await?;
     let verdict = Verdict::of(&tally, &sale);
     verdict.explain(&tally);
     let mut line = format!("flash-sale{}", verdict.fields("", &tally));

@@ -1,19 +1,22 @@
 //! The sale against a running Cartcast over its HTTP API: create the product
-//! as a creator, let every buyer reserve one unit, then read the product back
+//! as a creator, let every buyer reserve one unit (through the lean client,
+//! measuring its CPU and the server's meanwhile), then read the product back
 //! at the highest position answered and check its stock.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use cartcast_command_api::auth::Signer;
 use cartcast_domain::Role;
+use hyper::header::HeaderValue;
 use reqwest::{Client, StatusCode, Url};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::drive::{Answer, Reply, Sale, Tally, drive};
+use crate::cpu;
+use crate::drive::{Answer, Cpu, Sale, Tally};
+use crate::lean::{self, Prepared, Target};
 
 /// Lifetime of the tokens minted for the run.
 const TOKEN_TTL: Duration = Duration::from_secs(3600);
@@ -35,33 +38,47 @@ struct ProductView {
     stock: Stock,
 }
 
-/// Runs the sale against `base`, minting every token before the clock starts.
-pub async fn run(base: &Url, signer: &Signer, sale: &Sale) -> anyhow::Result<Tally> {
-    let client = Client::builder()
-        .http1_only()
-        .pool_max_idle_per_host(sale.concurrency)
-        .timeout(REQUEST_TIMEOUT)
-        .build()
-        .context("building the HTTP client")?;
+/// Runs the sale against `base`, minting every token before the clock
+/// starts; `server` are the processes whose CPU the answers cost.
+pub async fn run(base: &Url, signer: &Signer, sale: &Sale, server: &[cpu::Process]) -> anyhow::Result<Tally> {
+    let client = Client::builder().http1_only().timeout(REQUEST_TIMEOUT).build().context("building the HTTP client")?;
     let creator =
         signer.issue(&format!("flash-sale-creator-{}", Uuid::new_v4().simple()), Role::Creator, None, TOKEN_TTL);
-    let tokens: Vec<String> = (0..sale.buyers)
-        .map(|buyer| signer.issue(&format!("flash-sale-buyer-{buyer}"), Role::Viewer, None, TOKEN_TTL))
-        .collect();
+    let buyers = (0..sale.buyers)
+        .map(|buyer| {
+            let token = signer.issue(&format!("flash-sale-buyer-{buyer}"), Role::Viewer, None, TOKEN_TTL);
+            Ok(Prepared {
+                authorization: HeaderValue::from_str(&format!("Bearer {token}"))?,
+                idempotency_key: HeaderValue::from_str(&Uuid::new_v4().to_string())?,
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let product_id = create_product(&client, base, &creator, sale.units).await?;
-    let endpoint: Arc<str> = base
-        .join(&format!("api/v1/products/{product_id}/reservations"))
-        .context("building the reservations URL")?
-        .to_string()
-        .into();
-    let attempts = tokens.into_iter().map(|token| reserve(client.clone(), endpoint.clone(), token));
-    let mut tally = drive("cartcast", sale.concurrency, attempts).await?;
+    let target = target(base, &format!("/api/v1/products/{product_id}/reservations")).await?;
+    let (client_before, server_before) = (cpu::used(cpu::Process::This)?, cpu::used_by(server)?);
+    let mut tally = lean::reserve_all(target, buyers, sale.concurrency).await?;
+    if !server.is_empty() {
+        let client_cpu = cpu::used(cpu::Process::This)? - client_before;
+        tally.cpu = Some(Cpu { client: client_cpu, server: cpu::used_by(server)? - server_before });
+    }
     if tally.unpositioned > 0 {
         let detail = format!("{} sold answers carried no numeric \"position\"", tally.unpositioned);
         tally.fail("sold answer without a position", detail);
     }
     check_read_model(&client, base, &creator, &product_id, sale.units, &mut tally).await?;
     Ok(tally)
+}
+
+/// Where `path` on `base` is reached: its socket address and `Host` header.
+async fn target(base: &Url, path: &str) -> anyhow::Result<Target> {
+    let host = base.host_str().context("the URL has no host")?;
+    let port = base.port_or_known_default().context("the URL has no port")?;
+    let addr = tokio::net::lookup_host((host, port))
+        .await
+        .with_context(|| format!("resolving {host}"))?
+        .next()
+        .with_context(|| format!("{host} resolves to no address"))?;
+    Ok(Target { addr, host: HeaderValue::from_str(&format!("{host}:{port}"))?, path: path.to_owned() })
 }
 
 async fn create_product(client: &Client, base: &Url, token: &str, units: u64) -> anyhow::Result<String> {
@@ -91,31 +108,9 @@ async fn create_product(client: &Client, base: &Url, token: &str, units: u64) ->
         .with_context(|| format!("the creation answer has no product_id: {body}"))
 }
 
-/// One buyer's reservation under its own idempotency key.
-async fn reserve(client: Client, endpoint: Arc<str>, token: String) -> Reply {
-    let sent = client
-        .post(&*endpoint)
-        .bearer_auth(token)
-        .header("Idempotency-Key", Uuid::new_v4().to_string())
-        .json(&json!({ "quantity": 1 }))
-        .send()
-        .await;
-    let answer = match sent {
-        Ok(response) => {
-            let status = response.status();
-            match response.text().await {
-                Ok(body) => classify(status, &body),
-                Err(error) => transport_failure("reading the reservation answer", error),
-            }
-        }
-        Err(error) => transport_failure("sending the reservation", error),
-    };
-    Reply { answer, retries: 0 }
-}
-
 /// 201 and 409 `sold_out` are the definitive answers; any other status is an
 /// error of its own kind.
-fn classify(status: StatusCode, body: &str) -> Answer {
+pub fn classify(status: StatusCode, body: &str) -> Answer {
     let parsed: Option<Value> = serde_json::from_str(body).ok();
     let field = |pointer: &str| parsed.as_ref().and_then(|value| value.pointer(pointer)).cloned();
     let code = field("/error/code");
@@ -130,19 +125,6 @@ fn classify(status: StatusCode, body: &str) -> Answer {
             Answer::Failed { kind, detail: format!("{status}: {body}") }
         }
     }
-}
-
-/// A request that got no HTTP answer, grouped by what failed.
-fn transport_failure(during: &str, error: reqwest::Error) -> Answer {
-    let what = if error.is_timeout() {
-        "timed out"
-    } else if error.is_connect() {
-        "could not connect"
-    } else {
-        "failed"
-    };
-    let detail = format!("{during}: {:#}", anyhow::Error::new(error));
-    Answer::Failed { kind: format!("{during} {what}"), detail }
 }
 
 /// Reads the product once the read model has caught up with every sold answer

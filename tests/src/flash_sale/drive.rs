@@ -62,10 +62,20 @@ pub struct Tally {
     pub unpositioned: u64,
     pub last_position: Option<u64>,
     pub wall: Duration,
+    /// CPU time the load generator and the server spent while the buyers
+    /// were answered, where the run measured it.
+    pub cpu: Option<Cpu>,
+}
+
+/// CPU time spent during the buyers' phase.
+#[derive(Debug, Clone, Copy)]
+pub struct Cpu {
+    pub client: Duration,
+    pub server: Duration,
 }
 
 impl Tally {
-    fn new(label: &'static str) -> anyhow::Result<Self> {
+    pub fn new(label: &'static str) -> anyhow::Result<Self> {
         Ok(Self {
             latency: Histogram::new_with_bounds(1, 3_600_000_000, 3).context("creating the latency histogram")?,
             shown: HashSet::new(),
@@ -78,10 +88,11 @@ impl Tally {
             unpositioned: 0,
             last_position: None,
             wall: Duration::ZERO,
+            cpu: None,
         })
     }
 
-    fn record(&mut self, reply: Reply, latency: Duration) {
+    pub fn record(&mut self, reply: Reply, latency: Duration) {
         self.retries += reply.retries;
         match reply.answer {
             Answer::Sold { position } => {
@@ -106,6 +117,27 @@ impl Tally {
             eprintln!("{}: error: {detail}", self.label);
             self.shown.insert(detail);
         }
+    }
+
+    /// Adds what another part of the same run tallied (its wall time aside).
+    pub fn merge(&mut self, other: Tally) {
+        // Both histograms share their bounds, so adding cannot fail.
+        let _ = self.latency.add(&other.latency);
+        self.answers += other.answers;
+        self.sold += other.sold;
+        self.sold_out += other.sold_out;
+        for (kind, count) in other.errors {
+            *self.errors.entry(kind).or_default() += count;
+        }
+        self.retries += other.retries;
+        self.unpositioned += other.unpositioned;
+        self.last_position = self.last_position.max(other.last_position);
+    }
+
+    /// CPU microseconds per request (answered or not) of the client and the server.
+    pub fn cpu_us_per_request(&self) -> Option<(f64, f64)> {
+        let requests = (self.answers + self.error_count()).max(1) as f64;
+        self.cpu.map(|cpu| (cpu.client.as_secs_f64() * 1e6 / requests, cpu.server.as_secs_f64() * 1e6 / requests))
     }
 
     pub fn error_count(&self) -> u64 {

@@ -59,6 +59,10 @@ impl Verdict {
         field("undersold", self.undersold.to_string());
         field("oversold", self.oversold.to_string());
         field("retries", tally.retries.to_string());
+        if let Some((client, server)) = tally.cpu_us_per_request() {
+            field("server_cpu_us", format!("{server:.1}"));
+            field("client_cpu_us", format!("{client:.1}"));
+        }
         fields
     }
 }

@@ -11,7 +11,7 @@ import { useSignedIn } from "../api/session";
 import { useRoom } from "../live/room";
 import { Chat } from "../viewer/Chat";
 import { ClipButton } from "../viewer/ClipButton";
-import { Player } from "../viewer/Player";
+import { Player, preloadPlayer } from "../viewer/Player";
 import { Poll } from "../viewer/Poll";
 import { ProductCard } from "../viewer/ProductCard";
 import { Reactions } from "../viewer/Reactions";
@@ -23,6 +23,8 @@ type Show = Schemas["Show"];
 const STATUS_EVERY_MS = 10_000;
 
 export function Viewer({ showId }: { showId: string }) {
+  // Every show page plays something (live or replay): fetch the player beside the show.
+  useEffect(preloadPlayer, []);
   const { show, missing } = useShow(showId, { everyMs: STATUS_EVERY_MS });
 
   useEffect(() => {

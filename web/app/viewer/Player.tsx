@@ -26,6 +26,21 @@ interface Level {
 /** Behind the live edge by more than this, the live-edge button lights up. */
 const BEHIND_S = 4;
 
+/** hls.js, fetched once; a page about to play calls it early (see {@link preloadPlayer}). */
+let hlsModule: Promise<typeof import("hls.js/light")> | null = null;
+function loadHls() {
+  hlsModule ??= import("hls.js/light");
+  return hlsModule;
+}
+
+/**
+ * Starts fetching hls.js now, while the page is still reading the show,
+ * so the player does not wait for it once it mounts.
+ */
+export function preloadPlayer(): void {
+  void loadHls();
+}
+
 export function Player({ manifestUrl, onState, onTime, replay = false }: Props) {
   const video = useRef<HTMLVideoElement>(null);
   const hls = useRef<Hls | null>(null);
@@ -43,7 +58,7 @@ export function Player({ manifestUrl, onState, onTime, replay = false }: Props) 
     let stopped = false;
     let player: Hls | null = null;
     void (async () => {
-      const { default: HlsJs } = await import("hls.js/light");
+      const { default: HlsJs } = await loadHls();
       if (stopped) return;
       if (!HlsJs.isSupported()) {
         element.src = manifestUrl;

@@ -78,7 +78,8 @@ async fn target(base: &Url, path: &str) -> anyhow::Result<Target> {
         .with_context(|| format!("resolving {host}"))?
         .next()
         .with_context(|| format!("{host} resolves to no address"))?;
-    Ok(Target { addr, host: HeaderValue::from_str(&format!("{host}:{port}"))?, path: path.to_owned() })
+    let path = path.parse().with_context(|| format!("the request target {path}"))?;
+    Ok(Target { addr, host: HeaderValue::from_str(&format!("{host}:{port}"))?, path })
 }
 
 async fn create_product(client: &Client, base: &Url, token: &str, units: u64) -> anyhow::Result<String> {

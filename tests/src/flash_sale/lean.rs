@@ -14,7 +14,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HOST, HeaderValue};
-use hyper::{Method, Request};
+use hyper::{Method, Request, Uri};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
@@ -38,7 +38,7 @@ pub struct Target {
     pub addr: SocketAddr,
     pub host: HeaderValue,
     /// The request target, e.g. `/api/v1/products/{id}/reservations`.
-    pub path: String,
+    pub path: Uri,
 }
 
 /// Sends every buyer's reservation over `connections` keep-alive connections
@@ -94,7 +94,7 @@ async fn send(
     };
     let mut request = Request::new(Full::new(Bytes::from_static(BODY)));
     *request.method_mut() = Method::POST;
-    *request.uri_mut() = target.path.parse().context("the reservations path")?;
+    *request.uri_mut() = target.path.clone();
     let headers = request.headers_mut();
     headers.insert(HOST, target.host.clone());
     headers.insert(AUTHORIZATION, buyer.authorization.clone());

@@ -41,6 +41,11 @@ export class ApiProblem extends Error {
   }
 }
 
+/** What to tell the user of a failed call: the API's own message, or the error as it stands. */
+export function problemText(error: unknown): string {
+  return error instanceof ApiProblem ? error.message : String(error);
+}
+
 interface Answer<T> {
   data?: T;
   error?: unknown;

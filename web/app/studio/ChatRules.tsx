@@ -4,7 +4,7 @@
  * timed out (unban). Each change is read back as of its answer.
  */
 import { useEffect, useState } from "preact/hooks";
-import { ApiProblem, actionKey, api, as, ok, type Schemas } from "../api/client";
+import { actionKey, api, as, ok, problemText, type Schemas } from "../api/client";
 
 type Moderation = Schemas["ChannelModeration"];
 
@@ -38,7 +38,7 @@ export function ChatRules({ channel }: { channel: string }) {
       setSaid({ ok: true, text: done });
       setAsOf(answer.position == null ? {} : { after: answer.position });
     } catch (error) {
-      setSaid({ ok: false, text: error instanceof ApiProblem ? error.message : String(error) });
+      setSaid({ ok: false, text: problemText(error) });
     }
   };
 

@@ -1,6 +1,6 @@
 /** Creating a show: how it is listed, a time (now or later), and the products it sells, created on the way. */
 import { useState } from "preact/hooks";
-import { ApiProblem, actionKey, api, as, ok } from "../api/client";
+import { actionKey, api, as, ok, problemText } from "../api/client";
 import { navigate } from "../router";
 import { price } from "../money";
 import { type Listing, ListingFields, NO_LISTING, startOf, tagList } from "./ListingFields";
@@ -73,7 +73,7 @@ export function NewShow({ onCreated }: { onCreated(): void }) {
       // Reads are eventually consistent: the control room reads the show as of its creation.
       navigate(`/studio/shows/${show.show_id}${show.position == null ? "" : `?after=${show.position}`}`);
     } catch (error) {
-      setProblem(error instanceof ApiProblem ? error.message : String(error));
+      setProblem(problemText(error));
     } finally {
       setBusy(false);
     }

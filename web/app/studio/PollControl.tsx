@@ -1,6 +1,6 @@
 /** Opening a poll (2–6 options, optionally timed) and closing it; its counts come live from the room. */
 import { useState } from "preact/hooks";
-import { ApiProblem, actionKey, api, as, ok } from "../api/client";
+import { actionKey, api, as, ok, problemText } from "../api/client";
 import type { Room } from "../live/room";
 
 export function PollControl({ showId, poll }: { showId: string; poll: Room["poll"] }) {
@@ -25,7 +25,7 @@ export function PollControl({ showId, poll }: { showId: string; poll: Room["poll
       setOptions("");
       setProblem(null);
     } catch (error) {
-      setProblem(error instanceof ApiProblem ? error.message : String(error));
+      setProblem(problemText(error));
     }
   };
 

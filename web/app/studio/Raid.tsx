@@ -1,6 +1,6 @@
 /** Sending the audience to another live channel at the end of the show. */
 import { useState } from "preact/hooks";
-import { ApiProblem, api, as, ok } from "../api/client";
+import { ApiProblem, api, as, ok, problemText } from "../api/client";
 
 export function Raid({ showId, live }: { showId: string; live: boolean }) {
   const [target, setTarget] = useState("");
@@ -13,11 +13,7 @@ export function Raid({ showId, live }: { showId: string; live: boolean }) {
       setSaid({ ok: true, text: `Your viewers are on their way to ${target}.` });
     } catch (error) {
       const text =
-        error instanceof ApiProblem && error.code === "target_not_live"
-          ? `${target} is not live now.`
-          : error instanceof ApiProblem
-            ? error.message
-            : String(error);
+        error instanceof ApiProblem && error.code === "target_not_live" ? `${target} is not live now.` : problemText(error);
       setSaid({ ok: false, text });
     }
   };

@@ -4,7 +4,7 @@
  * that has not gone live.
  */
 import { useEffect, useState } from "preact/hooks";
-import { ApiProblem, actionKey, api, as, ok, type Schemas } from "../api/client";
+import { actionKey, api, as, ok, problemText, type Schemas } from "../api/client";
 import { ConfirmButton } from "./ConfirmButton";
 import { type Listing, ListingFields, listingOf, startOf, tagList } from "./ListingFields";
 
@@ -43,7 +43,7 @@ export function ShowDetails({ show, onChanged }: Props) {
       setSaid({ ok: true, text: "Saved." });
       onChanged(answer.position);
     } catch (error) {
-      setSaid({ ok: false, text: error instanceof ApiProblem ? error.message : String(error) });
+      setSaid({ ok: false, text: problemText(error) });
     }
   };
 
@@ -58,7 +58,7 @@ export function ShowDetails({ show, onChanged }: Props) {
       setSaid({ ok: true, text: "Cancelled: it will not go live." });
       onChanged(answer.position);
     } catch (error) {
-      setSaid({ ok: false, text: error instanceof ApiProblem ? error.message : String(error) });
+      setSaid({ ok: false, text: problemText(error) });
     }
   };
 

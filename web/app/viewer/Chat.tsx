@@ -8,7 +8,7 @@
  */
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { ChatMessage } from "@gen/frames";
-import { ApiProblem } from "../api/client";
+import { problemText } from "../api/client";
 import { type Moderator, TIMEOUT_S, ban, deleteMessage } from "../api/moderation";
 import type { Room } from "../live/room";
 import type { LiveSocket } from "../live/socket";
@@ -127,7 +127,7 @@ function Tools({ moderator, message }: { moderator: Moderator; message: ChatMess
     try {
       setSaid((await action()) ?? null);
     } catch (error) {
-      setSaid(error instanceof ApiProblem ? error.message : String(error));
+      setSaid(problemText(error));
     }
     setOpen(false);
   };

@@ -4,7 +4,7 @@
  * offers it. In a show's first 30 s it counts down to the first clip.
  */
 import { useEffect, useState } from "preact/hooks";
-import { ApiProblem, actionKey, api, ok } from "../api/client";
+import { actionKey, api, ok, problemText } from "../api/client";
 
 const SECONDS = 30;
 /** A whole clip and the segment still being written (2 s GOPs) into the show. */
@@ -43,7 +43,7 @@ export function ClipButton({ showId, liveAt }: { showId: string; liveAt: string 
       );
       setState({ kind: "cutting", clipId: clip.clip_id, after: clip.position ?? undefined });
     } catch (error) {
-      setState({ kind: "problem", text: error instanceof ApiProblem ? error.message : String(error) });
+      setState({ kind: "problem", text: problemText(error) });
     }
   };
 

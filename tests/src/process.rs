@@ -1,6 +1,8 @@
-//! One running `cartcast` process: started with its arguments, its
-//! `listening http://ADDR` line read from stdout, stopped with SIGTERM or killed.
+//! One running `cartcast` process (or a bench's own peer server): started
+//! with its arguments, its `listening http://ADDR` line read from stdout,
+//! stopped with SIGTERM or killed.
 
+use std::ffi::OsStr;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -25,7 +27,18 @@ impl Process {
         env: &[(String, String)],
         serves_http: bool,
     ) -> anyhow::Result<Self> {
-        let mut command = Command::new(crate::cartcast_bin());
+        Self::start_program(crate::cartcast_bin().as_os_str(), name, args, env, serves_http).await
+    }
+
+    /// Start `program <args>` with `env`, as [`Process::start`] does `cartcast`.
+    pub async fn start_program(
+        program: &OsStr,
+        name: &str,
+        args: &[String],
+        env: &[(String, String)],
+        serves_http: bool,
+    ) -> anyhow::Result<Self> {
+        let mut command = Command::new(program);
         command
             .args(args)
             .envs(env.iter().map(|(k, v)| (k, v)))

@@ -150,9 +150,8 @@ async fn run(args: &Args, server: &Process, secret: &str) -> anyhow::Result<()> 
         let counters = Counters::new();
         let path = |_| "/api/v1/shows/bare/live".to_owned();
         let sockets = fleet::open(bare, 101, path, args.sockets, &counters).await?;
-        let peer_pid = peer_server.id().context("the peer's pid")? as i32;
-        let peer = chat_phase(args, &sockets, &counters, peer_pid, None).await?;
-        let _ = peer_server.kill().await;
+        let peer = chat_phase(args, &sockets, &counters, peer_server.pid()?, None).await?;
+        let _ = peer_server.kill9().await;
         eprintln!(
             "ws-load: bare {:.0} deliveries/s, p99 {:.0} ms, lost {}",
             peer.deliveries_per_s, peer.p99_ms, peer.lost
@@ -165,17 +164,11 @@ async fn run(args: &Args, server: &Process, secret: &str) -> anyhow::Result<()> 
 }
 
 /// This binary again as the bare peer server; the process and its address.
-async fn start_bare() -> anyhow::Result<(tokio::process::Child, SocketAddr)> {
-    use tokio::io::AsyncBufReadExt;
-    let mut child = tokio::process::Command::new(std::env::current_exe()?)
-        .arg("--serve-bare")
-        .stdout(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()?;
-    let stdout = child.stdout.take().context("the peer's stdout")?;
-    let line = tokio::io::BufReader::new(stdout).lines().next_line().await?.context("the peer's address")?;
-    let addr = line.strip_prefix("listening http://").context("the peer's listening line")?.parse()?;
-    Ok((child, addr))
+async fn start_bare() -> anyhow::Result<(Process, SocketAddr)> {
+    let exe = std::env::current_exe().context("locating this binary")?;
+    let peer = Process::start_program(exe.as_os_str(), "bare peer", &["--serve-bare".to_owned()], &[], true).await?;
+    let addr = peer.url.as_deref().context("the peer's address")?.trim_start_matches("http://").parse()?;
+    Ok((peer, addr))
 }
 
 /// `chatters` sockets post for `seconds`; every socket counts what reaches it.

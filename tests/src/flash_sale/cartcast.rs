@@ -3,6 +3,7 @@
 //! measuring its CPU and the server's meanwhile), then read the product back
 //! at the highest position answered and check its stock.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -14,8 +15,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::cpu;
-use crate::drive::{Answer, Cpu, Sale, Tally};
+use crate::drive::{Answer, Sale, Tally};
 use crate::lean::{self, Prepared, Target};
 
 /// Lifetime of the tokens minted for the run.
@@ -38,12 +38,8 @@ struct ProductView {
     stock: Stock,
 }
 
-/// Runs the sale against `base`, minting every token before the clock
-/// starts; `server` are the processes whose CPU the answers cost.
-pub async fn run(base: &Url, signer: &Signer, sale: &Sale, server: &[cpu::Process]) -> anyhow::Result<Tally> {
-    let client = Client::builder().http1_only().timeout(REQUEST_TIMEOUT).build().context("building the HTTP client")?;
-    let creator =
-        signer.issue(&format!("flash-sale-creator-{}", Uuid::new_v4().simple()), Role::Creator, None, TOKEN_TTL);
+/// Every buyer's request, signed before any clock starts.
+pub fn prepare(signer: &Signer, sale: &Sale) -> anyhow::Result<Arc<Vec<Prepared>>> {
     let buyers = (0..sale.buyers)
         .map(|buyer| {
             let token = signer.issue(&format!("flash-sale-buyer-{buyer}"), Role::Viewer, None, TOKEN_TTL);
@@ -53,14 +49,29 @@ pub async fn run(base: &Url, signer: &Signer, sale: &Sale, server: &[cpu::Proces
             })
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(Arc::new(buyers))
+}
+
+/// Runs the sale of `buyers` against the deployment's API processes `bases`
+/// (the product created and read back through the first); `server` are the
+/// pids of the processes whose CPU the answers cost.
+pub async fn run(
+    bases: &[Url],
+    signer: &Signer,
+    buyers: Arc<Vec<Prepared>>,
+    sale: &Sale,
+    server: &[i32],
+) -> anyhow::Result<Tally> {
+    let client = Client::builder().http1_only().timeout(REQUEST_TIMEOUT).build().context("building the HTTP client")?;
+    let creator =
+        signer.issue(&format!("flash-sale-creator-{}", Uuid::new_v4().simple()), Role::Creator, None, TOKEN_TTL);
+    let base = bases.first().context("no API URL to run the sale against")?;
     let product_id = create_product(&client, base, &creator, sale.units).await?;
-    let target = target(base, &format!("/api/v1/products/{product_id}/reservations")).await?;
-    let (client_before, server_before) = (cpu::used(cpu::Process::This)?, cpu::used_by(server)?);
-    let mut tally = lean::reserve_all(target, buyers, sale.concurrency).await?;
-    if !server.is_empty() {
-        let client_cpu = cpu::used(cpu::Process::This)? - client_before;
-        tally.cpu = Some(Cpu { client: client_cpu, server: cpu::used_by(server)? - server_before });
+    let mut targets = Vec::with_capacity(bases.len());
+    for api in bases {
+        targets.push(target(api, &reservations_path(&product_id)).await?);
     }
+    let mut tally = lean::reserve_all("cartcast", targets, buyers, sale.concurrency, server).await?;
     if tally.unpositioned > 0 {
         let detail = format!("{} sold answers carried no numeric \"position\"", tally.unpositioned);
         tally.fail("sold answer without a position", detail);
@@ -69,8 +80,13 @@ pub async fn run(base: &Url, signer: &Signer, sale: &Sale, server: &[cpu::Proces
     Ok(tally)
 }
 
+/// Where a product's reservations are posted.
+pub fn reservations_path(product_id: &str) -> String {
+    format!("/api/v1/products/{product_id}/reservations")
+}
+
 /// Where `path` on `base` is reached: its socket address and `Host` header.
-async fn target(base: &Url, path: &str) -> anyhow::Result<Target> {
+pub async fn target(base: &Url, path: &str) -> anyhow::Result<Target> {
     let host = base.host_str().context("the URL has no host")?;
     let port = base.port_or_known_default().context("the URL has no port")?;
     let addr = tokio::net::lookup_host((host, port))

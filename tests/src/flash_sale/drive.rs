@@ -67,11 +67,12 @@ pub struct Tally {
     pub cpu: Option<Cpu>,
 }
 
-/// CPU time spent during the buyers' phase.
+/// CPU time spent during the buyers' phase: the load generator's, and the
+/// server's where its processes were named.
 #[derive(Debug, Clone, Copy)]
 pub struct Cpu {
     pub client: Duration,
-    pub server: Duration,
+    pub server: Option<Duration>,
 }
 
 impl Tally {
@@ -134,10 +135,18 @@ impl Tally {
         self.last_position = self.last_position.max(other.last_position);
     }
 
-    /// CPU microseconds per request (answered or not) of the client and the server.
-    pub fn cpu_us_per_request(&self) -> Option<(f64, f64)> {
-        let requests = (self.answers + self.error_count()).max(1) as f64;
-        self.cpu.map(|cpu| (cpu.client.as_secs_f64() * 1e6 / requests, cpu.server.as_secs_f64() * 1e6 / requests))
+    /// CPU microseconds per request (answered or not) of the load generator.
+    pub fn client_cpu_us(&self) -> Option<f64> {
+        self.cpu.map(|cpu| self.per_request_us(cpu.client))
+    }
+
+    /// CPU microseconds per request (answered or not) of the server, where measured.
+    pub fn server_cpu_us(&self) -> Option<f64> {
+        self.cpu.and_then(|cpu| cpu.server).map(|server| self.per_request_us(server))
+    }
+
+    fn per_request_us(&self, spent: Duration) -> f64 {
+        spent.as_secs_f64() * 1e6 / (self.answers + self.error_count()).max(1) as f64
     }
 
     pub fn error_count(&self) -> u64 {

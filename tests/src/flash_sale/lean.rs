@@ -18,8 +18,10 @@ use hyper::{Method, Request, Uri};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 
+use cartcast_tests::measure::cpu_seconds_of;
+
 use crate::cartcast::classify;
-use crate::drive::{Answer, Reply, Tally};
+use crate::drive::{Answer, Cpu, Reply, Tally};
 
 /// Longest wait for any one answer.
 const ANSWER_WITHIN: Duration = Duration::from_secs(60);
@@ -41,26 +43,51 @@ pub struct Target {
     pub path: Uri,
 }
 
-/// Sends every buyer's reservation over `connections` keep-alive connections
-/// and tallies the answers.
-pub async fn reserve_all(target: Target, buyers: Vec<Prepared>, connections: usize) -> anyhow::Result<Tally> {
-    let target = Arc::new(target);
-    let buyers = Arc::new(buyers);
+/// Sends every buyer's reservation over `connections` keep-alive connections,
+/// spread evenly over `targets` (several API processes of one deployment),
+/// and tallies the answers under `label`, with the CPU this process and
+/// `server` (pids) spent meanwhile.
+pub async fn reserve_all(
+    label: &'static str,
+    targets: Vec<Target>,
+    buyers: Arc<Vec<Prepared>>,
+    connections: usize,
+    server: &[i32],
+) -> anyhow::Result<Tally> {
+    let this = [std::process::id() as i32];
+    let (client_before, server_before) = (cpu_seconds_of(&this)?, cpu_seconds_of(server)?);
+    anyhow::ensure!(!targets.is_empty(), "no target to send the reservations to");
+    let targets: Vec<Arc<Target>> = targets.into_iter().map(Arc::new).collect();
     let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
-    let lanes: Vec<_> =
-        (0..connections.max(1)).map(|_| tokio::spawn(lane(target.clone(), buyers.clone(), next.clone()))).collect();
-    let mut tally = Tally::new("cartcast")?;
+    let lanes: Vec<_> = (0..connections.max(1))
+        .map(|lane_index| {
+            let target = targets[lane_index % targets.len()].clone();
+            tokio::spawn(lane(label, target, buyers.clone(), next.clone()))
+        })
+        .collect();
+    let mut tally = Tally::new(label)?;
     for lane in lanes {
         tally.merge(lane.await.context("a connection's task failed")??);
     }
     tally.wall = started.elapsed();
+    tally.cpu = Some(Cpu {
+        client: Duration::from_secs_f64(cpu_seconds_of(&this)? - client_before),
+        server: (!server.is_empty())
+            .then(|| cpu_seconds_of(server).map(|after| Duration::from_secs_f64(after - server_before)))
+            .transpose()?,
+    });
     Ok(tally)
 }
 
 /// One connection: takes the next buyer until none is left; reconnects after a transport failure.
-async fn lane(target: Arc<Target>, buyers: Arc<Vec<Prepared>>, next: Arc<AtomicUsize>) -> anyhow::Result<Tally> {
-    let mut tally = Tally::new("cartcast")?;
+async fn lane(
+    label: &'static str,
+    target: Arc<Target>,
+    buyers: Arc<Vec<Prepared>>,
+    next: Arc<AtomicUsize>,
+) -> anyhow::Result<Tally> {
+    let mut tally = Tally::new(label)?;
     let mut sender = None;
     loop {
         let index = next.fetch_add(1, Ordering::Relaxed);

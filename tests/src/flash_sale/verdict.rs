@@ -43,12 +43,12 @@ impl Verdict {
         }
     }
 
-    /// The run's `key=value` fields for the result line, each key after `prefix`.
-    pub fn fields(&self, prefix: &str, tally: &Tally) -> String {
+    /// The run's ` key=value` fields for its line.
+    pub fn fields(&self, tally: &Tally) -> String {
         let mut fields = String::new();
         let mut field = |key: &str, value: String| {
             // Writing to a String cannot fail.
-            let _ = write!(fields, " {prefix}{key}={value}");
+            let _ = write!(fields, " {key}={value}");
         };
         field("answers_per_s", format!("{:.0}", tally.answers_per_s()));
         field("p50_ms", format!("{:.1}", tally.p50_ms()));
@@ -59,8 +59,10 @@ impl Verdict {
         field("undersold", self.undersold.to_string());
         field("oversold", self.oversold.to_string());
         field("retries", tally.retries.to_string());
-        if let Some((client, server)) = tally.cpu_us_per_request() {
+        if let Some(server) = tally.server_cpu_us() {
             field("server_cpu_us", format!("{server:.1}"));
+        }
+        if let Some(client) = tally.client_cpu_us() {
             field("client_cpu_us", format!("{client:.1}"));
         }
         fields

@@ -1,8 +1,9 @@
-//! The peer: the same flash sale against plain cqrs-es on postgres-es, the way
-//! a user of those crates writes it — load the aggregate, decide, append with
-//! an optimistic lock, and retry the whole command on a conflict.
+//! The cqrs-es peers: the same flash sale against plain cqrs-es on
+//! postgres-es, the way a user of those crates writes it — load the aggregate
+//! (from all its events, or from the latest snapshot and the events since),
+//! decide, append with an optimistic lock, and retry the whole command on a
+//! conflict.
 
-use std::str::FromStr;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -10,12 +11,12 @@ use cartcast_domain::money::Currency;
 use cartcast_domain::product::{Product, ProductCommand, ProductError};
 use chrono::Utc;
 use cqrs_es::AggregateError;
-use postgres_es::{PostgresCqrs, postgres_cqrs};
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{Connection, PgConnection, PgPool};
+use postgres_es::{PostgresCqrs, postgres_cqrs, postgres_snapshot_cqrs};
+use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::drive::{Answer, Reply, Sale, Tally, drive};
+use crate::scratch::with_database;
 
 /// The events and snapshots tables of postgres-es 0.5's `db/init.sql`.
 const SCHEMA: &str = r"
@@ -45,41 +46,44 @@ CREATE TABLE snapshots
 /// Conflicts one buyer retries before its attempt counts as an error.
 const MAX_RETRIES: u64 = 10_000;
 
-/// Runs the sale with a pool of `connections` in a database of its own,
-/// created on the server `url` names and dropped afterwards, whatever the outcome.
-pub async fn run(url: &str, sale: &Sale, connections: u32) -> anyhow::Result<Tally> {
-    let server = PgConnectOptions::from_str(url).context("parsing --postgres-url")?;
-    let mut admin = PgConnection::connect_with(&server).await.context("connecting to --postgres-url")?;
-    let database = format!("cartcast_naive_{}", Uuid::new_v4().simple());
-    sqlx::raw_sql(&format!("CREATE DATABASE {database}"))
-        .execute(&mut admin)
-        .await
-        .with_context(|| format!("creating database {database}"))?;
-    let tally = sell(server.database(&database), sale, connections).await;
-    let dropped = sqlx::raw_sql(&format!("DROP DATABASE {database} WITH (FORCE)"))
-        .execute(&mut admin)
-        .await
-        .with_context(|| format!("dropping database {database}"));
-    let tally = tally?;
-    dropped?;
-    Ok(tally)
+/// Where the aggregate is loaded from.
+#[derive(Clone, Copy)]
+pub enum Store {
+    /// Every event of the product, each time (`postgres_cqrs`).
+    Events,
+    /// The latest snapshot, taken every `every` events, and the events since
+    /// (`postgres_snapshot_cqrs`).
+    Snapshots { every: usize },
 }
 
-async fn sell(options: PgConnectOptions, sale: &Sale, connections: u32) -> anyhow::Result<Tally> {
-    let pool = PgPoolOptions::new()
-        .max_connections(connections)
-        .connect_with(options)
-        .await
-        .context("connecting to the peer's database")?;
+impl Store {
+    fn label(self) -> &'static str {
+        match self {
+            Store::Events => "naive-cqrs",
+            Store::Snapshots { .. } => "snapshot-cqrs",
+        }
+    }
+}
+
+/// Runs the sale with a pool of `connections` in a database of its own on
+/// the server `url` names.
+pub async fn run(url: &str, sale: &Sale, connections: u32, store: Store) -> anyhow::Result<Tally> {
+    with_database(url, "cartcast_cqrs_peer", connections, |pool| sell(pool, sale, store)).await
+}
+
+async fn sell(pool: PgPool, sale: &Sale, store: Store) -> anyhow::Result<Tally> {
     sqlx::raw_sql(SCHEMA).execute(&pool).await.context("creating the postgres-es tables")?;
-    let cqrs = Arc::new(postgres_cqrs::<Product>(pool.clone(), vec![], ()));
+    let cqrs = Arc::new(match store {
+        Store::Events => postgres_cqrs::<Product>(pool.clone(), vec![], ()),
+        Store::Snapshots { every } => postgres_snapshot_cqrs::<Product>(pool.clone(), vec![], every, ()),
+    });
     let product_id: Arc<str> = Uuid::now_v7().to_string().into();
     cqrs.execute(
         &product_id,
         ProductCommand::Create {
             product_id: product_id.to_string(),
             seller: "flash-sale-creator".to_owned(),
-            sku: format!("naive-{}", Uuid::new_v4().simple()),
+            sku: format!("{}-{}", store.label(), Uuid::new_v4().simple()),
             title: "Flash sale".to_owned(),
             price_minor: 1999,
             currency: Currency::parse("EUR").context("parsing EUR")?,
@@ -89,10 +93,9 @@ async fn sell(options: PgConnectOptions, sale: &Sale, connections: u32) -> anyho
     .await
     .context("creating the peer's product")?;
     let attempts =
-        (0..sale.buyers).map(|buyer| reserve(cqrs.clone(), product_id.clone(), format!("naive-buyer-{buyer}")));
-    let mut tally = drive("peer", sale.concurrency, attempts).await?;
+        (0..sale.buyers).map(|buyer| reserve(cqrs.clone(), product_id.clone(), format!("peer-buyer-{buyer}")));
+    let mut tally = drive(store.label(), sale.concurrency, attempts).await?;
     check_store(&pool, &product_id, &mut tally).await?;
-    pool.close().await;
     Ok(tally)
 }
 

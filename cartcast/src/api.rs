@@ -49,7 +49,7 @@ pub async fn run(options: Distributed, role: Role) -> anyhow::Result<()> {
         bus,
         read_models,
         signer: Arc::new(Signer::new(&secret)),
-        settings: options.settings,
+        settings: Arc::new(options.settings),
         ingest_url: ingest_url.into(),
         gateway,
         inbox,

@@ -95,7 +95,7 @@ pub async fn run(options: Up) -> anyhow::Result<()> {
         read_models,
         signer,
         ingest_url: format!("rtmp://{rtmp_addr}/{}", rtmp::APP).into(),
-        settings,
+        settings: Arc::new(settings),
         gateway,
         inbox,
         limits: Arc::default(),

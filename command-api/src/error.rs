@@ -15,6 +15,7 @@ use cartcast_infra::accounts::WeakPassword;
 use cartcast_infra::bus::BusError;
 
 use crate::auth::AuthError;
+use crate::instrument::Failure;
 
 /// How long a caller should wait before retrying a 503.
 const RETRY_AFTER_SECS: u64 = 1;
@@ -272,15 +273,14 @@ pub struct ErrorDetail {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        // Logged by `instrument::observe`, which knows the request.
+        let failure = match &self {
+            ApiError::Unexpected(_) => Some(Failure { unexpected: true, detail: format!("{self:?}") }),
+            ApiError::Unavailable(_) => Some(Failure { unexpected: false, detail: format!("{self:?}") }),
+            _ => None,
+        };
         let message = match &self {
-            ApiError::Unexpected(_) => {
-                tracing::error!(error = ?self, "request failed");
-                "internal server error".to_owned()
-            }
-            ApiError::Unavailable(_) => {
-                tracing::warn!(error = ?self, "request not answered");
-                self.to_string()
-            }
+            ApiError::Unexpected(_) => "internal server error".to_owned(),
             _ => self.to_string(),
         };
         let body =
@@ -291,6 +291,9 @@ impl IntoResponse for ApiError {
         }
         if let ApiError::Unauthorized(_) = self {
             response.headers_mut().insert(WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if let Some(failure) = failure {
+            response.extensions_mut().insert(failure);
         }
         response
     }

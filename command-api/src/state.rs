@@ -26,7 +26,8 @@ pub struct AppState {
     pub read_models: ReadModels,
     pub signer: Arc<Signer>,
     /// `command_timeout` bounds how long a handler waits for an outcome.
-    pub settings: Settings,
+    /// Shared, so cloning the state per request copies no strings.
+    pub settings: Arc<Settings>,
     /// Where creators point OBS, e.g. `rtmp://127.0.0.1:1935/live`; answered on show creation.
     pub ingest_url: Arc<str>,
     /// This process's live sockets, one room per show, joined to the other gateways by the relay.

@@ -22,7 +22,6 @@ use cartcast_domain::Role;
 use cartcast_infra::accounts::Accounts;
 use cartcast_infra::bus::inprocess::StoreFeed;
 use cartcast_infra::bus::{BusError, CommandBus};
-use cartcast_infra::config::Settings;
 use cartcast_infra::envelope::CommandEnvelope;
 use cartcast_infra::outcome::{Answer, Outcome, ReservationCreated};
 use cartcast_infra::store::sqlite::SqliteStore;
@@ -130,7 +129,7 @@ async fn spawn(responder: Box<Responder>, metrics: PrometheusHandle) -> TestApp 
         bus: bus.clone(),
         read_models: read_models.clone(),
         signer: Arc::new(signer.clone()),
-        settings: Settings::default(),
+        settings: Arc::default(),
         ingest_url: INGEST_URL.into(),
         gateway: Gateway::new(
             Upstream {

@@ -55,6 +55,10 @@ use peers::{Peer, PeerFigures, Summary};
 use reqwest::Url;
 use verdict::Verdict;
 
+/// The allocator `cartcast` uses, so the bare server is measured on equal terms.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(about = "Flash-sale bench: buyers race for the units of one product")]
 struct Args {

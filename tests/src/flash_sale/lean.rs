@@ -17,6 +17,7 @@ use hyper::header::{AUTHORIZATION, CONTENT_TYPE, HOST, HeaderValue};
 use hyper::{Method, Request, Uri};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
+use tokio::sync::Barrier;
 
 use cartcast_tests::measure::cpu_seconds_of;
 
@@ -46,7 +47,10 @@ pub struct Target {
 /// Sends every buyer's reservation over `connections` keep-alive connections,
 /// spread evenly over `targets` (several API processes of one deployment),
 /// and tallies the answers under `label`, with the CPU this process and
-/// `server` (pids) spent meanwhile.
+/// `server` (pids) spent meanwhile. The connections are opened before the
+/// clock starts, as a sale's viewers are already on the page when it opens:
+/// hundreds of connects at once would otherwise put the listener's accept
+/// queue, not the sale, in the first answers' latency.
 pub async fn reserve_all(
     label: &'static str,
     targets: Vec<Target>,
@@ -54,18 +58,21 @@ pub async fn reserve_all(
     connections: usize,
     server: &[i32],
 ) -> anyhow::Result<Tally> {
-    let this = [std::process::id() as i32];
-    let (client_before, server_before) = (cpu_seconds_of(&this)?, cpu_seconds_of(server)?);
     anyhow::ensure!(!targets.is_empty(), "no target to send the reservations to");
     let targets: Vec<Arc<Target>> = targets.into_iter().map(Arc::new).collect();
     let next = Arc::new(AtomicUsize::new(0));
-    let started = Instant::now();
-    let lanes: Vec<_> = (0..connections.max(1))
+    let connections = connections.max(1);
+    let opened = Arc::new(Barrier::new(connections + 1));
+    let lanes: Vec<_> = (0..connections)
         .map(|lane_index| {
             let target = targets[lane_index % targets.len()].clone();
-            tokio::spawn(lane(label, target, buyers.clone(), next.clone()))
+            tokio::spawn(lane(label, target, buyers.clone(), next.clone(), opened.clone()))
         })
         .collect();
+    opened.wait().await;
+    let this = [std::process::id() as i32];
+    let (client_before, server_before) = (cpu_seconds_of(&this)?, cpu_seconds_of(server)?);
+    let started = Instant::now();
     let mut tally = Tally::new(label)?;
     for lane in lanes {
         tally.merge(lane.await.context("a connection's task failed")??);
@@ -80,15 +87,19 @@ pub async fn reserve_all(
     Ok(tally)
 }
 
-/// One connection: takes the next buyer until none is left; reconnects after a transport failure.
+/// One connection: opens it and waits for every other lane's at `opened`,
+/// then takes the next buyer until none is left; reconnects after a
+/// transport failure (a failed first connect is retried by the first buyer).
 async fn lane(
     label: &'static str,
     target: Arc<Target>,
     buyers: Arc<Vec<Prepared>>,
     next: Arc<AtomicUsize>,
+    opened: Arc<Barrier>,
 ) -> anyhow::Result<Tally> {
     let mut tally = Tally::new(label)?;
-    let mut sender = None;
+    let mut sender = connect(target.addr).await.ok();
+    opened.wait().await;
     loop {
         let index = next.fetch_add(1, Ordering::Relaxed);
         let Some(buyer) = buyers.get(index) else {

@@ -3,6 +3,7 @@
 //! measuring its CPU and the server's meanwhile), then read the product back
 //! at the highest position answered and check its stock.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -125,23 +126,42 @@ async fn create_product(client: &Client, base: &Url, token: &str, units: u64) ->
         .with_context(|| format!("the creation answer has no product_id: {body}"))
 }
 
+/// The one field of a 201 the sale needs (the rest is skipped, not parsed into a tree).
+#[derive(Deserialize)]
+struct SoldAnswer {
+    position: Option<u64>,
+}
+
+/// The error code of a refusal.
+#[derive(Deserialize)]
+struct Refusal<'a> {
+    #[serde(borrow)]
+    error: RefusalDetail<'a>,
+}
+
+#[derive(Deserialize)]
+struct RefusalDetail<'a> {
+    #[serde(borrow)]
+    code: Cow<'a, str>,
+}
+
 /// 201 and 409 `sold_out` are the definitive answers; any other status is an
-/// error of its own kind.
-pub fn classify(status: StatusCode, body: &str) -> Answer {
-    let parsed: Option<Value> = serde_json::from_str(body).ok();
-    let field = |pointer: &str| parsed.as_ref().and_then(|value| value.pointer(pointer)).cloned();
-    let code = field("/error/code");
-    match status {
-        StatusCode::CREATED => Answer::Sold { position: field("/position").and_then(|position| position.as_u64()) },
-        StatusCode::CONFLICT if code == Some(json!("sold_out")) => Answer::SoldOut,
-        _ => {
-            let kind = match code.as_ref().and_then(Value::as_str) {
-                Some(code) => format!("{status} {code}"),
-                None => status.to_string(),
-            };
-            Answer::Failed { kind, detail: format!("{status}: {body}") }
-        }
+/// error of its own kind. A 201 whose `position` is missing or not a number
+/// is sold without a position (which the run counts as an error).
+pub fn classify(status: StatusCode, body: &[u8]) -> Answer {
+    if status == StatusCode::CREATED {
+        let position = serde_json::from_slice::<SoldAnswer>(body).ok().and_then(|sold| sold.position);
+        return Answer::Sold { position };
     }
+    let code = serde_json::from_slice::<Refusal>(body).ok().map(|refusal| refusal.error.code);
+    if status == StatusCode::CONFLICT && code.as_deref() == Some("sold_out") {
+        return Answer::SoldOut;
+    }
+    let kind = match code {
+        Some(code) => format!("{status} {code}"),
+        None => status.to_string(),
+    };
+    Answer::Failed { kind, detail: format!("{status}: {}", String::from_utf8_lossy(body)) }
 }
 
 /// Reads the product once the read model has caught up with every sold answer
@@ -183,4 +203,29 @@ async fn check_read_model(
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kind(answer: Answer) -> String {
+        match answer {
+            Answer::Sold { position } => format!("sold {position:?}"),
+            Answer::SoldOut => "sold out".to_owned(),
+            Answer::Failed { kind, .. } => kind,
+        }
+    }
+
+    #[test]
+    fn answers_are_told_apart_by_status_and_code() {
+        let sold = br#"{"reservation_id":"p.1","product_id":"p","quantity":1,"expires_at":"2026-11-30T12:00:00Z","position":42}"#;
+        assert_eq!(kind(classify(StatusCode::CREATED, sold)), "sold Some(42)");
+        assert_eq!(kind(classify(StatusCode::CREATED, br#"{"position":"42"}"#)), "sold None");
+        let sold_out = br#"{"error":{"code":"sold_out","message":"only 0 left"}}"#;
+        assert_eq!(kind(classify(StatusCode::CONFLICT, sold_out)), "sold out");
+        let other = br#"{"error":{"code":"idempotency_conflict","message":"another body"}}"#;
+        assert_eq!(kind(classify(StatusCode::CONFLICT, other)), "409 Conflict idempotency_conflict");
+        assert_eq!(kind(classify(StatusCode::BAD_GATEWAY, b"<html>")), "502 Bad Gateway");
+    }
 }

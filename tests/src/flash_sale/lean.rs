@@ -144,7 +144,7 @@ async fn send(
     let status = response.status();
     let body = response.into_body().collect().await.context("reading the reservation answer")?.to_bytes();
     *sender = Some(connected);
-    Ok(classify(status, &String::from_utf8_lossy(&body)))
+    Ok(classify(status, &body))
 }
 
 async fn connect(addr: SocketAddr) -> anyhow::Result<SendRequest<Full<Bytes>>> {

@@ -97,9 +97,11 @@ async fn lane(
     next: Arc<AtomicUsize>,
     opened: Arc<Barrier>,
 ) -> anyhow::Result<Tally> {
-    let mut tally = Tally::new(label)?;
     let mut sender = connect(target.addr).await.ok();
+    // Nothing between the spawn and here may return early: every lane must
+    // reach the barrier, or the run would wait for it forever.
     opened.wait().await;
+    let mut tally = Tally::new(label)?;
     loop {
         let index = next.fetch_add(1, Ordering::Relaxed);
         let Some(buyer) = buyers.get(index) else {

@@ -126,7 +126,8 @@ fn finish(router: Router<AppState>, state: AppState) -> Router {
 }
 
 /// The operations endpoints of the roles that serve no API (`worker`,
-/// `projector`): `/healthz` (200 while the role's work runs) and `/metrics`.
+/// `projector`): `/healthz` (200 while the role's work runs) and `/metrics`,
+/// observed as the API's routes are (a failing `/healthz` is logged there).
 pub fn ops_router(metrics: PrometheusHandle, work: TaskTracker) -> Router {
     let healthz = move || {
         let running = !work.is_empty();
@@ -142,5 +143,8 @@ pub fn ops_router(metrics: PrometheusHandle, work: TaskTracker) -> Router {
         let metrics = metrics.clone();
         async move { routes::prometheus_text(&metrics) }
     };
-    Router::new().route("/healthz", get(healthz)).route("/metrics", get(metrics))
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .layer(middleware::from_fn(instrument::observe))
 }

@@ -68,7 +68,7 @@ async fn a_creator_sets_chat_rules_and_show_details_in_a_real_browser() {
     studio
         .until(
             "the details form fills",
-            "return document.querySelector('#edit-title').value === 'Autumn bags';",
+            "return document.querySelector('#edit-title')?.value === 'Autumn bags';",
             vec![],
         )
         .await

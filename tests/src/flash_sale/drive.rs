@@ -48,8 +48,12 @@ pub struct Reply {
 pub struct Tally {
     /// Microseconds from sending a buyer's first attempt to its definitive answer.
     latency: Histogram<u64>,
-    /// Distinct error texts already printed, so a storm of one error prints once.
+    /// Distinct error texts already shown, so a storm of one error prints once.
     shown: HashSet<String>,
+    /// Whether error texts are printed as they come; a part of a run (one
+    /// connection's tally) keeps them for the whole run's tally to print on
+    /// merging, so a storm on every connection still prints once.
+    echo: bool,
     pub label: &'static str,
     /// Definitive answers only: sold plus sold out.
     pub answers: u64,
@@ -80,6 +84,7 @@ impl Tally {
         Ok(Self {
             latency: Histogram::new_with_bounds(1, 3_600_000_000, 3).context("creating the latency histogram")?,
             shown: HashSet::new(),
+            echo: true,
             label,
             answers: 0,
             sold: 0,
@@ -91,6 +96,12 @@ impl Tally {
             wall: Duration::ZERO,
             cpu: None,
         })
+    }
+
+    /// A tally for a part of a run, merged into the run's with [`Tally::merge`]:
+    /// it prints nothing itself.
+    pub fn part(label: &'static str) -> anyhow::Result<Self> {
+        Ok(Self { echo: false, ..Self::new(label)? })
     }
 
     pub fn record(&mut self, reply: Reply, latency: Duration) {
@@ -114,8 +125,14 @@ impl Tally {
     /// was already shown or enough were.
     pub fn fail(&mut self, kind: impl Into<String>, detail: String) {
         *self.errors.entry(kind.into()).or_default() += 1;
+        self.show(detail);
+    }
+
+    fn show(&mut self, detail: String) {
         if self.shown.len() < ERRORS_SHOWN && !self.shown.contains(&detail) {
-            eprintln!("{}: error: {detail}", self.label);
+            if self.echo {
+                eprintln!("{}: error: {detail}", self.label);
+            }
             self.shown.insert(detail);
         }
     }
@@ -129,6 +146,9 @@ impl Tally {
         self.sold_out += other.sold_out;
         for (kind, count) in other.errors {
             *self.errors.entry(kind).or_default() += count;
+        }
+        for detail in other.shown {
+            self.show(detail);
         }
         self.retries += other.retries;
         self.unpositioned += other.unpositioned;
@@ -204,4 +224,22 @@ where
     }
     tally.wall = started.elapsed();
     Ok(tally)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_of_a_run_add_up_and_keep_each_error_text_once() {
+        let mut run = Tally::new("cartcast").unwrap();
+        for _ in 0..3 {
+            let mut part = Tally::part("cartcast").unwrap();
+            part.fail("transport failed", "connection refused".to_owned());
+            part.record(Reply { answer: Answer::SoldOut, retries: 0 }, Duration::from_millis(2));
+            run.merge(part);
+        }
+        assert_eq!((run.answers, run.sold_out, run.error_count()), (3, 3, 3));
+        assert_eq!(run.shown.len(), 1, "one text for the whole storm");
+    }
 }

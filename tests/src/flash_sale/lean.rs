@@ -101,7 +101,7 @@ async fn lane(
     // Nothing between the spawn and here may return early: every lane must
     // reach the barrier, or the run would wait for it forever.
     opened.wait().await;
-    let mut tally = Tally::new(label)?;
+    let mut tally = Tally::part(label)?;
     loop {
         let index = next.fetch_add(1, Ordering::Relaxed);
         let Some(buyer) = buyers.get(index) else {

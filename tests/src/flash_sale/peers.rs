@@ -4,14 +4,13 @@
 //! beside Cartcast's.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::path::Path;
 
 use anyhow::{Context, bail};
 use clap::ValueEnum;
 
 use crate::drive::{Sale, Tally};
-use crate::verdict::Verdict;
+use crate::verdict::{Verdict, cpu_fields, pace_fields};
 
 /// The snapshot peer takes a snapshot every this many events.
 pub const SNAPSHOT_EVERY: usize = 100;
@@ -106,20 +105,7 @@ impl PeerFigures {
 
 /// The bare run's fields: it sells nothing, so only its pace, errors and CPU.
 fn baseline_fields(tally: &Tally) -> String {
-    let mut fields = format!(
-        " answers_per_s={:.0} p50_ms={:.1} p99_ms={:.1} errors={}",
-        tally.answers_per_s(),
-        tally.p50_ms(),
-        tally.p99_ms(),
-        tally.error_count()
-    );
-    for (key, value) in [("server_cpu_us", tally.server_cpu_us()), ("client_cpu_us", tally.client_cpu_us())] {
-        if let Some(value) = value {
-            // Writing to a String cannot fail.
-            let _ = write!(fields, " {key}={value:.1}");
-        }
-    }
-    fields
+    format!("{} errors={}{}", pace_fields(tally), tally.error_count(), cpu_fields(tally))
 }
 
 /// The peer lines of an earlier run's output at `path`, which must have run the same sale.

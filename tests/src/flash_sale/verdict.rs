@@ -45,26 +45,35 @@ impl Verdict {
 
     /// The run's ` key=value` fields for its line.
     pub fn fields(&self, tally: &Tally) -> String {
-        let mut fields = String::new();
+        let mut fields = pace_fields(tally);
         let mut field = |key: &str, value: String| {
             // Writing to a String cannot fail.
             let _ = write!(fields, " {key}={value}");
         };
-        field("answers_per_s", format!("{:.0}", tally.answers_per_s()));
-        field("p50_ms", format!("{:.1}", tally.p50_ms()));
-        field("p99_ms", format!("{:.1}", tally.p99_ms()));
         field("sold", tally.sold.to_string());
         field("sold_out", tally.sold_out.to_string());
         field("errors", self.errors.to_string());
         field("undersold", self.undersold.to_string());
         field("oversold", self.oversold.to_string());
         field("retries", tally.retries.to_string());
-        if let Some(server) = tally.server_cpu_us() {
-            field("server_cpu_us", format!("{server:.1}"));
-        }
-        if let Some(client) = tally.client_cpu_us() {
-            field("client_cpu_us", format!("{client:.1}"));
-        }
+        fields.push_str(&cpu_fields(tally));
         fields
     }
+}
+
+/// ` answers_per_s=… p50_ms=… p99_ms=…` of any run.
+pub fn pace_fields(tally: &Tally) -> String {
+    format!(" answers_per_s={:.0} p50_ms={:.1} p99_ms={:.1}", tally.answers_per_s(), tally.p50_ms(), tally.p99_ms())
+}
+
+/// ` server_cpu_us=… client_cpu_us=…`, each where the run measured it.
+pub fn cpu_fields(tally: &Tally) -> String {
+    let mut fields = String::new();
+    for (key, value) in [("server_cpu_us", tally.server_cpu_us()), ("client_cpu_us", tally.client_cpu_us())] {
+        if let Some(value) = value {
+            // Writing to a String cannot fail.
+            let _ = write!(fields, " {key}={value:.1}");
+        }
+    }
+    fields
 }

@@ -26,19 +26,13 @@ interface Level {
 /** Behind the live edge by more than this, the live-edge button lights up. */
 const BEHIND_S = 4;
 
-/** hls.js, fetched once; a page about to play calls it early (see {@link preloadPlayer}). */
-let hlsModule: Promise<typeof import("hls.js/light")> | null = null;
-function loadHls() {
-  hlsModule ??= import("hls.js/light");
-  return hlsModule;
-}
-
 /**
  * Starts fetching hls.js now, while the page is still reading the show,
- * so the player does not wait for it once it mounts.
+ * so the player does not wait for it once it mounts (the module loader
+ * fetches a module once; the player's own import finds it there).
  */
 export function preloadPlayer(): void {
-  void loadHls();
+  void import("hls.js/light");
 }
 
 export function Player({ manifestUrl, onState, onTime, replay = false }: Props) {
@@ -58,7 +52,7 @@ export function Player({ manifestUrl, onState, onTime, replay = false }: Props) 
     let stopped = false;
     let player: Hls | null = null;
     void (async () => {
-      const { default: HlsJs } = await loadHls();
+      const { default: HlsJs } = await import("hls.js/light");
       if (stopped) return;
       if (!HlsJs.isSupported()) {
         element.src = manifestUrl;

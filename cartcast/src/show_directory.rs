@@ -119,7 +119,7 @@ fn act_on(hub: &Arc<MediaHub>, event: &StoredEvent) {
     let show_id = event.aggregate_id.as_str();
     let stream = stream_of(&event.aggregate_type, &event.event_type);
     if stream == LiveStats::TYPE {
-        match serde_json::from_value::<LiveStatsEvent>(event.payload.clone()) {
+        match event.payload_as::<LiveStatsEvent>() {
             Ok(LiveStatsEvent::ViewersCounted { watching, .. }) => hub.watchers(show_id, watching),
             Ok(
                 LiveStatsEvent::StreamHealthReported { .. }
@@ -130,7 +130,7 @@ fn act_on(hub: &Arc<MediaHub>, event: &StoredEvent) {
             Err(error) => tracing::warn!(%show_id, %error, "media: unreadable live-stats event"),
         }
     } else if stream == Show::TYPE {
-        match serde_json::from_value::<ShowEvent>(event.payload.clone()) {
+        match event.payload_as::<ShowEvent>() {
             Ok(ShowEvent::ProductPinned { product_id, .. }) => {
                 let pin = Pin { id: format!("pin-{}", event.sequence), product_id, at: event.metadata.occurred_at };
                 hub.pin(show_id, pin);

@@ -22,11 +22,14 @@
 //!   one serves, then swapped in.
 //! - [`sequences`]: the last applied sequence of each aggregate, so a view
 //!   never moves backwards.
+//! - `bulk`: many rows in one statement, for what a step of a projection
+//!   gathers (its `Page`) and writes once.
 //! - [`runner`]: feeds a projection from the `EVENTS` feed, storing its
 //!   position in the same transaction as its rows (exactly once), one
 //!   [`runner::ProjectionRunner::try_process_next`] at a time.
 
 pub mod audit;
+mod bulk;
 pub mod dashboard;
 pub mod notifications;
 pub mod read_models;

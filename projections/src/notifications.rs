@@ -75,13 +75,13 @@ pub struct NotificationPage {
 /// Apply one event at feed `position` inside the projection's transaction.
 pub async fn apply(tx: &mut Transaction<'static, Any>, position: u64, event: &StoredEvent) -> Result<(), ReadError> {
     if event.aggregate_type == Follows::TYPE {
-        return apply_follows(tx, serde_json::from_value(event.payload.clone())?, event).await;
+        return apply_follows(tx, event.payload_as()?, event).await;
     }
     if event.aggregate_type != Show::TYPE {
         return Ok(());
     }
     // A show's stream also holds samples from before they had their own.
-    let Ok(show_event) = serde_json::from_value::<ShowEvent>(event.payload.clone()) else {
+    let Ok(show_event) = event.payload_as::<ShowEvent>() else {
         return Ok(());
     };
     let show_id = event.aggregate_id.as_str();

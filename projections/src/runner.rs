@@ -19,7 +19,8 @@ use cartcast_infra::store::StoredEvent;
 use sqlx::{Any, Transaction};
 
 use crate::read_models::{ReadError, ReadModels};
-use crate::{dashboard, notifications, sequences, views};
+use crate::sequences::Sequences;
+use crate::{dashboard, notifications, views};
 
 /// A projection the runner can feed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,16 +91,44 @@ impl Projection {
         }
     }
 
+    /// A fresh page of writes for one step.
+    fn page(self) -> Page {
+        match self {
+            Projection::Catalog => Page::Catalog(Box::default()),
+            Projection::Notifications => Page::Notifications,
+            Projection::Dashboard => Page::Dashboard(Box::default()),
+        }
+    }
+}
+
+/// What a step's events write, gathered per projection and written once at
+/// the end of the step (see [`views::Page`] and [`dashboard::Page`]).
+enum Page {
+    Catalog(Box<views::Page>),
+    /// Notifications are rare beside the rest of the feed: written as they come.
+    Notifications,
+    Dashboard(Box<dashboard::Page>),
+}
+
+impl Page {
     async fn apply(
-        self,
+        &mut self,
         tx: &mut Transaction<'static, Any>,
         position: u64,
         event: &StoredEvent,
     ) -> Result<(), ReadError> {
         match self {
-            Projection::Catalog => views::apply(tx, position, event).await,
-            Projection::Notifications => notifications::apply(tx, position, event).await,
-            Projection::Dashboard => dashboard::apply(tx, position, event).await,
+            Page::Catalog(page) => page.apply(tx, position, event).await,
+            Page::Notifications => notifications::apply(tx, position, event).await,
+            Page::Dashboard(page) => page.apply(tx, position, event).await,
+        }
+    }
+
+    async fn flush(&mut self, tx: &mut Transaction<'static, Any>) -> Result<(), ReadError> {
+        match self {
+            Page::Catalog(page) => page.flush(tx).await,
+            Page::Notifications => Ok(()),
+            Page::Dashboard(page) => page.flush(tx).await,
         }
     }
 }
@@ -119,8 +148,9 @@ pub enum ProjectionError {
 enum Applied {
     /// Applied this many events (the rest were already applied).
     All(usize),
-    /// The event at this index of the batch cannot be applied; nothing was.
-    Poisoned { at: usize, error: ReadError },
+    /// The event at this index of the batch cannot be applied (or, where
+    /// `at` is `None`, one of the batch's, written together); nothing was.
+    Poisoned { at: Option<usize>, error: ReadError },
     /// The checkpoint is not where this runner left it (a rebuild swapped in).
     Moved,
 }
@@ -141,6 +171,15 @@ pub struct ProjectionRunner {
     feed: Arc<dyn EventFeed>,
     stream: Option<BoxStream<'static, Result<FeedEvent, BusError>>>,
     position: u64,
+}
+
+/// How a step writes its page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Writes {
+    /// Everything at the end: the fewest statements.
+    Together,
+    /// Each event's writes before the next event: finds the one a database refuses.
+    EachAlone,
 }
 
 /// Most events applied in one transaction.
@@ -170,15 +209,21 @@ impl ProjectionRunner {
             return Ok(Step::Idle);
         };
         let ready: Vec<FeedEvent> = ready.into_iter().filter(|e| e.position > self.position).collect();
-        match self.apply(&ready).await? {
+        let mut applied = self.apply(&ready, Writes::Together).await?;
+        if let Applied::Poisoned { at: None, .. } = applied {
+            // Written together, the page failed: write it event by event to find the one.
+            applied = self.apply(&ready, Writes::EachAlone).await?;
+        }
+        match applied {
             Applied::Moved => {
                 self.stream = None;
                 Ok(Step::Idle)
             }
             Applied::All(events) => Ok(self.applied(events, &ready)),
             Applied::Poisoned { at, error } => {
+                let at = at.unwrap_or(0);
                 if at > 0 {
-                    self.apply(&ready[..at]).await?;
+                    self.apply(&ready[..at], Writes::Together).await?;
                 }
                 // Resubscribe from just before the poison on the next step.
                 self.stream = None;
@@ -222,17 +267,19 @@ impl ProjectionRunner {
     }
 
     /// Apply `events` and move the checkpoint to the last, in one transaction.
-    async fn apply(&mut self, events: &[FeedEvent]) -> Result<Applied, ProjectionError> {
+    async fn apply(&mut self, events: &[FeedEvent], writes: Writes) -> Result<Applied, ProjectionError> {
         let name = self.projection.name();
         let mut tx = self.read_models.pool().begin().await.map_err(ReadError::from)?;
         if lock_checkpoint(&mut tx, name).await? != self.position {
             // A rebuild swapped its copy in: carry on from where it left the checkpoint.
             return Ok(Applied::Moved);
         }
+        let mut sequences = Sequences::load(&mut tx, name, events).await?;
+        let mut page = self.projection.page();
         let mut applied = 0;
         for (at, feed_event) in events.iter().enumerate() {
             let event = &feed_event.event;
-            if !sequences::advance(&mut tx, name, event).await? {
+            if !sequences.advance(event) {
                 warn!(
                     position = feed_event.position,
                     event = %event.msg_id(),
@@ -242,12 +289,22 @@ impl ProjectionRunner {
                 metrics::counter!("projection_events_skipped_total", "projection" => name).increment(1);
                 continue;
             }
-            match self.projection.apply(&mut tx, feed_event.position, event).await {
+            let mut written = page.apply(&mut tx, feed_event.position, event).await;
+            if written.is_ok() && writes == Writes::EachAlone {
+                written = page.flush(&mut tx).await;
+            }
+            match written {
                 Ok(()) => applied += 1,
-                Err(error) if error.is_poison() => return Ok(Applied::Poisoned { at, error }),
+                Err(error) if error.is_poison() => return Ok(Applied::Poisoned { at: Some(at), error }),
                 Err(error) => return Err(error.into()),
             }
         }
+        match page.flush(&mut tx).await {
+            Ok(()) => {}
+            Err(error) if error.is_poison() => return Ok(Applied::Poisoned { at: None, error }),
+            Err(error) => return Err(error.into()),
+        }
+        sequences.store(&mut tx).await?;
         let position = events.last().map_or(self.position, |e| e.position);
         store_checkpoint(&mut tx, name, position).await?;
         tx.commit().await.map_err(ReadError::from)?;

@@ -302,9 +302,25 @@ async fn test_a_poison_event_parks_the_projection_before_it() {
     let read_models = fresh_read_models().await;
     let mut events = a_sale();
     events[2].payload = serde_json::json!({"type": "UnitsReserved", "quantity": "three"});
+    parks_before_the_second_hold(&read_models, events).await;
+}
+
+/// A row the database refuses — here, by a rule the read model gained since
+/// — parks the catalog just before the event that wrote it, although a step
+/// writes its events' rows together.
+#[tokio::test]
+async fn test_a_row_the_database_refuses_parks_the_projection_before_its_event() {
+    let read_models = fresh_read_models().await;
+    sqlx::query("CREATE UNIQUE INDEX one_hold_per_product ON rm_reservations (product_id)")
+        .execute(read_models.pool())
+        .await
+        .unwrap();
+    parks_before_the_second_hold(&read_models, a_sale()).await;
+}
+
+async fn parks_before_the_second_hold(read_models: &ReadModels, events: Vec<StoredEvent>) {
     let feed = Arc::new(ScriptedFeed(at_positions(events)));
     let mut runner = ProjectionRunner::new(Projection::Catalog, read_models.clone(), feed);
-
     for _ in 0..2 {
         let parked = runner.try_process_next(Duration::from_millis(100)).await;
         let Err(ProjectionError::Parked { position, event, .. }) = parked else { panic!("not parked: {parked:?}") };

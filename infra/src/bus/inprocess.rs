@@ -152,27 +152,42 @@ impl EventFeed for StoreFeed {
     }
 
     async fn subscribe(&self, after: u64) -> Result<BoxStream<'static, Result<FeedEvent, BusError>>, BusError> {
-        let store = self.store.clone();
-        let head = self.head.subscribe();
-        let pages = stream::unfold((store, head, after), |(store, mut head, after)| async move {
-            loop {
-                match store.read_all(after, PAGE).await {
-                    Err(e) => return Some((vec![Err(BusError::Unavailable(e.to_string()))], (store, head, after))),
-                    Ok(page) if !page.is_empty() => {
-                        let last = page.last().map_or(after, |(p, _)| *p);
-                        let events =
-                            page.into_iter().map(|(position, event)| Ok(FeedEvent { position, event })).collect();
-                        return Some((events, (store, head, last)));
-                    }
-                    // Caught up: wait for the next commit (or re-check now and
-                    // then, in case events were committed by another handle).
-                    Ok(_) => {
-                        let _ = tokio::time::timeout(Duration::from_secs(1), head.changed()).await;
-                    }
-                }
-            }
-        });
+        // A reader task keeps the next page ready while the subscriber handles this one.
+        let (pages, ready) = mpsc::channel(READ_AHEAD);
+        tokio::spawn(read_pages(self.store.clone(), self.head.subscribe(), after, pages));
+        let pages = stream::unfold(ready, |mut ready| async move { ready.recv().await.map(|page| (page, ready)) });
         Ok(pages.flat_map(stream::iter).boxed())
+    }
+}
+
+/// Pages a subscriber may have read ahead of it.
+const READ_AHEAD: usize = 2;
+
+/// Read the store's global order after `after` into `pages`, page by page,
+/// until the subscriber goes away.
+async fn read_pages(
+    store: Arc<dyn EventStore>,
+    mut head: watch::Receiver<u64>,
+    mut after: u64,
+    pages: mpsc::Sender<Vec<Result<FeedEvent, BusError>>>,
+) {
+    while !pages.is_closed() {
+        let page = match store.read_all(after, PAGE).await {
+            Err(e) => vec![Err(BusError::Unavailable(e.to_string()))],
+            Ok(page) if !page.is_empty() => {
+                after = page.last().map_or(after, |(p, _)| *p);
+                page.into_iter().map(|(position, event)| Ok(FeedEvent { position, event })).collect()
+            }
+            // Caught up: wait for the next commit (or re-check now and
+            // then, in case events were committed by another handle).
+            Ok(_) => {
+                let _ = tokio::time::timeout(Duration::from_secs(1), head.changed()).await;
+                continue;
+            }
+        };
+        if pages.send(page).await.is_err() {
+            return;
+        }
     }
 }
 

@@ -47,6 +47,11 @@ impl StoredEvent {
         format!("{}:{}:{}", self.aggregate_type, self.aggregate_id, self.sequence)
     }
 
+    /// The payload as the aggregate's event type, read in place (without a copy of the JSON).
+    pub fn payload_as<E: serde::de::DeserializeOwned>(&self) -> Result<E, serde_json::Error> {
+        E::deserialize(&self.payload)
+    }
+
     /// This event as its current version reads (see [`cartcast_domain::versions`]):
     /// every read path of the store and the feed passes events through here.
     pub fn upcast(mut self) -> Result<Self, UpcastError> {

@@ -118,10 +118,10 @@ impl Scan {
     fn event(&mut self, position: u64, stored: &StoredEvent) -> Result<(), AuditError> {
         self.report.events += 1;
         if stored.aggregate_type == Product::TYPE {
-            let event: ProductEvent = serde_json::from_value(stored.payload.clone())?;
+            let event: ProductEvent = stored.payload_as()?;
             self.product(position, &stored.aggregate_id, &event);
         } else if stored.aggregate_type == Order::TYPE {
-            let event: OrderEvent = serde_json::from_value(stored.payload.clone())?;
+            let event: OrderEvent = stored.payload_as()?;
             self.order(position, &stored.aggregate_id, &event);
         }
         Ok(())

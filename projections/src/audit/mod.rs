@@ -130,7 +130,7 @@ pub async fn audit_order(store: &dyn EventStore, order_id: &str) -> Result<Optio
     let mut placed = None;
     let mut captures = 0;
     for stored in &order_events {
-        let event: OrderEvent = serde_json::from_value(stored.payload.clone())?;
+        let event: OrderEvent = stored.payload_as()?;
         match &event {
             OrderEvent::OrderPlaced { reservation_id, product_id, buyer, .. } => {
                 placed = Some((reservation_id.clone(), product_id.clone(), buyer.clone()));
@@ -149,7 +149,7 @@ pub async fn audit_order(store: &dyn EventStore, order_id: &str) -> Result<Optio
     // on, but for those sold to another order: how the buyer got here.
     let mut holds: HashMap<ReservationId, Vec<EventKey>> = HashMap::new();
     for stored in store.load(Product::TYPE, &product_id).await? {
-        let event: ProductEvent = serde_json::from_value(stored.payload.clone())?;
+        let event: ProductEvent = stored.payload_as()?;
         match &event {
             ProductEvent::UnitsReserved { reservation_id: r, buyer: b, .. }
                 if *b == buyer && r.number() <= reservation_id.number() =>

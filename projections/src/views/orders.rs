@@ -1,4 +1,8 @@
 //! The orders view: each order, and its timeline as an auditor reads it.
+//! A step's order changes and history entries are gathered in [`Pending`]
+//! and [`History`] and written once.
+
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 use sqlx::{Any, Row, Transaction};
@@ -7,6 +11,7 @@ use utoipa::ToSchema;
 use cartcast_domain::order::OrderEvent;
 use cartcast_infra::store::StoredEvent;
 
+use crate::bulk;
 use crate::read_models::{ReadError, ReadModels};
 
 /// An order (`GET /api/v1/orders/{id}`).
@@ -57,89 +62,183 @@ pub struct HistoryEntry {
     pub data: serde_json::Value,
 }
 
-/// Apply one of an order's events: its row, and its step in the order's history.
-pub(super) async fn apply(
-    tx: &mut Transaction<'static, Any>,
-    position: u64,
-    stored: &StoredEvent,
-    event: OrderEvent,
-) -> Result<(), ReadError> {
-    let order_id = stored.aggregate_id.as_str();
-    let at = stored.metadata.occurred_at.to_rfc3339();
-    let status = match event {
-        OrderEvent::OrderPlaced {
-            reservation_id, product_id, buyer, seller, quantity, amount_minor, currency, ..
-        } => {
-            sqlx::query(
-                "INSERT INTO rm_orders (order_id, reservation_id, product_id, buyer, seller, quantity, amount_minor, currency, status, capture_id, placed_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'placed', NULL, $9, $9) ON CONFLICT (order_id) DO NOTHING",
-            )
-            .bind(order_id)
-            .bind(reservation_id.to_string())
-            .bind(product_id)
-            .bind(buyer)
-            .bind(seller)
-            .bind(quantity as i64)
-            .bind(amount_minor)
-            .bind(currency.as_str().to_owned())
-            .bind(&at)
-            .execute(&mut **tx)
-            .await?;
-            None
-        }
-        OrderEvent::PaymentCaptured { capture_id, .. } => {
-            sqlx::query("UPDATE rm_orders SET capture_id = $1, updated_at = $2 WHERE order_id = $3")
-                .bind(capture_id)
-                .bind(&at)
-                .bind(order_id)
-                .execute(&mut **tx)
-                .await?;
-            None
-        }
-        OrderEvent::OrderConfirmed => Some("confirmed"),
-        OrderEvent::PaymentDeclined { .. } => Some("declined"),
-        OrderEvent::OrderExpired { .. } => Some("expired"),
-    };
-    if let Some(status) = status {
-        sqlx::query("UPDATE rm_orders SET status = $1, updated_at = $2 WHERE order_id = $3")
-            .bind(status)
-            .bind(&at)
-            .bind(order_id)
-            .execute(&mut **tx)
-            .await?;
-    }
-    record_history(tx, format!("order:{order_id}"), position, stored).await
+/// A step's writes to orders, folded: the orders placed (as the step
+/// leaves them) and the changes to older ones.
+#[derive(Default)]
+pub(super) struct Pending {
+    placed: Vec<Placed>,
+    /// Index in `placed` by order id.
+    index: HashMap<String, usize>,
+    changed: BTreeMap<String, Change>,
 }
 
-/// Add `event` to the history `stream` (`order:<id>` or `reservation:<id>`)
-/// that [`ReadModels::order_history`] reads back.
-pub(super) async fn record_history(
-    tx: &mut Transaction<'static, Any>,
-    stream: String,
-    position: u64,
-    event: &StoredEvent,
-) -> Result<(), ReadError> {
-    let entry = HistoryEntry {
-        event_type: event.event_type.clone(),
-        occurred_at: event.metadata.occurred_at.to_rfc3339(),
-        actor: event.metadata.actor.clone(),
-        command_id: event.metadata.command_id.to_string(),
-        correlation_id: event.metadata.correlation_id.to_string(),
-        causation_id: event.metadata.causation_id.to_string(),
-        event_id: event.metadata.event_id.to_string(),
-        aggregate_type: event.aggregate_type.clone(),
-        aggregate_id: event.aggregate_id.clone(),
-        sequence: event.sequence,
-        position,
-        data: event.payload.clone(),
-    };
-    sqlx::query("INSERT INTO rm_history (stream, position, entry) VALUES ($1, $2, $3) ON CONFLICT (stream, position) DO NOTHING")
-        .bind(stream)
-        .bind(position as i64)
-        .bind(serde_json::to_string(&entry)?)
-        .execute(&mut **tx)
+/// An order placed in this step.
+struct Placed {
+    order_id: String,
+    reservation_id: String,
+    product_id: String,
+    buyer: String,
+    seller: String,
+    quantity: i64,
+    amount_minor: i64,
+    currency: String,
+    status: &'static str,
+    capture_id: Option<String>,
+    placed_at: String,
+    updated_at: String,
+}
+
+/// What this step changed of an order placed before it.
+#[derive(Default)]
+struct Change {
+    status: Option<&'static str>,
+    capture_id: Option<String>,
+    updated_at: String,
+}
+
+impl Pending {
+    /// Add one of an order's events: its row, and its step in the order's history.
+    pub(super) fn record(
+        &mut self,
+        history: &mut History,
+        position: u64,
+        stored: &StoredEvent,
+        event: OrderEvent,
+    ) -> Result<(), ReadError> {
+        let order_id = stored.aggregate_id.as_str();
+        let at = stored.metadata.occurred_at.to_rfc3339();
+        let (status, capture_id) = match event {
+            OrderEvent::OrderPlaced {
+                reservation_id,
+                product_id,
+                buyer,
+                seller,
+                quantity,
+                amount_minor,
+                currency,
+                ..
+            } => {
+                self.index.insert(order_id.to_owned(), self.placed.len());
+                self.placed.push(Placed {
+                    order_id: order_id.to_owned(),
+                    reservation_id: reservation_id.to_string(),
+                    product_id,
+                    buyer,
+                    seller,
+                    quantity: quantity as i64,
+                    amount_minor,
+                    currency: currency.as_str().to_owned(),
+                    status: "placed",
+                    capture_id: None,
+                    placed_at: at.clone(),
+                    updated_at: at,
+                });
+                return history.record(format!("order:{order_id}"), position, stored);
+            }
+            OrderEvent::PaymentCaptured { capture_id, .. } => (None, Some(capture_id)),
+            OrderEvent::OrderConfirmed => (Some("confirmed"), None),
+            OrderEvent::PaymentDeclined { .. } => (Some("declined"), None),
+            OrderEvent::OrderExpired { .. } => (Some("expired"), None),
+        };
+        match self.index.get(order_id) {
+            Some(&placed) => {
+                let placed = &mut self.placed[placed];
+                placed.status = status.unwrap_or(placed.status);
+                placed.capture_id = capture_id.or(placed.capture_id.take());
+                placed.updated_at = at;
+            }
+            None => {
+                let change = self.changed.entry(order_id.to_owned()).or_default();
+                change.status = status.or(change.status);
+                change.capture_id = capture_id.or(change.capture_id.take());
+                change.updated_at = at;
+            }
+        }
+        history.record(format!("order:{order_id}"), position, stored)
+    }
+
+    /// Write what the step gathered, and start again empty.
+    pub(super) async fn flush(&mut self, tx: &mut Transaction<'static, Any>) -> Result<(), ReadError> {
+        let Pending { placed, changed, .. } = std::mem::take(self);
+        bulk::insert(
+            tx,
+            "rm_orders (order_id, reservation_id, product_id, buyer, seller, quantity, amount_minor, currency, \
+             status, capture_id, placed_at, updated_at)",
+            12,
+            "ON CONFLICT (order_id) DO NOTHING",
+            &placed,
+            |query, order| {
+                query
+                    .bind(&order.order_id)
+                    .bind(&order.reservation_id)
+                    .bind(&order.product_id)
+                    .bind(&order.buyer)
+                    .bind(&order.seller)
+                    .bind(order.quantity)
+                    .bind(order.amount_minor)
+                    .bind(&order.currency)
+                    .bind(order.status)
+                    .bind(&order.capture_id)
+                    .bind(&order.placed_at)
+                    .bind(&order.updated_at)
+            },
+        )
         .await?;
-    Ok(())
+        for (order_id, change) in &changed {
+            sqlx::query(
+                "UPDATE rm_orders SET status = COALESCE($1, status), capture_id = COALESCE($2, capture_id), \
+                 updated_at = $3 WHERE order_id = $4",
+            )
+            .bind(change.status)
+            .bind(&change.capture_id)
+            .bind(&change.updated_at)
+            .bind(order_id)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+/// A step's additions to the histories (`order:<id>` and `reservation:<id>`)
+/// that [`ReadModels::order_history`] reads back.
+#[derive(Default)]
+pub(super) struct History(Vec<(String, i64, String)>);
+
+impl History {
+    /// Add `event` to the history `stream`.
+    pub(super) fn record(&mut self, stream: String, position: u64, event: &StoredEvent) -> Result<(), ReadError> {
+        let entry = HistoryEntry {
+            event_type: event.event_type.clone(),
+            occurred_at: event.metadata.occurred_at.to_rfc3339(),
+            actor: event.metadata.actor.clone(),
+            command_id: event.metadata.command_id.to_string(),
+            correlation_id: event.metadata.correlation_id.to_string(),
+            causation_id: event.metadata.causation_id.to_string(),
+            event_id: event.metadata.event_id.to_string(),
+            aggregate_type: event.aggregate_type.clone(),
+            aggregate_id: event.aggregate_id.clone(),
+            sequence: event.sequence,
+            position,
+            data: event.payload.clone(),
+        };
+        self.0.push((stream, position as i64, serde_json::to_string(&entry)?));
+        Ok(())
+    }
+
+    /// Write what the step gathered, and start again empty.
+    pub(super) async fn flush(&mut self, tx: &mut Transaction<'static, Any>) -> Result<(), ReadError> {
+        let entries = std::mem::take(&mut self.0);
+        bulk::insert(
+            tx,
+            "rm_history (stream, position, entry)",
+            3,
+            "ON CONFLICT (stream, position) DO NOTHING",
+            &entries,
+            |query, (stream, position, entry)| query.bind(stream).bind(*position).bind(entry),
+        )
+        .await
+    }
 }
 
 impl ReadModels {

@@ -1,4 +1,7 @@
 //! The products view: each product with its live stock, and its reservations.
+//! A step's stock and hold changes are folded in [`Pending`] and written once.
+
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 use sqlx::{Any, Row, Transaction};
@@ -7,7 +10,8 @@ use utoipa::ToSchema;
 use cartcast_domain::product::{ProductEvent, Stock};
 use cartcast_infra::store::StoredEvent;
 
-use super::orders::record_history;
+use super::orders::History;
+use crate::bulk;
 use crate::read_models::{ReadError, ReadModels, bind_all, placeholders};
 
 /// A product's stock as the catalog last saw it.
@@ -35,59 +39,125 @@ pub struct ProductView {
     pub stock: StockView,
 }
 
-/// Apply one of a product's events: its row, its reservations and their history.
-pub(super) async fn apply(
+/// Insert a newly created product's row (its stock comes with the page).
+pub(super) async fn insert(
     tx: &mut Transaction<'static, Any>,
-    position: u64,
     stored: &StoredEvent,
-    event: ProductEvent,
+    event: &ProductEvent,
 ) -> Result<(), ReadError> {
-    let product_id = stored.aggregate_id.as_str();
-    let stock = event.stock();
-    match event {
-        ProductEvent::ProductCreated { seller, sku, title, price_minor, currency, .. } => {
-            sqlx::query(
-                "INSERT INTO rm_products (product_id, seller, sku, title, price_minor, currency, total, available, reserved, sold, position) \
-                 VALUES ($1, $2, $3, $4, $5, $6, 0, 0, 0, 0, 0) ON CONFLICT (product_id) DO NOTHING",
-            )
-            .bind(product_id)
-            .bind(seller)
-            .bind(sku)
-            .bind(title)
-            .bind(price_minor)
-            .bind(currency.as_str().to_owned())
-            .execute(&mut **tx)
-            .await?;
+    let ProductEvent::ProductCreated { seller, sku, title, price_minor, currency, .. } = event else {
+        return Ok(());
+    };
+    sqlx::query(
+        "INSERT INTO rm_products (product_id, seller, sku, title, price_minor, currency, total, available, reserved, sold, position) \
+         VALUES ($1, $2, $3, $4, $5, $6, 0, 0, 0, 0, 0) ON CONFLICT (product_id) DO NOTHING",
+    )
+    .bind(&stored.aggregate_id)
+    .bind(seller)
+    .bind(sku)
+    .bind(title)
+    .bind(*price_minor)
+    .bind(currency.as_str())
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// A step's writes to products and reservations, folded: each product's
+/// stock after its last event, the holds taken (in the status they end the
+/// step in) and the new status of older holds.
+#[derive(Default)]
+pub(super) struct Pending {
+    stock: BTreeMap<String, (Stock, u64)>,
+    holds: Vec<Hold>,
+    /// Index in `holds` by reservation id.
+    taken: HashMap<String, usize>,
+    statuses: BTreeMap<String, &'static str>,
+}
+
+/// A hold taken in this step.
+struct Hold {
+    reservation_id: String,
+    product_id: String,
+    buyer: String,
+    quantity: i64,
+    status: &'static str,
+    expires_at: String,
+}
+
+impl Pending {
+    /// Add one of a product's events: its stock, its hold's status, and the hold's history.
+    pub(super) fn record(
+        &mut self,
+        history: &mut History,
+        position: u64,
+        stored: &StoredEvent,
+        event: ProductEvent,
+    ) -> Result<(), ReadError> {
+        let product_id = stored.aggregate_id.as_str();
+        self.stock.insert(product_id.to_owned(), (event.stock(), position));
+        let (reservation_id, status) = match event {
+            ProductEvent::ProductCreated { .. } | ProductEvent::StockAdded { .. } => return Ok(()),
+            ProductEvent::UnitsReserved { reservation_id, buyer, quantity, expires_at, .. } => {
+                let reservation_id = reservation_id.to_string();
+                self.taken.insert(reservation_id.clone(), self.holds.len());
+                self.holds.push(Hold {
+                    reservation_id: reservation_id.clone(),
+                    product_id: product_id.to_owned(),
+                    buyer,
+                    quantity: quantity as i64,
+                    status: "held",
+                    expires_at: expires_at.to_rfc3339(),
+                });
+                (reservation_id, None)
+            }
+            ProductEvent::ReservationReleased { reservation_id, .. } => (reservation_id.to_string(), Some("released")),
+            ProductEvent::ReservationExpired { reservation_id, .. } => (reservation_id.to_string(), Some("expired")),
+            ProductEvent::UnitsSold { reservation_id, .. } => (reservation_id.to_string(), Some("sold")),
+        };
+        if let Some(status) = status {
+            match self.taken.get(&reservation_id) {
+                Some(&at) => self.holds[at].status = status,
+                None => {
+                    self.statuses.insert(reservation_id.clone(), status);
+                }
+            }
         }
-        ProductEvent::StockAdded { .. } => {}
-        ProductEvent::UnitsReserved { reservation_id, buyer, quantity, expires_at, .. } => {
-            sqlx::query(
-                "INSERT INTO rm_reservations (reservation_id, product_id, buyer, quantity, status, expires_at) \
-                 VALUES ($1, $2, $3, $4, 'held', $5) ON CONFLICT (reservation_id) DO NOTHING",
-            )
-            .bind(reservation_id.to_string())
-            .bind(product_id)
-            .bind(buyer)
-            .bind(quantity as i64)
-            .bind(expires_at.to_rfc3339())
-            .execute(&mut **tx)
-            .await?;
-            record_history(tx, format!("reservation:{reservation_id}"), position, stored).await?;
-        }
-        ProductEvent::ReservationReleased { reservation_id, .. } => {
-            set_reservation_status(tx, &reservation_id.to_string(), "released").await?;
-            record_history(tx, format!("reservation:{reservation_id}"), position, stored).await?;
-        }
-        ProductEvent::ReservationExpired { reservation_id, .. } => {
-            set_reservation_status(tx, &reservation_id.to_string(), "expired").await?;
-            record_history(tx, format!("reservation:{reservation_id}"), position, stored).await?;
-        }
-        ProductEvent::UnitsSold { reservation_id, .. } => {
-            set_reservation_status(tx, &reservation_id.to_string(), "sold").await?;
-            record_history(tx, format!("reservation:{reservation_id}"), position, stored).await?;
-        }
+        history.record(format!("reservation:{reservation_id}"), position, stored)
     }
-    set_stock(tx, product_id, stock, position).await
+
+    /// Write what the step gathered, and start again empty.
+    pub(super) async fn flush(&mut self, tx: &mut Transaction<'static, Any>) -> Result<(), ReadError> {
+        let Pending { stock, holds, statuses, .. } = std::mem::take(self);
+        bulk::insert(
+            tx,
+            "rm_reservations (reservation_id, product_id, buyer, quantity, status, expires_at)",
+            6,
+            "ON CONFLICT (reservation_id) DO NOTHING",
+            &holds,
+            |query, hold| {
+                query
+                    .bind(&hold.reservation_id)
+                    .bind(&hold.product_id)
+                    .bind(&hold.buyer)
+                    .bind(hold.quantity)
+                    .bind(hold.status)
+                    .bind(&hold.expires_at)
+            },
+        )
+        .await?;
+        for (reservation_id, status) in &statuses {
+            sqlx::query("UPDATE rm_reservations SET status = $1 WHERE reservation_id = $2")
+                .bind(*status)
+                .bind(reservation_id)
+                .execute(&mut **tx)
+                .await?;
+        }
+        for (product_id, (stock, position)) in &stock {
+            set_stock(tx, product_id, *stock, *position).await?;
+        }
+        Ok(())
+    }
 }
 
 async fn set_stock(
@@ -103,19 +173,6 @@ async fn set_stock(
         .bind(stock.sold as i64)
         .bind(position as i64)
         .bind(product_id)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
-async fn set_reservation_status(
-    tx: &mut Transaction<'static, Any>,
-    reservation_id: &str,
-    status: &str,
-) -> Result<(), ReadError> {
-    sqlx::query("UPDATE rm_reservations SET status = $1 WHERE reservation_id = $2")
-        .bind(status)
-        .bind(reservation_id)
         .execute(&mut **tx)
         .await?;
     Ok(())

@@ -150,48 +150,68 @@ pub(super) async fn apply(
     Ok(())
 }
 
-/// Apply one of a show's samples (its live-stats stream's, or one recorded
-/// in the show's own stream before that existed) to the show's row.
-pub(super) async fn apply_live_stats(
-    tx: &mut Transaction<'static, Any>,
-    stored: &StoredEvent,
-    event: LiveStatsEvent,
-) -> Result<(), ReadError> {
-    match event {
-        LiveStatsEvent::ViewersCounted { connected, watching } => {
+/// A step's live stats, folded: each show's last viewer counts and
+/// audience sample, and the reactions it added per emoji.
+#[derive(Default)]
+pub(super) struct Stats {
+    viewers: BTreeMap<String, (u64, u64)>,
+    audience: BTreeMap<String, (u64, u64)>,
+    reactions: BTreeMap<(String, String), u64>,
+}
+
+impl Stats {
+    pub(super) fn record(&mut self, stored: &StoredEvent, event: LiveStatsEvent) {
+        let show_id = &stored.aggregate_id;
+        match event {
+            LiveStatsEvent::ViewersCounted { connected, watching } => {
+                self.viewers.insert(show_id.clone(), (connected, watching));
+            }
+            LiveStatsEvent::AudienceSampled { peak, unique, .. } => {
+                self.audience.insert(show_id.clone(), (peak, unique));
+            }
+            LiveStatsEvent::ReactionsCounted { counts } => {
+                for (emoji, count) in counts {
+                    *self.reactions.entry((show_id.clone(), emoji)).or_default() += count;
+                }
+            }
+            // Operators read stream health from the media worker's metrics and the
+            // event log; chat per minute is the dashboard's.
+            LiveStatsEvent::StreamHealthReported { .. } | LiveStatsEvent::ChatCounted { .. } => {}
+        }
+    }
+
+    /// Write what the step gathered, and start again empty.
+    pub(super) async fn flush(&mut self, tx: &mut Transaction<'static, Any>) -> Result<(), ReadError> {
+        let Stats { viewers, audience, reactions } = std::mem::take(self);
+        for (show_id, (connected, watching)) in viewers {
             sqlx::query("UPDATE rm_shows SET viewers_connected = $1, viewers_watching = $2 WHERE show_id = $3")
                 .bind(connected as i64)
                 .bind(watching as i64)
-                .bind(&stored.aggregate_id)
+                .bind(show_id)
                 .execute(&mut **tx)
                 .await?;
         }
-        LiveStatsEvent::AudienceSampled { peak, unique, .. } => {
+        for (show_id, (peak, unique)) in audience {
             sqlx::query("UPDATE rm_shows SET peak_viewers = $1, unique_viewers = $2 WHERE show_id = $3")
                 .bind(peak as i64)
                 .bind(unique as i64)
-                .bind(&stored.aggregate_id)
+                .bind(show_id)
                 .execute(&mut **tx)
                 .await?;
         }
-        LiveStatsEvent::ReactionsCounted { counts } => {
-            for (emoji, count) in counts {
-                sqlx::query(
-                    "INSERT INTO rm_show_reactions (show_id, emoji, count) VALUES ($1, $2, $3) \
-                     ON CONFLICT (show_id, emoji) DO UPDATE SET count = rm_show_reactions.count + excluded.count",
-                )
-                .bind(&stored.aggregate_id)
-                .bind(emoji)
-                .bind(count as i64)
-                .execute(&mut **tx)
-                .await?;
-            }
+        for ((show_id, emoji), count) in reactions {
+            sqlx::query(
+                "INSERT INTO rm_show_reactions (show_id, emoji, count) VALUES ($1, $2, $3) \
+                 ON CONFLICT (show_id, emoji) DO UPDATE SET count = rm_show_reactions.count + excluded.count",
+            )
+            .bind(show_id)
+            .bind(emoji)
+            .bind(count as i64)
+            .execute(&mut **tx)
+            .await?;
         }
-        // Operators read stream health from the media worker's metrics and the
-        // event log; chat per minute is the dashboard's.
-        LiveStatsEvent::StreamHealthReported { .. } | LiveStatsEvent::ChatCounted { .. } => {}
+        Ok(())
     }
-    Ok(())
 }
 
 /// Add `product_ids` to the show's products, keeping their order and skipping

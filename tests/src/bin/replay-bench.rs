@@ -43,6 +43,10 @@ use cartcast_projections::replay::{self, Filter, Ndjson, Parquet, Sink};
 use cartcast_projections::runner::{Projection, ProjectionRunner, Step};
 use cartcast_tests::Services;
 
+/// The allocator `cartcast` runs the projections on.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(about = "Replay, export and rebuild throughput on a show's history")]
 struct Args {
@@ -304,6 +308,7 @@ async fn export(target: &Target, format: Format, path: &Path, events: usize) -> 
 async fn project(target: &Target, events: usize) -> anyhow::Result<f64> {
     let started = Instant::now();
     for projection in Projection::ALL {
+        let alone = Instant::now();
         let mut runner = ProjectionRunner::new(projection, target.read_models.clone(), target.feed.clone());
         let mut applied = 0;
         while applied < events {
@@ -311,6 +316,7 @@ async fn project(target: &Target, events: usize) -> anyhow::Result<f64> {
                 applied = target.read_models.checkpoint(projection.name()).await? as usize;
             }
         }
+        eprintln!("replay-bench: projected {} in {:.1?}", projection.name(), alone.elapsed());
     }
     let took = started.elapsed();
     eprintln!("replay-bench: projected {events} events into every read model in {took:.1?}");
@@ -321,11 +327,13 @@ async fn project(target: &Target, events: usize) -> anyhow::Result<f64> {
 async fn rebuild_all(target: &Target, events: usize) -> anyhow::Result<f64> {
     let started = Instant::now();
     for projection in Projection::ALL {
+        let alone = Instant::now();
         let rebuilt =
             rebuild(projection, &target.read_models, &target.read_models_url, target.feed.clone(), &mut |_, _| {})
                 .await
                 .with_context(|| format!("rebuilding {}", projection.name()))?;
         anyhow::ensure!(rebuilt.position as usize >= events, "{} stopped at {}", projection.name(), rebuilt.position);
+        eprintln!("replay-bench: rebuilt {} in {:.1?}", projection.name(), alone.elapsed());
     }
     let took = started.elapsed();
     eprintln!("replay-bench: rebuilt every read model from {events} events in {took:.1?}");

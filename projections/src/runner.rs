@@ -149,7 +149,7 @@ enum Applied {
     /// Applied this many events (the rest were already applied).
     All(usize),
     /// The event at this index of the batch cannot be applied (or, where
-    /// `at` is `None`, one of the batch's, written together); nothing was.
+    /// `at` is `None`, one of the batch's, written together, cannot be); nothing was.
     Poisoned { at: Option<usize>, error: ReadError },
     /// The checkpoint is not where this runner left it (a rebuild swapped in).
     Moved,
@@ -184,6 +184,12 @@ enum Writes {
 
 /// Most events applied in one transaction.
 const PAGE: usize = 1000;
+
+/// Events ready at once that tell a backlog from a live feed's trickle.
+const BACKLOG: usize = 100;
+
+/// How long a step catching up waits for more events to fill its page.
+const FILL: Duration = Duration::from_millis(3);
 
 /// How often a parked projection tries its poison event again.
 const PARKED_RETRY: Duration = Duration::from_secs(30);
@@ -256,6 +262,18 @@ impl ProjectionRunner {
                 _ => break,
             }
         }
+        // Catching up on a backlog over the network (JetStream hands it over
+        // in bursts), wait a moment for the next burst rather than write a
+        // short page; a live feed's few events are written at once.
+        if ready.len() >= BACKLOG {
+            let fill_until = tokio::time::Instant::now() + FILL;
+            while ready.len() < PAGE {
+                match tokio::time::timeout_at(fill_until, stream.next()).await {
+                    Ok(Some(next)) => ready.push(next),
+                    _ => break,
+                }
+            }
+        }
         match ready.into_iter().collect::<Result<Vec<_>, _>>() {
             Ok(ready) => Ok(Some(ready)),
             Err(e) => {
@@ -295,7 +313,11 @@ impl ProjectionRunner {
             }
             match written {
                 Ok(()) => applied += 1,
-                Err(error) if error.is_poison() => return Ok(Applied::Poisoned { at: Some(at), error }),
+                // Together, an event's error may come from rows gathered before it
+                // (written first when the event writes its own): only alone is it its own.
+                Err(error) if error.is_poison() => {
+                    return Ok(Applied::Poisoned { at: (writes == Writes::EachAlone).then_some(at), error });
+                }
                 Err(error) => return Err(error.into()),
             }
         }

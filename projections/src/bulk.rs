@@ -48,14 +48,13 @@ pub(crate) async fn insert<R>(
 pub(crate) async fn fetch_in(
     tx: &mut Transaction<'static, Any>,
     head: &str,
-    tail: &str,
     fixed: usize,
     bind_head: impl for<'q> Fn(AnyQuery<'q>) -> AnyQuery<'q>,
     keys: &[&str],
 ) -> Result<Vec<sqlx::any::AnyRow>, ReadError> {
     let mut rows = Vec::new();
     for chunk in chunks(keys) {
-        let sql = format!("{head} IN {} {tail}", tuple(fixed, chunk.len()));
+        let sql = format!("{head} IN {}", tuple(fixed, chunk.len()));
         let query = chunk.iter().fold(bind_head(sqlx::query(&sql)), |query, key| query.bind(*key));
         rows.extend(query.fetch_all(&mut **tx).await?);
     }

@@ -41,7 +41,6 @@ impl Sequences {
                 tx,
                 "SELECT aggregate_id, sequence FROM projection_sequences \
                  WHERE projection = $1 AND aggregate_type = $2 AND aggregate_id",
-                "",
                 2,
                 |query| query.bind(projection).bind(aggregate_type.to_owned()),
                 &ids,

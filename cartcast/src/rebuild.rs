@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
+use indicatif::MultiProgress;
 
 use cartcast_infra::bus::EventFeed;
 use cartcast_infra::bus::inprocess::StoreFeed;
@@ -54,21 +55,42 @@ pub async fn projections(args: ProjectionsArgs, settings: Settings) -> anyhow::R
         }
     };
     let (live, url, feed) = open(args, settings).await?;
+    // Each into its own shadow at once: one replay alone leaves a core idle
+    // (it waits on its writes), and their swaps take turns.
+    let bars = progress::group();
+    let mut rebuilds = tokio::task::JoinSet::new();
     for projection in chosen {
-        let name = projection.name();
-        let bar = progress::positions(live.checkpoint(name).await?, &format!("{name} into its shadow"));
-        let rebuilt = rebuild(projection, &live, &url, feed.clone(), &mut |at, target| {
-            bar.set_length(target);
-            bar.set_position(at);
-        })
-        .await
-        .with_context(|| format!("rebuilding {name}"))?;
-        bar.finish_and_clear();
+        rebuilds.spawn(rebuild_one(projection, live.clone(), url.clone(), feed.clone(), bars.clone()));
+    }
+    while let Some(rebuilt) = rebuilds.join_next().await {
+        rebuilt.context("a rebuild stopped")??;
+    }
+    Ok(())
+}
+
+/// Rebuild `projection` with its own bar in `bars`, and say where it was swapped in.
+async fn rebuild_one(
+    projection: Projection,
+    live: ReadModels,
+    url: String,
+    feed: Arc<dyn EventFeed>,
+    bars: MultiProgress,
+) -> anyhow::Result<()> {
+    let name = projection.name();
+    let bar = bars.add(progress::positions(live.checkpoint(name).await?, &format!("{name} into its shadow")));
+    let rebuilt = rebuild(projection, &live, &url, feed, &mut |at, target| {
+        bar.set_length(target);
+        bar.set_position(at);
+    })
+    .await
+    .with_context(|| format!("rebuilding {name}"))?;
+    bar.finish_and_clear();
+    bars.suspend(|| {
         eprintln!(
             "projections: {name} rebuilt from {} events and swapped in at position {}",
             rebuilt.events, rebuilt.position
         );
-    }
+    });
     Ok(())
 }
 

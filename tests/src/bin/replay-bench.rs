@@ -40,7 +40,7 @@ use cartcast_infra::store::{CommitBatch, EventMetadata, EventStore, StoredEvent}
 use cartcast_projections::ReadModels;
 use cartcast_projections::rebuild::rebuild;
 use cartcast_projections::replay::{self, Filter, Ndjson, Parquet, Sink};
-use cartcast_projections::runner::{Projection, ProjectionRunner, Step};
+use cartcast_projections::runner::{Projection, ProjectionRunner};
 use cartcast_tests::Services;
 
 /// The allocator `cartcast` runs the projections on.
@@ -304,36 +304,54 @@ async fn export(target: &Target, format: Format, path: &Path, events: usize) -> 
     Ok(events as f64 / took.as_secs_f64())
 }
 
-/// Project every read model from the feed into the live read models; events per second.
+/// Project every read model from the feed into the live read models, all
+/// at once as the projector does; events per second.
 async fn project(target: &Target, events: usize) -> anyhow::Result<f64> {
     let started = Instant::now();
+    let mut runners = tokio::task::JoinSet::new();
     for projection in Projection::ALL {
-        let alone = Instant::now();
-        let mut runner = ProjectionRunner::new(projection, target.read_models.clone(), target.feed.clone());
-        let mut applied = 0;
-        while applied < events {
-            if let Step::Applied { .. } = runner.try_process_next(Duration::from_millis(500)).await? {
-                applied = target.read_models.checkpoint(projection.name()).await? as usize;
+        let (read_models, feed) = (target.read_models.clone(), target.feed.clone());
+        runners.spawn(async move {
+            let mut runner = ProjectionRunner::new(projection, read_models.clone(), feed);
+            while runner.position() < events as u64 {
+                runner.try_process_next(Duration::from_millis(500)).await?;
             }
-        }
-        eprintln!("replay-bench: projected {} in {:.1?}", projection.name(), alone.elapsed());
+            anyhow::Ok((projection, started.elapsed()))
+        });
+    }
+    while let Some(done) = runners.join_next().await {
+        let (projection, took) = done??;
+        eprintln!("replay-bench: projected {} in {took:.1?}", projection.name());
     }
     let took = started.elapsed();
     eprintln!("replay-bench: projected {events} events into every read model in {took:.1?}");
     Ok(events as f64 / took.as_secs_f64())
 }
 
-/// Rebuild every projection into a shadow and swap it in; events per second.
+/// Rebuild every projection into a shadow and swap it in, all at once as
+/// `projections rebuild all` does; events per second.
 async fn rebuild_all(target: &Target, events: usize) -> anyhow::Result<f64> {
     let started = Instant::now();
+    let mut rebuilds = tokio::task::JoinSet::new();
     for projection in Projection::ALL {
-        let alone = Instant::now();
-        let rebuilt =
-            rebuild(projection, &target.read_models, &target.read_models_url, target.feed.clone(), &mut |_, _| {})
+        let (read_models, url, feed) =
+            (target.read_models.clone(), target.read_models_url.clone(), target.feed.clone());
+        rebuilds.spawn(async move {
+            let rebuilt = rebuild(projection, &read_models, &url, feed, &mut |_, _| {})
                 .await
                 .with_context(|| format!("rebuilding {}", projection.name()))?;
-        anyhow::ensure!(rebuilt.position as usize >= events, "{} stopped at {}", projection.name(), rebuilt.position);
-        eprintln!("replay-bench: rebuilt {} in {:.1?}", projection.name(), alone.elapsed());
+            anyhow::ensure!(
+                rebuilt.position as usize >= events,
+                "{} stopped at {}",
+                projection.name(),
+                rebuilt.position
+            );
+            anyhow::Ok((projection, started.elapsed()))
+        });
+    }
+    while let Some(done) = rebuilds.join_next().await {
+        let (projection, took) = done??;
+        eprintln!("replay-bench: rebuilt {} in {took:.1?}", projection.name());
     }
     let took = started.elapsed();
     eprintln!("replay-bench: rebuilt every read model from {events} events in {took:.1?}");

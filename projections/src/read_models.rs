@@ -23,6 +23,9 @@ pub enum ReadError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("stored read model is corrupt: {0}")]
     Corrupt(#[from] serde_json::Error),
+    /// Reading the events a read model points to (an order's timeline).
+    #[error(transparent)]
+    Store(#[from] cartcast_infra::store::StoreError),
 }
 
 impl ReadError {

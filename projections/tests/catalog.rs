@@ -10,6 +10,7 @@ use std::time::Duration;
 use chrono::{TimeZone, Utc};
 use cqrs_es::{Aggregate, DomainEvent};
 use serde::Serialize;
+use uuid::Uuid;
 
 use cartcast_domain::channel::{Channel, ChannelEvent, Link, Profile};
 use cartcast_domain::ids::ReservationId;
@@ -19,7 +20,8 @@ use cartcast_domain::order::{Order, OrderEvent};
 use cartcast_domain::product::{Product, ProductEvent};
 use cartcast_domain::show::{Listing, Show, ShowEvent};
 use cartcast_infra::bus::FeedEvent;
-use cartcast_infra::store::StoredEvent;
+use cartcast_infra::store::sqlite::SqliteStore;
+use cartcast_infra::store::{CommitBatch, EventStore, StoredEvent};
 use cartcast_projections::runner::{Projection, ProjectionError, ProjectionRunner};
 use cartcast_projections::{ProductView, ReadModels, StockView};
 use scripted::{ScriptedFeed, at_positions, fresh_read_models, stock, stored_at};
@@ -106,6 +108,15 @@ fn a_sale() -> Vec<StoredEvent> {
     ]
 }
 
+/// A fresh SQLite event store holding `events` (which the read models' pointers name).
+pub async fn store_of(events: Vec<StoredEvent>) -> SqliteStore {
+    let dir = std::env::temp_dir().join(format!("cartcast-projection-{}", Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = SqliteStore::open(&dir.join("events.sqlite")).await.unwrap();
+    store.commit(&CommitBatch { events, ..Default::default() }).await.unwrap();
+    store
+}
+
 /// Runs a fresh catalog runner over `feed` until it is idle; returns the checkpoint.
 async fn project(read_models: &ReadModels, feed: Vec<FeedEvent>) -> u64 {
     scripted::project(read_models, Projection::Catalog, feed).await
@@ -114,7 +125,7 @@ async fn project(read_models: &ReadModels, feed: Vec<FeedEvent>) -> u64 {
 async fn views(read_models: &ReadModels) -> (ProductView, serde_json::Value, Vec<String>) {
     let product = read_models.product("p1").await.unwrap().expect("product p1");
     let order = read_models.order("o1").await.unwrap().expect("order o1");
-    let history = read_models.order_history(&order).await.unwrap();
+    let history = read_models.order_history(&store_of(a_sale()).await, &order).await.unwrap();
     let history = history.iter().map(|h| format!("{}:{}#{}", h.event_type, h.aggregate_id, h.sequence)).collect();
     (product, serde_json::to_value(order).unwrap(), history)
 }

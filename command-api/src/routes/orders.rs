@@ -71,7 +71,8 @@ pub async fn order_history(
     if !user.is(&order.seller) {
         user.require(&[Role::Auditor, Role::Admin])?;
     }
-    let events = state.read_models.order_history(&order).await.context("reading an order's history")?;
+    let events =
+        state.read_models.order_history(state.events.as_ref(), &order).await.context("reading an order's history")?;
     Ok(Json(OrderHistory { events }))
 }
 

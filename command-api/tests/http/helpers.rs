@@ -60,6 +60,8 @@ pub struct TestApp {
     bus: Arc<RecordingBus>,
     pub signer: Signer,
     pub read_models: ReadModels,
+    /// The event store the app reads events from (and the read models point into).
+    pub events: Arc<SqliteStore>,
     dir: PathBuf,
 }
 
@@ -135,7 +137,7 @@ async fn spawn(responder: Box<Responder>, metrics: PrometheusHandle) -> TestApp 
             Upstream {
                 relay: Arc::new(LocalRelay::open(&dir).unwrap()),
                 bus: bus.clone(),
-                live: Arc::new(StoreFeed::new(events)),
+                live: Arc::new(StoreFeed::new(events.clone())),
                 seed: Arc::new(ReadModelSeed(read_models.clone())),
             },
             Duration::from_secs(5),
@@ -145,7 +147,7 @@ async fn spawn(responder: Box<Responder>, metrics: PrometheusHandle) -> TestApp 
         accounts: Accounts::open(&format!("sqlite://{}", dir.join("events.db").display())).await.unwrap(),
         metrics,
     };
-    TestApp { router: router(state), bus, signer, read_models, dir }
+    TestApp { router: router(state), bus, signer, read_models, events, dir }
 }
 
 impl TestApp {

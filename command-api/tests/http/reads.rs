@@ -4,33 +4,44 @@ use axum::http::StatusCode;
 use serde_json::json;
 
 use cartcast_command_api::telemetry::prometheus_recorder;
-use cartcast_domain::Role;
+use cartcast_domain::{Role, versions};
+use cartcast_infra::store::{CommitBatch, EventMetadata, EventStore, StoredEvent};
+use uuid::Uuid;
 
 use crate::helpers::{INGEST_URL, TestApp, spawn_app, spawn_app_with_metrics};
 
 async fn seed_catalog(app: &TestApp) {
-    let history = |event_type: &str, position: u64| {
-        json!({
-            "type": event_type, "occurred_at": "2025-01-01T00:00:00Z", "actor": "ann",
-            "command_id": "c1", "event_id": format!("e{position}"), "aggregate_type": "order",
-            "aggregate_id": "o1", "sequence": position, "position": position, "data": {}
-        })
-        .to_string()
+    // The order's timeline: its hold on p1 (8 in the feed), then its placing (9).
+    let event = |aggregate_type: &str, aggregate_id: &str, event_type: &str| StoredEvent {
+        aggregate_type: aggregate_type.into(),
+        aggregate_id: aggregate_id.into(),
+        sequence: 1,
+        event_type: event_type.into(),
+        event_version: versions::current(event_type).to_string(),
+        payload: json!({}),
+        metadata: EventMetadata {
+            event_id: Uuid::now_v7(),
+            command_id: Uuid::nil(),
+            correlation_id: Uuid::nil(),
+            causation_id: Uuid::nil(),
+            actor: "ann".into(),
+            occurred_at: "2025-01-01T00:00:00Z".parse().unwrap(),
+        },
     };
-    app.seed(&format!(
+    let timeline = vec![event("Product", "p1", "UnitsReserved"), event("Order", "o1", "OrderPlaced")];
+    app.events.commit(&CommitBatch { events: timeline, ..Default::default() }).await.unwrap();
+    app.seed(
         "INSERT INTO projection_checkpoints VALUES ('catalog', 10);
          INSERT INTO rm_products VALUES ('p1', 'cara', 'HOODIE-M', 'Hoodie', 4900, 'EUR', 10, 7, 2, 1, 5);
          INSERT INTO rm_orders VALUES ('o1', 'p1.1', 'p1', 'ann', 'cara', 1, 4900, 'EUR', 'confirmed', 'cap_1',
                                        '2025-01-01T00:00:00Z', '2025-01-01T00:00:01Z');
-         INSERT INTO rm_history VALUES ('order:o1', 9, '{}');
-         INSERT INTO rm_history VALUES ('reservation:p1.1', 8, '{}');
+         INSERT INTO rm_history VALUES ('order:o1', 9, 'Order', 'o1', 1);
+         INSERT INTO rm_history VALUES ('reservation:p1.1', 8, 'Product', 'p1', 1);
          INSERT INTO rm_shows (show_id, creator, title, status, scheduled_at, product_ids, pinned_product_id, \
              viewers_connected, viewers_watching, live_at, ended_at, peak_viewers, unique_viewers) \
              VALUES ('s1', 'cara', 'Friday drop', 'scheduled', NULL, '[\"p1\"]', 'p1', 3, 2, NULL, NULL, 4, 5);
          INSERT INTO rm_channels (channel_id, owner, stream_key) VALUES ('cara', 'cara', 'sk_secret');",
-        history("OrderPlaced", 9).replace('\'', "''"),
-        history("UnitsReserved", 8).replace('\'', "''"),
-    ))
+    )
     .await;
 }
 

@@ -9,7 +9,7 @@ use sqlx::{Any, Row, Transaction};
 use utoipa::ToSchema;
 
 use cartcast_domain::order::OrderEvent;
-use cartcast_infra::store::StoredEvent;
+use cartcast_infra::store::{EventKey, EventStore, StoredEvent};
 
 use crate::bulk;
 use crate::read_models::{ReadError, ReadModels};
@@ -201,14 +201,49 @@ impl Pending {
 }
 
 /// A step's additions to the histories (`order:<id>` and `reservation:<id>`)
-/// that [`ReadModels::order_history`] reads back.
+/// that [`ReadModels::order_history`] reads back: each event's feed
+/// position and its key in the event store, which keeps the event itself.
 #[derive(Default)]
-pub(super) struct History(Vec<(String, i64, String)>);
+pub(super) struct History(Vec<(String, i64, EventKey)>);
 
 impl History {
     /// Add `event` to the history `stream`.
     pub(super) fn record(&mut self, stream: String, position: u64, event: &StoredEvent) -> Result<(), ReadError> {
-        let entry = HistoryEntry {
+        let key = EventKey {
+            aggregate_type: event.aggregate_type.clone(),
+            aggregate_id: event.aggregate_id.clone(),
+            sequence: event.sequence,
+        };
+        self.0.push((stream, position as i64, key));
+        Ok(())
+    }
+
+    /// Write what the step gathered, and start again empty.
+    pub(super) async fn flush(&mut self, tx: &mut Transaction<'static, Any>) -> Result<(), ReadError> {
+        let entries = std::mem::take(&mut self.0);
+        bulk::insert(
+            tx,
+            "rm_history (stream, position, aggregate_type, aggregate_id, sequence)",
+            5,
+            "ON CONFLICT (stream, position) DO NOTHING",
+            &entries,
+            |query, (stream, position, key)| {
+                query
+                    .bind(stream)
+                    .bind(*position)
+                    .bind(&key.aggregate_type)
+                    .bind(&key.aggregate_id)
+                    .bind(key.sequence as i64)
+            },
+        )
+        .await
+    }
+}
+
+impl HistoryEntry {
+    /// `event`, at feed `position`, as a step of a timeline.
+    pub fn of(position: u64, event: &StoredEvent) -> Self {
+        HistoryEntry {
             event_type: event.event_type.clone(),
             occurred_at: event.metadata.occurred_at.to_rfc3339(),
             actor: event.metadata.actor.clone(),
@@ -221,23 +256,7 @@ impl History {
             sequence: event.sequence,
             position,
             data: event.payload.clone(),
-        };
-        self.0.push((stream, position as i64, serde_json::to_string(&entry)?));
-        Ok(())
-    }
-
-    /// Write what the step gathered, and start again empty.
-    pub(super) async fn flush(&mut self, tx: &mut Transaction<'static, Any>) -> Result<(), ReadError> {
-        let entries = std::mem::take(&mut self.0);
-        bulk::insert(
-            tx,
-            "rm_history (stream, position, entry)",
-            3,
-            "ON CONFLICT (stream, position) DO NOTHING",
-            &entries,
-            |query, (stream, position, entry)| query.bind(stream).bind(*position).bind(entry),
-        )
-        .await
+        }
     }
 }
 
@@ -269,8 +288,13 @@ impl ReadModels {
     /// The order's timeline in feed order: its own events and the buyer's
     /// holds on its product up to the one it was placed on (a hold that
     /// expired or was given back, then the one it bought), leaving out holds
-    /// the buyer bought in other orders.
-    pub async fn order_history(&self, order: &OrderView) -> Result<Vec<HistoryEntry>, ReadError> {
+    /// the buyer bought in other orders. The events themselves are read
+    /// from `store`, where the timeline points.
+    pub async fn order_history(
+        &self,
+        store: &dyn EventStore,
+        order: &OrderView,
+    ) -> Result<Vec<HistoryEntry>, ReadError> {
         let rows = sqlx::query(
             "WITH bought AS ( \
                  SELECT MIN(position) AS at FROM rm_history WHERE stream = 'reservation:' || $2 \
@@ -280,7 +304,7 @@ impl ReadModels {
                     AND (SELECT MIN(h.position) FROM rm_history h WHERE h.stream = 'reservation:' || r.reservation_id) \
                         <= (SELECT at FROM bought) \
              ) \
-             SELECT entry FROM rm_history \
+             SELECT position, aggregate_type, aggregate_id, sequence FROM rm_history \
               WHERE stream = $1 OR stream = 'reservation:' || $2 OR stream IN (SELECT stream FROM holds) \
               ORDER BY position",
         )
@@ -290,6 +314,12 @@ impl ReadModels {
         .bind(&order.buyer)
         .fetch_all(self.pool())
         .await?;
-        rows.iter().map(|r| Ok(serde_json::from_str(&r.get::<String, _>(0))?)).collect()
+        let positions = rows.iter().map(|r| r.get::<i64, _>(0) as u64);
+        let keys: Vec<EventKey> = rows
+            .iter()
+            .map(|r| EventKey { aggregate_type: r.get(1), aggregate_id: r.get(2), sequence: r.get::<i64, _>(3) as u64 })
+            .collect();
+        let events = store.events(&keys).await?;
+        Ok(positions.zip(&events).map(|(position, (_, event))| HistoryEntry::of(position, event)).collect())
     }
 }

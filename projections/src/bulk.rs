@@ -1,5 +1,6 @@
-//! Many rows in one statement: what a page of events writes to a table goes
-//! in a few round trips instead of one per row. Rows go in chunks of a few
+//! Many rows in one statement: what a page of events writes to a table —
+//! rows inserted, or rows updated each by its own values — goes in a few
+//! round trips instead of one per row. Rows go in chunks of a few
 //! fixed sizes, so each statement has a handful of shapes at most and they
 //! stay prepared.
 
@@ -29,18 +30,43 @@ pub(crate) async fn insert<R>(
     rows: &[R],
     bind: impl for<'q> Fn(AnyQuery<'q>, &'q R) -> AnyQuery<'q>,
 ) -> Result<(), ReadError> {
-    // SQLite binds anonymous `?` values by their place, at no cost per value.
-    let anonymous = tx.backend_name() == "SQLite";
     for chunk in chunks(rows) {
-        let values = (0..chunk.len())
-            .map(|row| if anonymous { tuple_anonymous(width) } else { tuple(row * width, width) })
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!("INSERT INTO {into} VALUES {values} {tail}");
+        let sql = format!("INSERT INTO {into} VALUES {} {tail}", values(tx, chunk.len(), width));
         let query = chunk.iter().fold(sqlx::query(&sql), &bind);
         query.execute(&mut **tx).await?;
     }
     Ok(())
+}
+
+/// `{update} FROM (VALUES (…), (…)) AS v {filter}` for all of `rows`, each
+/// row `width` values bound by `bind`, which `update` and `filter` name
+/// `v.column1`, `v.column2`, …: one statement updates many rows, each by
+/// its own values. The rows must not share a key (which of two would win
+/// is not said).
+pub(crate) async fn update<R>(
+    tx: &mut Transaction<'static, Any>,
+    update: &str,
+    filter: &str,
+    width: usize,
+    rows: &[R],
+    bind: impl for<'q> Fn(AnyQuery<'q>, &'q R) -> AnyQuery<'q>,
+) -> Result<(), ReadError> {
+    for chunk in chunks(rows) {
+        let sql = format!("{update} FROM (VALUES {}) AS v {filter}", values(tx, chunk.len(), width));
+        let query = chunk.iter().fold(sqlx::query(&sql), &bind);
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// `(…), (…)`: `rows` tuples of `width` placeholders each. SQLite binds
+/// anonymous `?` values by their place, at no cost per value.
+fn values(tx: &Transaction<'static, Any>, rows: usize, width: usize) -> String {
+    let anonymous = tx.backend_name() == "SQLite";
+    (0..rows)
+        .map(|row| if anonymous { tuple_anonymous(width) } else { tuple(row * width, width) })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `{head} IN (…)` run once per chunk of `keys` (`head` may bind `$1…$fixed`

@@ -285,21 +285,24 @@ impl Page {
         page.write_audience(tx).await
     }
 
+    /// Each product's first write, then the second of those that have two
+    /// (one statement may not write a row twice).
     async fn write_stock(&self, tx: &mut Transaction<'static, Any>) -> Result<(), ReadError> {
-        for (product_id, writes) in &self.stock {
-            for (available, sold_out_at) in &writes.0 {
-                sqlx::query(
-                    "INSERT INTO rm_dash_stock (product_id, available, sold_out_at_ms) VALUES ($1, $2, $3) \
-                     ON CONFLICT (product_id) DO UPDATE SET available = excluded.available, sold_out_at_ms = CASE \
-                     WHEN excluded.sold_out_at_ms IS NULL THEN NULL \
-                     ELSE COALESCE(rm_dash_stock.sold_out_at_ms, excluded.sold_out_at_ms) END",
-                )
-                .bind(product_id)
-                .bind(*available)
-                .bind(*sold_out_at)
-                .execute(&mut **tx)
-                .await?;
-            }
+        for nth in 0..2 {
+            let writes: Vec<_> = self.stock.iter().filter_map(|(id, writes)| Some((id, writes.0.get(nth)?))).collect();
+            bulk::insert(
+                tx,
+                "rm_dash_stock (product_id, available, sold_out_at_ms)",
+                3,
+                "ON CONFLICT (product_id) DO UPDATE SET available = excluded.available, sold_out_at_ms = CASE \
+                 WHEN excluded.sold_out_at_ms IS NULL THEN NULL \
+                 ELSE COALESCE(rm_dash_stock.sold_out_at_ms, excluded.sold_out_at_ms) END",
+                &writes,
+                |query, (product_id, (available, sold_out_at))| {
+                    query.bind(product_id.as_str()).bind(*available).bind(*sold_out_at)
+                },
+            )
+            .await?;
         }
         Ok(())
     }
@@ -352,15 +355,16 @@ impl Page {
                 .execute(&mut **tx)
                 .await?;
         }
-        for ((show_id, product_id), sold) in &self.sold {
-            sqlx::query("UPDATE rm_dash_products SET sold = sold + $1 WHERE show_id = $2 AND product_id = $3")
-                .bind(*sold)
-                .bind(show_id)
-                .bind(product_id)
-                .execute(&mut **tx)
-                .await?;
-        }
-        Ok(())
+        let sold: Vec<_> = self.sold.iter().collect();
+        bulk::update(
+            tx,
+            "UPDATE rm_dash_products SET sold = sold + v.column3",
+            "WHERE rm_dash_products.show_id = v.column1 AND rm_dash_products.product_id = v.column2",
+            3,
+            &sold,
+            |query, ((show_id, product_id), sold)| query.bind(show_id.as_str()).bind(product_id.as_str()).bind(**sold),
+        )
+        .await
     }
 
     async fn write_minutes(&self, tx: &mut Transaction<'static, Any>) -> Result<(), ReadError> {

@@ -184,19 +184,19 @@ impl Pending {
             },
         )
         .await?;
-        for (order_id, change) in &changed {
-            sqlx::query(
-                "UPDATE rm_orders SET status = COALESCE($1, status), capture_id = COALESCE($2, capture_id), \
-                 updated_at = $3 WHERE order_id = $4",
-            )
-            .bind(change.status)
-            .bind(&change.capture_id)
-            .bind(&change.updated_at)
-            .bind(order_id)
-            .execute(&mut **tx)
-            .await?;
-        }
-        Ok(())
+        let changed: Vec<_> = changed.into_iter().collect();
+        bulk::update(
+            tx,
+            "UPDATE rm_orders SET status = COALESCE(v.column2, status), capture_id = COALESCE(v.column3, capture_id), \
+             updated_at = v.column4",
+            "WHERE rm_orders.order_id = v.column1",
+            4,
+            &changed,
+            |query, (order_id, change)| {
+                query.bind(order_id).bind(change.status).bind(&change.capture_id).bind(&change.updated_at)
+            },
+        )
+        .await
     }
 }
 

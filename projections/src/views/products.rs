@@ -146,36 +146,36 @@ impl Pending {
             },
         )
         .await?;
-        for (reservation_id, status) in &statuses {
-            sqlx::query("UPDATE rm_reservations SET status = $1 WHERE reservation_id = $2")
-                .bind(*status)
-                .bind(reservation_id)
-                .execute(&mut **tx)
-                .await?;
-        }
-        for (product_id, (stock, position)) in &stock {
-            set_stock(tx, product_id, *stock, *position).await?;
-        }
-        Ok(())
-    }
-}
-
-async fn set_stock(
-    tx: &mut Transaction<'static, Any>,
-    product_id: &str,
-    stock: Stock,
-    position: u64,
-) -> Result<(), ReadError> {
-    sqlx::query("UPDATE rm_products SET total = $1, available = $2, reserved = $3, sold = $4, position = $5 WHERE product_id = $6")
-        .bind(stock.total as i64)
-        .bind(stock.available as i64)
-        .bind(stock.reserved as i64)
-        .bind(stock.sold as i64)
-        .bind(position as i64)
-        .bind(product_id)
-        .execute(&mut **tx)
+        let statuses: Vec<_> = statuses.into_iter().collect();
+        bulk::update(
+            tx,
+            "UPDATE rm_reservations SET status = v.column2",
+            "WHERE rm_reservations.reservation_id = v.column1",
+            2,
+            &statuses,
+            |query, (reservation_id, status)| query.bind(reservation_id).bind(*status),
+        )
         .await?;
-    Ok(())
+        let stock: Vec<_> = stock.into_iter().collect();
+        bulk::update(
+            tx,
+            "UPDATE rm_products SET total = v.column2, available = v.column3, reserved = v.column4, \
+             sold = v.column5, position = v.column6",
+            "WHERE rm_products.product_id = v.column1",
+            6,
+            &stock,
+            |query, (product_id, (stock, position))| {
+                query
+                    .bind(product_id)
+                    .bind(stock.total as i64)
+                    .bind(stock.available as i64)
+                    .bind(stock.reserved as i64)
+                    .bind(stock.sold as i64)
+                    .bind(*position as i64)
+            },
+        )
+        .await
+    }
 }
 
 impl ReadModels {

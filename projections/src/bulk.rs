@@ -14,10 +14,10 @@ use crate::read_models::ReadError;
 pub(crate) type AnyQuery<'q> = Query<'q, Any, AnyArguments<'q>>;
 
 /// Rows per statement: the largest that fits what is left, so a page of a
-/// thousand rows takes about twenty statements. (SQLite finds a `$n`
+/// thousand rows takes about a dozen statements. (SQLite finds a `$n`
 /// value's slot by walking the statement's list of names, so binding `$n`
 /// values costs the square of their number: on SQLite, rows take `?`.)
-const CHUNKS: [usize; 3] = [64, 8, 1];
+const CHUNKS: [usize; 4] = [256, 32, 4, 1];
 
 /// `INSERT INTO {into} VALUES (…), (…) {tail}` for all of `rows`, each row
 /// `width` values bound by `bind`. Within one statement the rows must not
@@ -116,7 +116,7 @@ mod tests {
     fn rows_go_in_a_few_chunks_of_fixed_sizes() {
         let rows: Vec<usize> = (0..1000).collect();
         let sizes: Vec<usize> = chunks(&rows).map(<[usize]>::len).collect();
-        assert_eq!(sizes, [[64; 15].as_slice(), &[8; 5]].concat());
+        assert_eq!(sizes, [[256; 3].as_slice(), &[32; 7], &[4; 2]].concat());
         assert_eq!(chunks(&rows).flatten().copied().collect::<Vec<_>>(), rows);
         assert_eq!(chunks::<usize>(&[]).count(), 0);
     }

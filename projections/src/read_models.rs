@@ -3,7 +3,10 @@
 //! read-your-writes for `?after=<position>`. Each view's queries live beside
 //! its update in [`views`](crate::views).
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::sync::{Mutex, MutexGuard};
 
 use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Row};
@@ -47,6 +50,9 @@ impl ReadError {
 pub struct ReadModels {
     pool: AnyPool,
     dialect: Dialect,
+    /// Whose turn it is to write, among this process's writers of a SQLite
+    /// file (see [`ReadModels::write_turn`]).
+    writes: Arc<Mutex<()>>,
 }
 
 impl ReadModels {
@@ -92,7 +98,20 @@ impl ReadModels {
                     .await?
             }
         };
-        Ok(Self { pool, dialect })
+        Ok(Self { pool, dialect, writes: Arc::default() })
+    }
+
+    /// Wait for this process's turn to write, held until the guard drops.
+    /// SQLite takes one writer at a time, and a writer that finds the file
+    /// locked sleeps in steps of up to 100 ms before it looks again: the
+    /// projection runners of one process queue here instead, and each
+    /// starts the moment the one before commits. PostgreSQL writers need
+    /// no turn (`None`).
+    pub async fn write_turn(&self) -> Option<MutexGuard<'_, ()>> {
+        match self.dialect {
+            Dialect::Sqlite => Some(self.writes.lock().await),
+            Dialect::Postgres => None,
+        }
     }
 
     pub fn pool(&self) -> &AnyPool {

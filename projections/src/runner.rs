@@ -310,7 +310,9 @@ impl ProjectionRunner {
     /// Apply `events` and move the checkpoint to the last, in one transaction.
     async fn apply(&mut self, events: &[FeedEvent], writes: Writes) -> Result<Applied, ProjectionError> {
         let name = self.projection.name();
-        let mut tx = self.read_models.pool().begin().await.map_err(ReadError::from)?;
+        let read_models = self.read_models.clone();
+        let _turn = read_models.write_turn().await;
+        let mut tx = read_models.pool().begin().await.map_err(ReadError::from)?;
         if lock_checkpoint(&mut tx, name).await? != self.position {
             // A rebuild swapped its copy in: carry on from where it left the checkpoint.
             return Ok(Applied::Moved);

@@ -74,15 +74,12 @@ pub async fn rebuild(
     Ok(Rebuilt { events, position })
 }
 
-/// One swap at a time in a process: rebuilds run side by side, and on
-/// SQLite a swap holds the database's one write lock for as long as it
-/// copies, longer than another writer waits for it.
-static SWAPS: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
 /// Swap the shadow in at `position` unless the live projection has moved
 /// past it meanwhile (then the shadow catches up and tries again).
 async fn swap(projection: Projection, live: &ReadModels, shadow: &Shadow, position: u64) -> Result<bool, RebuildError> {
-    let _turn = SWAPS.lock().await;
+    // On SQLite a swap holds the one write lock for as long as it copies,
+    // longer than a writer elsewhere would wait: this process's wait their turn.
+    let _turn = live.write_turn().await;
     let mut connection = live.pool().acquire().await.map_err(ReadError::from)?;
     shadow.attach(&mut connection).await?;
     let swapped = async {

@@ -56,7 +56,7 @@ pub async fn projections(args: ProjectionsArgs, settings: Settings) -> anyhow::R
     };
     let (live, url, feed) = open(args, settings).await?;
     // Each into its own shadow at once: one replay alone leaves a core idle
-    // (it waits on its writes), and their swaps take turns.
+    // (it waits on its writes); on SQLite their swaps take turns.
     let bars = progress::group();
     let mut rebuilds = tokio::task::JoinSet::new();
     for projection in chosen {

@@ -76,9 +76,13 @@ impl Page {
                     self.flush(tx).await?;
                     products::insert(tx, event, &product_event).await?;
                 }
-                self.products.record(&mut self.history, position, event, product_event)
+                self.products.record(&mut self.history, position, event, product_event);
+                Ok(())
             }
-            t if t == Order::TYPE => self.orders.record(&mut self.history, position, event, event.payload_as()?),
+            t if t == Order::TYPE => {
+                self.orders.record(&mut self.history, position, event, event.payload_as()?);
+                Ok(())
+            }
             t if t == LiveStats::TYPE => {
                 self.stats.record(event, event.payload_as()?);
                 Ok(())

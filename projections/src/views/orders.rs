@@ -98,13 +98,7 @@ struct Change {
 
 impl Pending {
     /// Add one of an order's events: its row, and its step in the order's history.
-    pub(super) fn record(
-        &mut self,
-        history: &mut History,
-        position: u64,
-        stored: &StoredEvent,
-        event: OrderEvent,
-    ) -> Result<(), ReadError> {
+    pub(super) fn record(&mut self, history: &mut History, position: u64, stored: &StoredEvent, event: OrderEvent) {
         let order_id = stored.aggregate_id.as_str();
         let at = stored.metadata.occurred_at.to_rfc3339();
         let (status, capture_id) = match event {
@@ -133,7 +127,8 @@ impl Pending {
                     placed_at: at.clone(),
                     updated_at: at,
                 });
-                return history.record(format!("order:{order_id}"), position, stored);
+                history.record(format!("order:{order_id}"), position, stored);
+                return;
             }
             OrderEvent::PaymentCaptured { capture_id, .. } => (None, Some(capture_id)),
             OrderEvent::OrderConfirmed => (Some("confirmed"), None),
@@ -154,7 +149,7 @@ impl Pending {
                 change.updated_at = at;
             }
         }
-        history.record(format!("order:{order_id}"), position, stored)
+        history.record(format!("order:{order_id}"), position, stored);
     }
 
     /// Write what the step gathered, and start again empty.
@@ -208,14 +203,13 @@ pub(super) struct History(Vec<(String, i64, EventKey)>);
 
 impl History {
     /// Add `event` to the history `stream`.
-    pub(super) fn record(&mut self, stream: String, position: u64, event: &StoredEvent) -> Result<(), ReadError> {
+    pub(super) fn record(&mut self, stream: String, position: u64, event: &StoredEvent) {
         let key = EventKey {
             aggregate_type: event.aggregate_type.clone(),
             aggregate_id: event.aggregate_id.clone(),
             sequence: event.sequence,
         };
         self.0.push((stream, position as i64, key));
-        Ok(())
     }
 
     /// Write what the step gathered, and start again empty.

@@ -87,17 +87,11 @@ struct Hold {
 
 impl Pending {
     /// Add one of a product's events: its stock, its hold's status, and the hold's history.
-    pub(super) fn record(
-        &mut self,
-        history: &mut History,
-        position: u64,
-        stored: &StoredEvent,
-        event: ProductEvent,
-    ) -> Result<(), ReadError> {
+    pub(super) fn record(&mut self, history: &mut History, position: u64, stored: &StoredEvent, event: ProductEvent) {
         let product_id = stored.aggregate_id.as_str();
         self.stock.insert(product_id.to_owned(), (event.stock(), position));
         let (reservation_id, status) = match event {
-            ProductEvent::ProductCreated { .. } | ProductEvent::StockAdded { .. } => return Ok(()),
+            ProductEvent::ProductCreated { .. } | ProductEvent::StockAdded { .. } => return,
             ProductEvent::UnitsReserved { reservation_id, buyer, quantity, expires_at, .. } => {
                 let reservation_id = reservation_id.to_string();
                 self.taken.insert(reservation_id.clone(), self.holds.len());
@@ -123,7 +117,7 @@ impl Pending {
                 }
             }
         }
-        history.record(format!("reservation:{reservation_id}"), position, stored)
+        history.record(format!("reservation:{reservation_id}"), position, stored);
     }
 
     /// Write what the step gathered, and start again empty.

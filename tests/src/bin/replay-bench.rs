@@ -312,7 +312,7 @@ async fn project(target: &Target, events: usize) -> anyhow::Result<f64> {
     for projection in Projection::ALL {
         let (read_models, feed) = (target.read_models.clone(), target.feed.clone());
         runners.spawn(async move {
-            let mut runner = ProjectionRunner::new(projection, read_models.clone(), feed);
+            let mut runner = ProjectionRunner::new(projection, read_models, feed);
             while runner.position() < events as u64 {
                 runner.try_process_next(Duration::from_millis(500)).await?;
             }

@@ -30,12 +30,7 @@ pub(crate) async fn insert<R>(
     rows: &[R],
     bind: impl for<'q> Fn(AnyQuery<'q>, &'q R) -> AnyQuery<'q>,
 ) -> Result<(), ReadError> {
-    for chunk in chunks(rows) {
-        let sql = format!("INSERT INTO {into} VALUES {} {tail}", values(tx, chunk.len(), width));
-        let query = chunk.iter().fold(sqlx::query(&sql), &bind);
-        query.execute(&mut **tx).await?;
-    }
-    Ok(())
+    in_chunks(tx, |values| format!("INSERT INTO {into} VALUES {values} {tail}"), width, rows, bind).await
 }
 
 /// `{update} FROM (VALUES (…), (…)) AS v {filter}` for all of `rows`, each
@@ -51,22 +46,30 @@ pub(crate) async fn update<R>(
     rows: &[R],
     bind: impl for<'q> Fn(AnyQuery<'q>, &'q R) -> AnyQuery<'q>,
 ) -> Result<(), ReadError> {
+    in_chunks(tx, |values| format!("{update} FROM (VALUES {values}) AS v {filter}"), width, rows, bind).await
+}
+
+/// Run the statement `sql` makes of a chunk's `(…), (…)` once per chunk of
+/// `rows`, each row `width` values bound by `bind`. SQLite binds anonymous
+/// `?` values by their place, at no cost per value.
+async fn in_chunks<R>(
+    tx: &mut Transaction<'static, Any>,
+    sql: impl Fn(&str) -> String,
+    width: usize,
+    rows: &[R],
+    bind: impl for<'q> Fn(AnyQuery<'q>, &'q R) -> AnyQuery<'q>,
+) -> Result<(), ReadError> {
+    let anonymous = tx.backend_name() == "SQLite";
     for chunk in chunks(rows) {
-        let sql = format!("{update} FROM (VALUES {}) AS v {filter}", values(tx, chunk.len(), width));
+        let values = (0..chunk.len())
+            .map(|row| if anonymous { tuple_anonymous(width) } else { tuple(row * width, width) })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = sql(&values);
         let query = chunk.iter().fold(sqlx::query(&sql), &bind);
         query.execute(&mut **tx).await?;
     }
     Ok(())
-}
-
-/// `(…), (…)`: `rows` tuples of `width` placeholders each. SQLite binds
-/// anonymous `?` values by their place, at no cost per value.
-fn values(tx: &Transaction<'static, Any>, rows: usize, width: usize) -> String {
-    let anonymous = tx.backend_name() == "SQLite";
-    (0..rows)
-        .map(|row| if anonymous { tuple_anonymous(width) } else { tuple(row * width, width) })
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// `{head} IN (…)` run once per chunk of `keys` (`head` may bind `$1…$fixed`

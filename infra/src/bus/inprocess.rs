@@ -2,8 +2,8 @@
 //! per partition, answered through oneshot channels), the event store's own
 //! global order as the event feed, and leases that are always this process's.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -16,7 +16,7 @@ use super::{
 };
 use crate::envelope::CommandEnvelope;
 use crate::outcome::Outcome;
-use crate::store::{EventStore, StoredEvent};
+use crate::store::{EventStore, StoreError, StoredEvent};
 
 /// Commands waiting per partition before callers wait to enqueue (back-pressure).
 const QUEUE_DEPTH: usize = 65_536;
@@ -118,6 +118,7 @@ pub struct StoreFeed {
     store: Arc<dyn EventStore>,
     head: watch::Sender<u64>,
     live: broadcast::Sender<Arc<[StoredEvent]>>,
+    blocks: Arc<Blocks>,
 }
 
 /// Published batches a live follower may fall behind by before it misses some.
@@ -125,12 +126,9 @@ const LIVE_BACKLOG: usize = 1024;
 
 impl StoreFeed {
     pub fn new(store: Arc<dyn EventStore>) -> Self {
-        Self { store, head: watch::Sender::new(0), live: broadcast::channel(LIVE_BACKLOG).0 }
+        Self { store, head: watch::Sender::new(0), live: broadcast::channel(LIVE_BACKLOG).0, blocks: Arc::default() }
     }
 }
-
-/// Events read per store query while catching up.
-const PAGE: u32 = 512;
 
 #[async_trait]
 impl EventFeed for StoreFeed {
@@ -154,7 +152,8 @@ impl EventFeed for StoreFeed {
     async fn subscribe(&self, after: u64) -> Result<BoxStream<'static, Result<FeedEvent, BusError>>, BusError> {
         // A reader task keeps the next page ready while the subscriber handles this one.
         let (pages, ready) = mpsc::channel(READ_AHEAD);
-        tokio::spawn(read_pages(self.store.clone(), self.head.subscribe(), after, pages));
+        let reader = Reader { store: self.store.clone(), blocks: self.blocks.clone() };
+        tokio::spawn(read_pages(reader, self.head.subscribe(), after, pages));
         let pages = stream::unfold(ready, |mut ready| async move { ready.recv().await.map(|page| (page, ready)) });
         Ok(pages.flat_map(stream::iter).boxed())
     }
@@ -166,17 +165,17 @@ const READ_AHEAD: usize = 2;
 /// Read the store's global order after `after` into `pages`, page by page,
 /// until the subscriber goes away.
 async fn read_pages(
-    store: Arc<dyn EventStore>,
+    reader: Reader,
     mut head: watch::Receiver<u64>,
     mut after: u64,
     pages: mpsc::Sender<Vec<Result<FeedEvent, BusError>>>,
 ) {
     while !pages.is_closed() {
-        let page = match store.read_all(after, PAGE).await {
+        let page = match reader.read(after).await {
             Err(e) => vec![Err(BusError::Unavailable(e.to_string()))],
             Ok(page) if !page.is_empty() => {
-                after = page.last().map_or(after, |(p, _)| *p);
-                page.into_iter().map(|(position, event)| Ok(FeedEvent { position, event })).collect()
+                after = page.last().map_or(after, |e| e.position);
+                page.into_iter().map(Ok).collect()
             }
             // Caught up: wait for the next commit (or re-check now and
             // then, in case events were committed by another handle).
@@ -188,6 +187,71 @@ async fn read_pages(
         if pages.send(page).await.is_err() {
             return;
         }
+    }
+}
+
+/// Positions per block of the global order: block `k` holds positions
+/// `k * BLOCK + 1 ..= (k + 1) * BLOCK`. A subscriber reads at most to the
+/// end of its block per store query.
+const BLOCK: u64 = 512;
+
+/// Whole blocks kept: how far apart subscribers catching up side by side
+/// may be and still read each block once (at most 8,192 events held).
+const KEPT: usize = 16;
+
+/// The whole blocks read last, shared by the subscribers of one feed. The
+/// projections of a process catch up side by side (a fresh start, a
+/// backlog, `projections rebuild all`): each block is read from the store
+/// and parsed once, not once per projection.
+#[derive(Default)]
+struct Blocks {
+    recent: Mutex<VecDeque<(u64, Arc<[FeedEvent]>)>>,
+}
+
+impl Blocks {
+    fn get(&self, block: u64) -> Option<Arc<[FeedEvent]>> {
+        let recent = self.recent.lock().expect("no reader panics holding the blocks");
+        recent.iter().find(|(k, _)| *k == block).map(|(_, events)| events.clone())
+    }
+
+    fn keep(&self, block: u64, events: Arc<[FeedEvent]>) {
+        let mut recent = self.recent.lock().expect("no reader panics holding the blocks");
+        if recent.iter().all(|(k, _)| *k != block) {
+            if recent.len() == KEPT {
+                recent.pop_front();
+            }
+            recent.push_back((block, events));
+        }
+    }
+}
+
+/// One subscriber's way into the store, through the shared blocks.
+struct Reader {
+    store: Arc<dyn EventStore>,
+    blocks: Arc<Blocks>,
+}
+
+impl Reader {
+    /// The committed events after `after`, up to the end of its block.
+    async fn read(&self, after: u64) -> Result<Vec<FeedEvent>, StoreError> {
+        let block = after / BLOCK;
+        if let Some(events) = self.blocks.get(block) {
+            return Ok(events.iter().filter(|e| e.position > after).cloned().collect());
+        }
+        let end = (block + 1) * BLOCK;
+        let read = self.store.read_all(after, (end - after) as u32).await?;
+        let events: Vec<FeedEvent> = read
+            .into_iter()
+            .take_while(|(position, _)| *position <= end)
+            .map(|(position, event)| FeedEvent { position, event: Arc::new(event) })
+            .collect();
+        // The store commits in position order: once the block's last
+        // position is there, no event of it can still appear.
+        let whole = after == block * BLOCK && events.last().is_some_and(|e| e.position == end);
+        if whole {
+            self.blocks.keep(block, events.as_slice().into());
+        }
+        Ok(events)
     }
 }
 

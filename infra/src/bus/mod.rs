@@ -6,6 +6,7 @@
 pub mod inprocess;
 pub mod jetstream;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -59,11 +60,12 @@ pub trait CommandSource: Send {
     async fn next_batch(&mut self, max: usize, wait: Duration) -> Result<Vec<Delivery>, BusError>;
 }
 
-/// One event at its global feed position (the `$all` position).
+/// One event at its global feed position (the `$all` position). The event
+/// is shared: subscribers reading the same stretch of the feed hold one copy.
 #[derive(Debug, Clone)]
 pub struct FeedEvent {
     pub position: u64,
-    pub event: StoredEvent,
+    pub event: Arc<StoredEvent>,
 }
 
 /// The ordered feed of every committed event.

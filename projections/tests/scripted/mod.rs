@@ -67,7 +67,7 @@ pub fn stock(total: u64, available: u64, reserved: u64, sold: u64) -> Stock {
 
 /// `events` at feed positions 1, 2, 3, …
 pub fn at_positions(events: impl IntoIterator<Item = StoredEvent>) -> Vec<FeedEvent> {
-    events.into_iter().zip(1..).map(|(event, position)| FeedEvent { position, event }).collect()
+    events.into_iter().zip(1..).map(|(event, position)| FeedEvent { position, event: event.into() }).collect()
 }
 
 pub async fn fresh_read_models() -> ReadModels {

@@ -2,6 +2,8 @@
 //! position, `Nats-Msg-Id = <aggregate>:<id>:<sequence>` makes a republish
 //! (after a crash) answer with the first publish's sequence.
 
+use std::sync::Arc;
+
 use async_nats::jetstream::consumer::{DeliverPolicy, pull};
 use async_nats::jetstream::context::Publish;
 use async_trait::async_trait;
@@ -59,7 +61,7 @@ fn feed_event(message: Result<async_nats::jetstream::Message, pull::OrderedError
         .map_err(|err| BusError::Unavailable(format!("feed position {position} is not a stored event: {err}")))?
         .upcast()
         .map_err(|err| BusError::Unavailable(format!("feed position {position}: {err}")))?;
-    Ok(FeedEvent { position, event })
+    Ok(FeedEvent { position, event: Arc::new(event) })
 }
 
 /// One core NATS subscription per followed aggregate, on the subject its

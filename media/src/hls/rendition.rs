@@ -43,7 +43,10 @@ pub(super) struct PartEntry {
     pub(super) number: u64,
     pub(super) duration: f64,
     pub(super) independent: bool,
-    /// Dropped once the part is far from the live edge.
+    /// Where its bytes start in its segment (the segment is its parts end to end).
+    offset: u64,
+    size: u64,
+    /// Dropped once its segment is on disk and no longer the last closed one.
     data: Option<Bytes>,
 }
 
@@ -58,8 +61,6 @@ pub(super) struct Segment {
     pub(super) init: u32,
     pub(super) parts: Vec<PartEntry>,
     pub(super) closed: bool,
-    /// Kept in memory near the live edge; on disk always, once closed.
-    data: Option<Bytes>,
 }
 
 /// A closed segment as the rendition's journal keeps it: enough to list it
@@ -84,8 +85,25 @@ pub struct ClosedSegment {
     pub data: Bytes,
 }
 
-/// How many closed segments keep their parts listed and in memory.
+/// How many closed segments keep their parts listed.
 pub(super) const LIVE_EDGE_SEGMENTS: usize = 3;
+
+/// How many closed segments keep their parts' bytes in memory: the last,
+/// whose file may still be being written as players ask for its parts.
+/// The other listed parts are read from their segment's file.
+const IN_MEMORY_SEGMENTS: usize = 1;
+
+/// Where a listed part's bytes are.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PartBytes {
+    Memory(Bytes),
+    /// `len` bytes at `offset` of segment `msn`'s file.
+    InSegment {
+        msn: u64,
+        offset: u64,
+        len: u64,
+    },
+}
 
 pub struct Rendition {
     timing: Timing,
@@ -173,7 +191,6 @@ impl Rendition {
                 init: record.init,
                 parts: Vec::new(),
                 closed: true,
-                data: None,
             });
         }
         rendition.mark_discontinuity();
@@ -211,17 +228,19 @@ impl Rendition {
                 init: self.init,
                 parts: Vec::new(),
                 closed: false,
-                data: None,
             });
             self.next_msn += 1;
         }
         let duration = part.duration as f64 / f64::from(self.timescale);
         let segment = self.segments.back_mut().expect("a segment was just opened");
         segment.duration += duration;
+        let offset = segment.parts.last().map_or(0, |p| p.offset + p.size);
         segment.parts.push(PartEntry {
             number: self.next_part,
             duration,
             independent: part.independent,
+            offset,
+            size: part.data.len() as u64,
             data: Some(part.data),
         });
         self.next_part += 1;
@@ -244,11 +263,7 @@ impl Rendition {
             return None;
         }
         segment.closed = true;
-        let size: usize = segment.parts.iter().filter_map(|p| p.data.as_ref()).map(Bytes::len).sum();
-        let mut data = Vec::with_capacity(size);
-        segment.parts.iter().filter_map(|p| p.data.as_ref()).for_each(|d| data.extend_from_slice(d));
-        let data = Bytes::from(data);
-        segment.data = Some(data.clone());
+        let data = joined(&segment.parts).expect("an open segment's parts are all in memory");
         self.longest_segment = self.longest_segment.max(segment.duration);
         if segment.duration > 0.0 {
             self.peak_bits_per_second = self.peak_bits_per_second.max(data.len() as f64 * 8.0 / segment.duration);
@@ -263,10 +278,11 @@ impl Rendition {
             bytes: data.len() as u64,
             next_part: self.next_part,
         };
-        // Far from the live edge, parts and segment bytes live on disk only.
-        let keep = self.segments.len().saturating_sub(LIVE_EDGE_SEGMENTS + 1);
-        for old in self.segments.iter_mut().take(keep) {
-            old.data = None;
+        // Before the segment just closed, parts live in their segment's file
+        // only: each was written as the one after it opened.
+        let on_disk = self.segments.len().saturating_sub(IN_MEMORY_SEGMENTS);
+        for old in self.segments.iter_mut().take(on_disk).rev().take_while(|s| s.parts.iter().any(|p| p.data.is_some()))
+        {
             old.parts.iter_mut().for_each(|p| p.data = None);
         }
         Some(ClosedSegment { record, data })
@@ -371,25 +387,40 @@ impl Rendition {
         self.next_part
     }
 
-    /// A part's bytes while it is near the live edge; `Err(true)` when it is
+    /// Where a part listed near the live edge is; `Err(true)` when it is
     /// the next part to come (worth waiting for), `Err(false)` when gone or never.
-    pub fn part(&self, number: u64) -> Result<Bytes, bool> {
+    pub fn part(&self, number: u64) -> Result<PartBytes, bool> {
         if number == self.next_part && !self.ended {
             return Err(true);
         }
-        self.segments
-            .iter()
-            .rev()
-            .flat_map(|s| s.parts.iter())
-            .find(|p| p.number == number)
-            .and_then(|p| p.data.clone())
-            .ok_or(false)
+        let near_edge = self.segments.iter().rev().take(LIVE_EDGE_SEGMENTS + 1);
+        let (segment, part) = near_edge
+            .flat_map(|s| s.parts.iter().map(move |p| (s, p)))
+            .find(|(_, p)| p.number == number)
+            .ok_or(false)?;
+        match &part.data {
+            Some(data) => Ok(PartBytes::Memory(data.clone())),
+            None => Ok(PartBytes::InSegment { msn: segment.msn, offset: part.offset, len: part.size }),
+        }
     }
 
-    /// A closed segment's bytes if still in memory.
+    /// A closed segment's bytes if its parts are still in memory.
     pub fn segment(&self, msn: u64) -> Option<Bytes> {
-        self.segments.iter().rev().find(|s| s.msn == msn).and_then(|s| s.data.clone())
+        self.segments.iter().rev().find(|s| s.msn == msn && s.closed).and_then(|s| joined(&s.parts))
     }
+}
+
+/// `parts`' bytes end to end, if there are parts and all are in memory (a
+/// segment recovered from its journal lists none: its bytes are on disk).
+fn joined(parts: &[PartEntry]) -> Option<Bytes> {
+    if parts.is_empty() {
+        return None;
+    }
+    let mut data = Vec::with_capacity(parts.iter().map(|p| p.size as usize).sum());
+    for part in parts {
+        data.extend_from_slice(part.data.as_ref()?);
+    }
+    Some(Bytes::from(data))
 }
 
 #[cfg(test)]
@@ -441,6 +472,31 @@ pub(super) mod tests {
         assert!(rendition.has(0, None));
         assert!(!rendition.has(1, None));
         assert_eq!(rendition.part(12), Err(true));
+    }
+
+    #[test]
+    fn only_the_open_and_last_closed_segments_keep_their_bytes_in_memory() {
+        // Segments 0-2 closed, 3 open; six 8-byte parts each, numbered on.
+        let rendition = rendition_with(4);
+        assert_eq!(rendition.part(20), Ok(PartBytes::Memory(Bytes::from_static(b"moofmdat"))));
+        assert_eq!(rendition.part(14), Ok(PartBytes::Memory(Bytes::from_static(b"moofmdat"))));
+        // Older listed parts are byte ranges of their segment's file.
+        assert_eq!(rendition.part(9), Ok(PartBytes::InSegment { msn: 1, offset: 24, len: 8 }));
+        assert_eq!(rendition.part(0), Ok(PartBytes::InSegment { msn: 0, offset: 0, len: 8 }));
+        assert_eq!(rendition.segment(2).map(|s| s.len()), Some(48));
+        assert_eq!(rendition.segment(1), None, "read from disk");
+        assert_eq!(rendition.segment(3), None, "still open");
+
+        // A segment recovered from its journal is read from disk.
+        let mut recovered = rendition_with(2);
+        let record = recovered.push(part(true), Utc::now()).expect("a segment closes").record;
+        let recovered = Rendition::recovered(timing(), recovered.codecs().to_vec(), vec![record]).unwrap();
+        assert_eq!(recovered.segment(1), None);
+
+        // Parts of segments no longer listed are gone.
+        let rendition = rendition_with(6);
+        assert_eq!(rendition.part(6), Err(false));
+        assert_eq!(rendition.part(12), Ok(PartBytes::InSegment { msn: 2, offset: 0, len: 8 }));
     }
 
     #[test]

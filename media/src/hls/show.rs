@@ -11,12 +11,13 @@ use std::sync::Mutex;
 
 use bytes::Bytes;
 use chrono::Utc;
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio::sync::watch;
 
 use super::master::{Variant, master_playlist};
 use super::packager::Part;
 use super::playlist::{Pin, Report};
-use super::rendition::{ClosedSegment, Rendition, SegmentRecord, Timing};
+use super::rendition::{ClosedSegment, PartBytes, Rendition, SegmentRecord, Timing};
 use crate::clip::TrackFiles;
 use crate::cmaf;
 use crate::track::Codec;
@@ -373,26 +374,45 @@ impl ShowMedia {
         Some(slot.rendition.playlist(&state.pins, &reports, skip))
     }
 
-    /// A media file of `name`: parts and recent segments from memory, the rest from disk.
+    /// A media file of `name`: the parts of the open and the last closed
+    /// segment from memory, the rest from disk (older parts as a byte range
+    /// of their segment's file).
     pub async fn file(&self, name: &str, file: MediaFile) -> Fetched {
         let from_memory = {
             let state = self.lock();
             let Some(slot) = state.slots.iter().find(|s| s.name == name) else { return Fetched::Missing };
             match file {
                 MediaFile::Part(number) => match slot.rendition.part(number) {
-                    Ok(data) => return Fetched::Ready(data),
+                    Ok(PartBytes::Memory(data)) => return Fetched::Ready(data),
+                    Ok(PartBytes::InSegment { msn, offset, len }) => Err((msn, offset, len)),
                     Err(true) => return Fetched::Soon,
                     Err(false) => return Fetched::Missing,
                 },
-                MediaFile::Segment(msn) => slot.rendition.segment(msn),
-                MediaFile::Init(_) => None,
+                MediaFile::Segment(msn) => Ok(slot.rendition.segment(msn)),
+                MediaFile::Init(_) => Ok(None),
             }
         };
         match from_memory {
-            Some(data) => Fetched::Ready(data),
-            None => read_file(&self.dir, name, file).await,
+            Ok(Some(data)) => Fetched::Ready(data),
+            Ok(None) => read_file(&self.dir, name, file).await,
+            Err((msn, offset, len)) => {
+                let path = self.dir.join(name).join(MediaFile::Segment(msn).file_name());
+                match read_range(&path, offset, len).await {
+                    Ok(data) => Fetched::Ready(data),
+                    Err(_) => Fetched::Missing,
+                }
+            }
         }
     }
+}
+
+/// `len` bytes at `offset` of the file at `path`.
+async fn read_range(path: &Path, offset: u64, len: u64) -> io::Result<Bytes> {
+    let mut file = tokio::fs::File::open(path).await?;
+    file.seek(io::SeekFrom::Start(offset)).await?;
+    let mut data = vec![0; usize::try_from(len).map_err(io::Error::other)?];
+    file.read_exact(&mut data).await?;
+    Ok(Bytes::from(data))
 }
 
 /// One past the highest segment number stored under `show_dir` (0 for none).

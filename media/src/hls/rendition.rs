@@ -393,7 +393,9 @@ impl Rendition {
         if number == self.next_part && !self.ended {
             return Err(true);
         }
-        let near_edge = self.segments.iter().rev().take(LIVE_EDGE_SEGMENTS + 1);
+        // The segments whose parts are listed, and one more: a player's
+        // playlist may be a segment behind when it asks.
+        let near_edge = self.segments.iter().rev().take(LIVE_EDGE_SEGMENTS + 2);
         let (segment, part) = near_edge
             .flat_map(|s| s.parts.iter().map(move |p| (s, p)))
             .find(|(_, p)| p.number == number)
@@ -493,8 +495,8 @@ pub(super) mod tests {
         let recovered = Rendition::recovered(timing(), recovered.codecs().to_vec(), vec![record]).unwrap();
         assert_eq!(recovered.segment(1), None);
 
-        // Parts of segments no longer listed are gone.
-        let rendition = rendition_with(6);
+        // Parts a segment past the listed ones are gone.
+        let rendition = rendition_with(7);
         assert_eq!(rendition.part(6), Err(false));
         assert_eq!(rendition.part(12), Ok(PartBytes::InSegment { msn: 2, offset: 0, len: 8 }));
     }

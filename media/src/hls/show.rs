@@ -378,30 +378,29 @@ impl ShowMedia {
     /// segment from memory, the rest from disk (older parts as a byte range
     /// of their segment's file).
     pub async fn file(&self, name: &str, file: MediaFile) -> Fetched {
-        let from_memory = {
+        let found = {
             let state = self.lock();
             let Some(slot) = state.slots.iter().find(|s| s.name == name) else { return Fetched::Missing };
             match file {
                 MediaFile::Part(number) => match slot.rendition.part(number) {
-                    Ok(PartBytes::Memory(data)) => return Fetched::Ready(data),
-                    Ok(PartBytes::InSegment { msn, offset, len }) => Err((msn, offset, len)),
+                    Ok(part) => Some(part),
                     Err(true) => return Fetched::Soon,
                     Err(false) => return Fetched::Missing,
                 },
-                MediaFile::Segment(msn) => Ok(slot.rendition.segment(msn)),
-                MediaFile::Init(_) => Ok(None),
+                MediaFile::Segment(msn) => slot.rendition.segment(msn).map(PartBytes::Memory),
+                MediaFile::Init(_) => None,
             }
         };
-        match from_memory {
-            Ok(Some(data)) => Fetched::Ready(data),
-            Ok(None) => read_file(&self.dir, name, file).await,
-            Err((msn, offset, len)) => {
+        match found {
+            Some(PartBytes::Memory(data)) => Fetched::Ready(data),
+            Some(PartBytes::InSegment { msn, offset, len }) => {
                 let path = self.dir.join(name).join(MediaFile::Segment(msn).file_name());
                 match read_range(&path, offset, len).await {
                     Ok(data) => Fetched::Ready(data),
                     Err(_) => Fetched::Missing,
                 }
             }
+            None => read_file(&self.dir, name, file).await,
         }
     }
 }

@@ -208,6 +208,28 @@ async fn a_published_stream_becomes_ll_hls_that_players_decode() {
 
         let init = fetch(&format!("{hls}/{name}/{}", playlist.maps[0])).await;
         assert_eq!((init.status, &init.body[4..8]), (200, &b"ftyp"[..]));
+
+        // Every listed part of a complete segment is served, and the segment is
+        // its parts end to end: the last closed one's from memory, older ones'
+        // read back from the segment's file.
+        let listed = MediaPlaylist::parse(&until(&url, Duration::from_secs(20), complete_segments(3)).await).unwrap();
+        let mut compared = 0;
+        for (msn, _, uri) in &listed.segments {
+            let mut joined = Vec::new();
+            for part in listed.parts.iter().filter(|p| p.msn == *msn) {
+                let answer = fetch(&format!("{hls}/{name}/{}", part.uri)).await;
+                assert_eq!(answer.status, 200, "{name}: listed part {} of segment {msn}", part.uri);
+                joined.extend_from_slice(&answer.body);
+            }
+            if joined.is_empty() {
+                continue;
+            }
+            let segment = fetch(&format!("{hls}/{name}/{uri}")).await;
+            assert_eq!(segment.status, 200, "{name}: {uri}");
+            assert!(joined == segment.body, "{name}: {uri} is not its listed parts end to end");
+            compared += 1;
+        }
+        assert!(compared >= 2, "{name}: parts of {compared} complete segments listed:\n{}", listed.text);
     }
 
     // The ffmpeg CLI, as an HLS client, decodes each rendition and the master.

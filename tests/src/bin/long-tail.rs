@@ -63,6 +63,8 @@ struct Figures {
     client_cpu_pct: f64,
     /// Parts the players fetched over the window, fewest by one player and in all.
     parts: (u64, u64),
+    /// What one player received on average over the window, Mbit/s.
+    player_mbit_s: f64,
 }
 
 /// The server's CPU over each measured window, and the idle wait before it.
@@ -96,7 +98,7 @@ async fn main() -> anyhow::Result<()> {
     let shows = f64::from(args.shows);
     eprintln!(
         "long-tail: server idle {:.1} MB, {:.2}% of a core; with {} shows {:.1} MB, {:.1}%; this process {:.1}%; \
-         parts fetched in the window: {} in all, {} by the slowest player",
+         parts fetched in the window: {} in all, {} by the slowest player, {:.2} Mbit/s per player",
         figures.idle_rss_kb as f64 / 1024.0,
         figures.idle_cpu_pct,
         args.shows,
@@ -105,6 +107,7 @@ async fn main() -> anyhow::Result<()> {
         figures.client_cpu_pct,
         figures.parts.1,
         figures.parts.0,
+        figures.player_mbit_s,
     );
     println!(
         "long-tail shows={} cpu_pct_core_per_show={:.3} rss_mb_per_show={:.2} part_latency_p50_ms={:.0}",
@@ -137,9 +140,7 @@ async fn measure(server: &Process, secret: &str, clip: Arc<clip::Clip>, args: &A
         let show_id = show.body["show_id"].as_str().context("show_id")?.to_owned();
         let key = show.body["stream_key"].as_str().context("stream_key")?.to_owned();
         let (rtmp, clip, stop_publishing) = (rtmp.clone(), clip.clone(), stop.clone());
-        tasks.spawn(async move {
-            publisher::publish(&rtmp, &key, clip, stop_publishing).await.map(|_| ()).context("a publisher")
-        });
+        tasks.spawn(async move { publisher::publish(&rtmp, &key, clip, stop_publishing).await.context("a publisher") });
         let played = Arc::new(Played::default());
         players.push(played.clone());
         let (http, base, stop_playing) = (http.clone(), base.clone(), stop.clone());
@@ -154,12 +155,15 @@ async fn measure(server: &Process, secret: &str, clip: Arc<clip::Clip>, args: &A
         eprintln!("long-tail: every show plays; warming up {} s", args.warmup);
         tokio::time::sleep(Duration::from_secs(args.warmup)).await;
         let parts_before: Vec<u64> = players.iter().map(|p| p.parts.load(Ordering::Relaxed)).collect();
+        let bytes_before: u64 = players.iter().map(|p| p.bytes.load(Ordering::Relaxed)).sum();
         let client_before = cpu_seconds(std::process::id() as i32)?;
         let window = Duration::from_secs(args.seconds);
         let cpu_pct = cpu_pct(pid, window).await?;
         let client_cpu_pct = (cpu_seconds(std::process::id() as i32)? - client_before) / window.as_secs_f64() * 100.0;
         let fetched: Vec<u64> =
             players.iter().zip(&parts_before).map(|(p, before)| p.parts.load(Ordering::Relaxed) - before).collect();
+        let bytes = players.iter().map(|p| p.bytes.load(Ordering::Relaxed)).sum::<u64>() - bytes_before;
+        let player_mbit_s = bytes as f64 * 8.0 / 1e6 / window.as_secs_f64() / players.len() as f64;
         let series = "cartcast_media_part_latency_seconds{rendition=\"source\",quantile=\"0.5\"}";
         let part_latency_p50_ms = metric(&base, series).await?.context("no source part latency")? * 1000.0;
         Ok::<_, anyhow::Error>(Figures {
@@ -170,6 +174,7 @@ async fn measure(server: &Process, secret: &str, clip: Arc<clip::Clip>, args: &A
             part_latency_p50_ms,
             client_cpu_pct,
             parts: (fetched.iter().copied().min().unwrap_or(0), fetched.iter().sum()),
+            player_mbit_s,
         })
     };
     // A publisher or player that fails ends the bench with its error.

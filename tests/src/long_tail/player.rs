@@ -34,17 +34,21 @@ pub async fn play(
     let dir = format!("{base}/hls/{show_id}/{rendition}");
     let playing = async {
         let mut playlist = first_playlist(&http, &dir).await?;
+        // The player joins at the edge: it plays what comes after the parts listed now.
+        let mut played_up_to = playlist.parts.iter().map(|p| (p.msn, p.index)).max();
         loop {
+            // Every part listed after the last one played, in order: the one
+            // asked for, and the first of a segment that closed meanwhile.
+            let newer: Vec<_> = playlist.parts.iter().filter(|p| Some((p.msn, p.index)) > played_up_to).collect();
+            for part in newer {
+                let body = get(&http, &format!("{dir}/{}", part.uri)).await?;
+                played.parts.fetch_add(1, Ordering::Relaxed);
+                played.bytes.fetch_add(body.len() as u64, Ordering::Relaxed);
+                played_up_to = Some((part.msn, part.index));
+            }
             let (msn, part) = playlist.next_part();
             let text = get(&http, &format!("{dir}/index.m3u8?_HLS_msn={msn}&_HLS_part={part}")).await?;
             playlist = MediaPlaylist::parse(&String::from_utf8(text)?)?;
-            let wanted = playlist.parts.iter().find(|p| (p.msn, p.index) == (msn, part));
-            // A part the server skipped past (the segment closed first): follow the edge.
-            if let Some(wanted) = wanted {
-                let body = get(&http, &format!("{dir}/{}", wanted.uri)).await?;
-                played.parts.fetch_add(1, Ordering::Relaxed);
-                played.bytes.fetch_add(body.len() as u64, Ordering::Relaxed);
-            }
         }
     };
     tokio::select! {

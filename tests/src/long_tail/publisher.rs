@@ -24,9 +24,8 @@ use super::clip::{Clip, Kind};
 /// Longest wait for the server to accept the connection and the publish.
 const ACCEPT_WITHIN: Duration = Duration::from_secs(30);
 
-/// Publishes `clip` to `rtmp` (`rtmp://HOST:PORT`) under `key` until `stop`;
-/// returns the bytes of media sent.
-pub async fn publish(rtmp: &str, key: &str, clip: Arc<Clip>, stop: CancellationToken) -> anyhow::Result<u64> {
+/// Publishes `clip` to `rtmp` (`rtmp://HOST:PORT`) under `key` until `stop`.
+pub async fn publish(rtmp: &str, key: &str, clip: Arc<Clip>, stop: CancellationToken) -> anyhow::Result<()> {
     let addr = rtmp.strip_prefix("rtmp://").context("an rtmp:// address")?;
     let mut socket = TcpStream::connect(addr).await.with_context(|| format!("connecting to {rtmp}"))?;
     socket.set_nodelay(true)?;
@@ -36,7 +35,7 @@ pub async fn publish(rtmp: &str, key: &str, clip: Arc<Clip>, stop: CancellationT
     let mut input = Vec::new();
     let mut buf = vec![0u8; 16 * 1024];
     let started = Instant::now();
-    let (mut next, mut pass, mut sent) = (0, 0u64, 0u64);
+    let (mut next, mut pass) = (0, 0u64);
     loop {
         if !input.is_empty() {
             let results = session.handle_input(&input).map_err(|e| anyhow::anyhow!("{e:?}"))?;
@@ -46,7 +45,7 @@ pub async fn publish(rtmp: &str, key: &str, clip: Arc<Clip>, stop: CancellationT
         let tag = &clip.tags[next];
         let at_ms = u64::from(tag.at_ms) + pass * u64::from(clip.loop_ms);
         tokio::select! {
-            () = stop.cancelled() => return Ok(sent),
+            () = stop.cancelled() => return Ok(()),
             read = socket.read(&mut buf) => match read? {
                 0 => bail!("the server closed the connection"),
                 n => input.extend_from_slice(&buf[..n]),
@@ -59,7 +58,6 @@ pub async fn publish(rtmp: &str, key: &str, clip: Arc<Clip>, stop: CancellationT
                         Kind::Audio => session.publish_audio_data(tag.data.clone(), timestamp, false),
                     };
                     send(&mut socket, vec![result.map_err(|e| anyhow::anyhow!("{e:?}"))?]).await?;
-                    sent += tag.data.len() as u64;
                 }
                 next += 1;
                 if next == clip.tags.len() {

@@ -36,7 +36,9 @@ use clap::Parser;
 use cli::Cli;
 
 /// mimalloc: the command path allocates small buffers on one thread and frees
-/// them on another, where it costs a fraction of glibc's malloc.
+/// them on another, where it costs a fraction of glibc's malloc. A heap
+/// profile build keeps the system allocator, which heaptrack can follow.
+#[cfg(not(feature = "heap-profile"))]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -196,11 +196,19 @@ fn es_descriptor(out: &mut BytesMut, asc: &[u8]) {
 const SYNC: u32 = 0x0200_0000;
 const NON_SYNC: u32 = 0x0101_0000;
 
+/// A fragment's boxes before its samples: moof, mfhd, traf, tfhd, tfdt
+/// (version 1), trun with its count and data offset, and mdat's header.
+const FRAGMENT_HEADER: usize = 8 + 16 + 8 + 16 + 20 + 20 + 8;
+/// Per sample in trun: duration, size, flags, composition offset.
+const TRUN_ENTRY: usize = 16;
+
 /// One fragment (`moof`+`mdat`) holding `samples`, which must not be empty;
 /// the fragment's decode time is the first sample's.
 pub fn fragment(sequence: u32, samples: &[Sample]) -> Bytes {
     let payload: usize = samples.iter().map(|s| s.data.len()).sum();
-    let mut out = BytesMut::with_capacity(payload + 64 + samples.len() * 16);
+    // Sized exactly: a part is held as long as it is listed, so no spare capacity.
+    let size = FRAGMENT_HEADER + samples.len() * TRUN_ENTRY + payload;
+    let mut out = BytesMut::with_capacity(size);
     let mut data_offset_at = 0;
     mp4_box(&mut out, b"moof", |out| {
         full_box(out, b"mfhd", 0, 0, |out| out.put_u32(sequence));
@@ -225,6 +233,7 @@ pub fn fragment(sequence: u32, samples: &[Sample]) -> Bytes {
     let data_offset = u32::try_from(out.len() + 8).expect("moof is small");
     out[data_offset_at..data_offset_at + 4].copy_from_slice(&data_offset.to_be_bytes());
     mp4_box(&mut out, b"mdat", |out| samples.iter().for_each(|s| out.put_slice(&s.data)));
+    debug_assert_eq!(out.len(), size, "a fragment's size is counted exactly");
     out.freeze()
 }
 

@@ -46,7 +46,7 @@ pub(super) struct PartEntry {
     /// Where its bytes start in its segment (the segment is its parts end to end).
     offset: u64,
     size: u64,
-    /// Dropped once its segment is on disk and no longer the last closed one.
+    /// Dropped once its segment's file is written.
     data: Option<Bytes>,
 }
 
@@ -88,10 +88,11 @@ pub struct ClosedSegment {
 /// How many closed segments keep their parts listed.
 pub(super) const LIVE_EDGE_SEGMENTS: usize = 3;
 
-/// How many closed segments keep their parts' bytes in memory: the last,
-/// whose file may still be being written as players ask for its parts.
-/// The other listed parts are read from their segment's file.
-const IN_MEMORY_SEGMENTS: usize = 1;
+/// How many segments, the open one included, keep their part entries: those
+/// listed, and one more, since a player's playlist may be a segment behind
+/// when it asks. Older segments are whole files only, so a long show holds
+/// no more per segment than its playlist line needs.
+const SEGMENTS_WITH_PARTS: usize = LIVE_EDGE_SEGMENTS + 2;
 
 /// Where a listed part's bytes are.
 #[derive(Debug, Clone, PartialEq)]
@@ -278,14 +279,20 @@ impl Rendition {
             bytes: data.len() as u64,
             next_part: self.next_part,
         };
-        // Before the segment just closed, parts live in their segment's file
-        // only: each was written as the one after it opened.
-        let on_disk = self.segments.len().saturating_sub(IN_MEMORY_SEGMENTS);
-        for old in self.segments.iter_mut().take(on_disk).rev().take_while(|s| s.parts.iter().any(|p| p.data.is_some()))
-        {
-            old.parts.iter_mut().for_each(|p| p.data = None);
+        // The segment opening next makes one more with parts than are kept.
+        let past_parts = (self.segments.len() + 1).saturating_sub(SEGMENTS_WITH_PARTS);
+        for old in self.segments.iter_mut().take(past_parts).rev().take_while(|s| !s.parts.is_empty()) {
+            old.parts = Vec::new();
         }
         Some(ClosedSegment { record, data })
+    }
+
+    /// Segment `msn`'s file is written: its parts are read from it from now
+    /// on, so only the open segment's parts stay in memory.
+    pub fn stored(&mut self, msn: u64) {
+        if let Some(segment) = self.segments.iter_mut().rev().find(|s| s.msn == msn && s.closed) {
+            segment.parts.iter_mut().for_each(|p| p.data = None);
+        }
     }
 
     /// Segments a live player may seek in: those within the DVR window of the
@@ -393,9 +400,7 @@ impl Rendition {
         if number == self.next_part && !self.ended {
             return Err(true);
         }
-        // The segments whose parts are listed, and one more: a player's
-        // playlist may be a segment behind when it asks.
-        let near_edge = self.segments.iter().rev().take(LIVE_EDGE_SEGMENTS + 2);
+        let near_edge = self.segments.iter().rev().take(SEGMENTS_WITH_PARTS);
         let (segment, part) = near_edge
             .flat_map(|s| s.parts.iter().map(move |p| (s, p)))
             .find(|(_, p)| p.number == number)
@@ -406,7 +411,7 @@ impl Rendition {
         }
     }
 
-    /// A closed segment's bytes if its parts are still in memory.
+    /// A closed segment's bytes while its file is not yet written.
     pub fn segment(&self, msn: u64) -> Option<Bytes> {
         self.segments.iter().rev().find(|s| s.msn == msn && s.closed).and_then(|s| joined(&s.parts))
     }
@@ -477,17 +482,24 @@ pub(super) mod tests {
     }
 
     #[test]
-    fn only_the_open_and_last_closed_segments_keep_their_bytes_in_memory() {
+    fn only_parts_of_segments_not_yet_written_stay_in_memory() {
         // Segments 0-2 closed, 3 open; six 8-byte parts each, numbered on.
-        let rendition = rendition_with(4);
+        let mut rendition = rendition_with(4);
+        (0..2).for_each(|msn| rendition.stored(msn));
         assert_eq!(rendition.part(20), Ok(PartBytes::Memory(Bytes::from_static(b"moofmdat"))));
+        // Closed but its file not written yet: still in memory, part and whole.
         assert_eq!(rendition.part(14), Ok(PartBytes::Memory(Bytes::from_static(b"moofmdat"))));
+        assert_eq!(rendition.segment(2).map(|s| s.len()), Some(48));
+        rendition.stored(2);
+        assert_eq!(rendition.part(14), Ok(PartBytes::InSegment { msn: 2, offset: 16, len: 8 }));
+        assert_eq!(rendition.segment(2), None, "read from disk");
         // Older listed parts are byte ranges of their segment's file.
         assert_eq!(rendition.part(9), Ok(PartBytes::InSegment { msn: 1, offset: 24, len: 8 }));
         assert_eq!(rendition.part(0), Ok(PartBytes::InSegment { msn: 0, offset: 0, len: 8 }));
-        assert_eq!(rendition.segment(2).map(|s| s.len()), Some(48));
         assert_eq!(rendition.segment(1), None, "read from disk");
         assert_eq!(rendition.segment(3), None, "still open");
+        rendition.stored(3);
+        assert_eq!(rendition.part(20), Ok(PartBytes::Memory(Bytes::from_static(b"moofmdat"))), "open: not stored");
 
         // A segment recovered from its journal is read from disk.
         let mut recovered = rendition_with(2);
@@ -495,10 +507,13 @@ pub(super) mod tests {
         let recovered = Rendition::recovered(timing(), recovered.codecs().to_vec(), vec![record]).unwrap();
         assert_eq!(recovered.segment(1), None);
 
-        // Parts a segment past the listed ones are gone.
-        let rendition = rendition_with(7);
+        // Parts a segment past the listed ones are gone, and so are their entries.
+        let mut rendition = rendition_with(7);
+        (0..6).for_each(|msn| rendition.stored(msn));
         assert_eq!(rendition.part(6), Err(false));
         assert_eq!(rendition.part(12), Ok(PartBytes::InSegment { msn: 2, offset: 0, len: 8 }));
+        let with_parts: Vec<u64> = rendition.segments.iter().filter(|s| !s.parts.is_empty()).map(|s| s.msn).collect();
+        assert_eq!(with_parts, [2, 3, 4, 5, 6]);
     }
 
     #[test]

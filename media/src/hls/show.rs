@@ -218,12 +218,16 @@ impl ShowMedia {
         Ok(())
     }
 
-    /// Writes the segment, then its journal line (a line names only stored media).
+    /// Writes the segment, from then on the home of its parts' bytes, then
+    /// its journal line (a line names only stored media).
     fn store_segment(&self, name: &str, segment: &ClosedSegment) -> io::Result<()> {
         use std::io::Write as _;
         let dir = self.dir.join(name);
         std::fs::create_dir_all(&dir)?;
         std::fs::write(dir.join(MediaFile::Segment(segment.record.msn).file_name()), &segment.data)?;
+        if let Some(slot) = self.lock().slots.iter_mut().find(|s| s.name == name) {
+            slot.rendition.stored(segment.record.msn);
+        }
         let mut line = serde_json::to_vec(&segment.record)?;
         line.push(b'\n');
         std::fs::OpenOptions::new().create(true).append(true).open(dir.join(JOURNAL))?.write_all(&line)
@@ -374,9 +378,9 @@ impl ShowMedia {
         Some(slot.rendition.playlist(&state.pins, &reports, skip))
     }
 
-    /// A media file of `name`: the parts of the open and the last closed
-    /// segment from memory, the rest from disk (older parts as a byte range
-    /// of their segment's file).
+    /// A media file of `name`: the parts of segments not yet written from
+    /// memory, the rest from disk (older parts as a byte range of their
+    /// segment's file).
     pub async fn file(&self, name: &str, file: MediaFile) -> Fetched {
         let found = {
             let state = self.lock();

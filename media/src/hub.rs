@@ -15,11 +15,12 @@ use tokio_util::sync::CancellationToken;
 use crate::hls::playlist::Pin;
 use crate::hls::rendition::Timing;
 use crate::hls::show::{Kind, ShowMedia, is_safe_name, store_pin};
+use crate::ingest::health::HealthReport;
+use crate::ingest::pipeline::{self, AUDIO, Input, Resume, SOURCE};
+use crate::thumbnail::{Thumbnailer, Thumbnails};
 
 /// Where the event feed's read position is kept, in the media directory.
 const FEED_POSITION: &str = "feed-position";
-use crate::ingest::health::HealthReport;
-use crate::ingest::pipeline::{self, AUDIO, Input, Resume, SOURCE};
 
 /// Why a stream key may not publish.
 #[derive(Debug, thiserror::Error)]
@@ -89,6 +90,7 @@ pub struct MediaHub {
     config: MediaConfig,
     directory: Arc<dyn ShowDirectory>,
     shows: Mutex<HashMap<String, LiveShow>>,
+    thumbnailer: Arc<Thumbnailer>,
 }
 
 /// A publisher's hold on its show: media goes in through `inputs`; the
@@ -102,7 +104,7 @@ pub struct Publishing {
 
 impl MediaHub {
     pub fn new(config: MediaConfig, directory: Arc<dyn ShowDirectory>) -> Arc<Self> {
-        Arc::new(Self { config, directory, shows: Mutex::new(HashMap::new()) })
+        Arc::new(Self { config, directory, shows: Mutex::new(HashMap::new()), thumbnailer: Arc::default() })
     }
 
     pub fn config(&self) -> &MediaConfig {
@@ -179,9 +181,10 @@ impl MediaHub {
             return Err(Refusal::NoShow);
         }
         let resume = *slot;
+        let thumbnails = Thumbnails::new(self.thumbnailer.clone(), media.dir().join("thumbs"));
         std::thread::Builder::new()
             .name(format!("media-{}", &show_id[..show_id.len().min(8)]))
-            .spawn(move || *slot = pipeline::run(receiver, media, timing, resume, report))
+            .spawn(move || *slot = pipeline::run(receiver, media, timing, resume, report, thumbnails))
             .map_err(|e| Refusal::Unavailable(e.to_string()))?;
         tracing::info!(%show_id, generation, "publishing");
         Ok(Publishing { show_id, inputs, taken_over, generation })

@@ -2,10 +2,15 @@
 //! from a segment's first frame (an IDR, so one frame decodes alone), for
 //! show listings and a player's scrub bar: `<show>/thumbs/<second>.jpg`,
 //! `<second>` counted from the show's start, and `<show>/thumbs/latest.jpg`.
+//!
+//! One [`Thumbnailer`] serves every show of the process: a few threads that
+//! open a decoder for each frame they are handed and close it after. A show
+//! holds no decoder, thread or frame buffer between thumbnails, which is
+//! most of what a small show would otherwise cost in memory.
 
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
-use std::thread::JoinHandle;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use bytes::Bytes;
 use ffmpeg_next::codec::{self, decoder};
@@ -19,44 +24,79 @@ use crate::track::{Codec, Sample, VIDEO_TIMESCALE};
 /// A thumbnail at most this often, seconds.
 pub const EVERY_SECONDS: u64 = 4;
 const WIDTH: u32 = 320;
+/// Frames waiting for a maker; past this a show's offer is skipped and it
+/// offers again at its next segment.
+const QUEUE: usize = 32;
 
 struct Request {
+    dir: Arc<PathBuf>,
     avcc: Bytes,
     sample: Sample,
 }
 
-/// A show's thumbnail maker: a thread that decodes the frames it is handed.
+/// The thumbnail makers every show shares, started with the first offer.
+#[derive(Default)]
+pub struct Thumbnailer {
+    requests: OnceLock<Option<SyncSender<Request>>>,
+}
+
+impl Thumbnailer {
+    /// The queue to the makers; `None` when they could not start.
+    fn requests(&self) -> Option<&SyncSender<Request>> {
+        self.requests
+            .get_or_init(|| match start() {
+                Ok(requests) => Some(requests),
+                Err(error) => {
+                    tracing::warn!(%error, "thumbnails are not made");
+                    None
+                }
+            })
+            .as_ref()
+    }
+}
+
+/// Half the cores (at least one) make thumbnails; they take turns at the queue.
+fn start() -> std::io::Result<SyncSender<Request>> {
+    crate::init_ffmpeg().map_err(std::io::Error::other)?;
+    let (requests, incoming) = sync_channel(QUEUE);
+    let incoming = Arc::new(Mutex::new(incoming));
+    let makers = std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1));
+    for _ in 0..makers {
+        let incoming = incoming.clone();
+        std::thread::Builder::new().name("thumbnails".to_owned()).spawn(move || run(&incoming))?;
+    }
+    Ok(requests)
+}
+
+/// One show's thumbnails: when the last was taken, and where they go.
 pub struct Thumbnails {
-    requests: SyncSender<Request>,
-    worker: JoinHandle<()>,
+    maker: Arc<Thumbnailer>,
+    dir: Arc<PathBuf>,
     last_second: Option<u64>,
 }
 
 impl Thumbnails {
-    pub fn start(dir: PathBuf) -> std::io::Result<Self> {
-        crate::init_ffmpeg().map_err(std::io::Error::other)?;
-        let (requests, incoming) = sync_channel(2);
-        let worker = std::thread::Builder::new().name("thumbnails".to_owned()).spawn(move || run(&dir, incoming))?;
-        Ok(Self { requests, worker, last_second: None })
+    pub fn new(maker: Arc<Thumbnailer>, dir: PathBuf) -> Self {
+        Self { maker, dir: Arc::new(dir), last_second: None }
     }
 
     /// Offers a segment's first frame; taken when the last thumbnail is old
-    /// enough. Never blocks the media path: a busy maker skips this one.
+    /// enough. Never blocks the media path: when the makers are busy, this
+    /// one is skipped.
     pub fn offer(&mut self, codec: &Codec, sample: &Sample) {
         let Codec::H264 { avcc, .. } = codec else { return };
         let second = sample.dts / u64::from(VIDEO_TIMESCALE);
         if self.last_second.is_some_and(|last| second < last + EVERY_SECONDS) {
             return;
         }
-        match self.requests.try_send(Request { avcc: avcc.clone(), sample: sample.clone() }) {
+        let Some(requests) = self.maker.requests() else { return };
+        let request = Request { dir: self.dir.clone(), avcc: avcc.clone(), sample: sample.clone() };
+        match requests.try_send(request) {
             Ok(()) => self.last_second = Some(second),
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {}
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+                metrics::counter!("cartcast_media_thumbnails_skipped_total").increment(1);
+            }
         }
-    }
-
-    pub fn finish(self) {
-        drop(self.requests);
-        let _ = self.worker.join();
     }
 }
 
@@ -74,25 +114,22 @@ fn ffmpeg(during: &'static str) -> impl FnOnce(ffmpeg_next::Error) -> ThumbnailE
     move |source| ThumbnailError::Ffmpeg { during, source }
 }
 
-fn run(dir: &std::path::Path, requests: Receiver<Request>) {
-    let mut decoder: Option<(Bytes, decoder::Video)> = None;
-    for request in requests {
-        if let Err(error) = thumbnail(dir, &mut decoder, &request) {
-            tracing::warn!(%error, "thumbnail not made");
-            decoder = None;
+fn run(incoming: &Mutex<Receiver<Request>>) {
+    loop {
+        let request = match incoming.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).recv() {
+            Ok(request) => request,
+            Err(_) => return,
+        };
+        if let Err(error) = thumbnail(&request) {
+            tracing::warn!(%error, dir = %request.dir.display(), "thumbnail not made");
         }
     }
 }
 
-fn thumbnail(
-    dir: &std::path::Path,
-    decoder: &mut Option<(Bytes, decoder::Video)>,
-    request: &Request,
-) -> Result<(), ThumbnailError> {
-    if decoder.as_ref().is_none_or(|(avcc, _)| *avcc != request.avcc) {
-        *decoder = Some((request.avcc.clone(), open_decoder(&request.avcc, 1)?));
-    }
-    let (_, decoder) = decoder.as_mut().expect("opened above");
+/// Decodes the request's frame with a decoder of its own, then scales and
+/// encodes it; the decoder is closed when this returns.
+fn thumbnail(request: &Request) -> Result<(), ThumbnailError> {
+    let mut decoder: decoder::Video = open_decoder(&request.avcc, 1)?;
     let mut packet = Packet::copy(&request.sample.data);
     let dts = i64::try_from(request.sample.dts).unwrap_or(0);
     packet.set_dts(Some(dts));
@@ -100,10 +137,8 @@ fn thumbnail(
     decoder.send_packet(&packet).map_err(ffmpeg("decoding"))?;
     decoder.send_eof().map_err(ffmpeg("decoding"))?;
     let mut picture = frame::Video::empty();
-    let decoded = decoder.receive_frame(&mut picture);
-    // Ready for the next one, whatever happened.
-    decoder.flush();
-    decoded.map_err(ffmpeg("decoding"))?;
+    decoder.receive_frame(&mut picture).map_err(ffmpeg("decoding"))?;
+    drop(decoder);
 
     let height = (picture.height() * WIDTH / picture.width().max(1)).max(2) & !1;
     let mut scaler = scaling::Context::get(
@@ -136,6 +171,7 @@ fn thumbnail(
     jpeg.receive_packet(&mut encoded).map_err(ffmpeg("encoding"))?;
     let data = encoded.data().unwrap_or_default();
 
+    let dir = request.dir.as_path();
     std::fs::create_dir_all(dir)?;
     let second = request.sample.dts / u64::from(VIDEO_TIMESCALE);
     let partial = dir.join("latest.jpg.partial");

@@ -153,7 +153,7 @@ struct Pipeline {
     frame_ticks: Option<u64>,
     last_keyframe: Option<u64>,
     health: HealthWindow,
-    thumbnails: Option<Thumbnails>,
+    thumbnails: Thumbnails,
 }
 
 /// Runs the pipeline until the session's sender closes; returns where the
@@ -164,6 +164,7 @@ pub fn run(
     timing: Timing,
     resume: Resume,
     report: HealthReport,
+    thumbnails: Thumbnails,
 ) -> Resume {
     let part_target = timing.part_target_ticks(VIDEO_TIMESCALE);
     let mut pipeline = Pipeline {
@@ -184,12 +185,8 @@ pub fn run(
         frame_ticks: None,
         last_keyframe: None,
         health: HealthWindow::new(report),
-        thumbnails: None,
+        thumbnails,
     };
-    match Thumbnails::start(pipeline.show.dir().join("thumbs")) {
-        Ok(thumbnails) => pipeline.thumbnails = Some(thumbnails),
-        Err(error) => tracing::warn!(%error, "no thumbnails for this session"),
-    }
     while let Some(input) = inputs.blocking_recv() {
         if let Input::Video { body, .. } | Input::Audio { body, .. } = &input {
             pipeline.health.bytes += body.len() as u64;
@@ -270,10 +267,8 @@ impl Pipeline {
                 self.last_dts = self.last_dts.max(dts);
                 self.arrivals.record(dts, dts.saturating_add_signed(i64::from(cts_ms) * 90));
                 let sample = Sample { dts, cts_offset: cts_ms * 90, duration: 0, keyframe, data };
-                if let (true, Some(thumbnails), Some(codec)) =
-                    (starts_segment, self.thumbnails.as_mut(), self.video_codec.as_ref())
-                {
-                    thumbnails.offer(codec, &sample);
+                if starts_segment && let Some(codec) = self.video_codec.as_ref() {
+                    self.thumbnails.offer(codec, &sample);
                 }
                 if let Some(run) = self.ladder.as_mut()
                     && let Err(error) = run.ladder.push(&sample, starts_segment)
@@ -357,9 +352,6 @@ impl Pipeline {
     fn finish(mut self) -> Resume {
         if let Some(run) = self.ladder.take() {
             run.finish();
-        }
-        if let Some(thumbnails) = self.thumbnails.take() {
-            thumbnails.finish();
         }
         let parts = self.source.finish();
         if let Err(error) = self.publish_source(parts) {

@@ -60,7 +60,7 @@ pub async fn start_media(
         tokio::net::TcpListener::bind(rtmp_addr).await.with_context(|| format!("binding rtmp {rtmp_addr}"))?;
     let bound = listener.local_addr()?;
     println!("listening rtmp://{bound}");
-    let hub = MediaHub::new(config, Arc::new(directory));
+    let hub = MediaHub::new(config, Arc::new(directory)).context("starting the media pipelines' threads")?;
     hub.recover();
     work.tasks.spawn(rtmp::serve(listener, hub.clone(), work.stop.clone()));
     work.tasks.spawn(follow_shows(feed, hub.clone(), work.stop.clone()));

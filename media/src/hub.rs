@@ -16,7 +16,7 @@ use crate::hls::playlist::Pin;
 use crate::hls::rendition::Timing;
 use crate::hls::show::{Kind, ShowMedia, is_safe_name, store_pin};
 use crate::ingest::health::HealthReport;
-use crate::ingest::pipeline::{self, AUDIO, Input, Resume, SOURCE};
+use crate::ingest::pipeline::{self, AUDIO, Input, Pipelines, Resume, SOURCE};
 use crate::thumbnail::{Thumbnailer, Thumbnails};
 
 /// Where the event feed's read position is kept, in the media directory.
@@ -91,6 +91,7 @@ pub struct MediaHub {
     directory: Arc<dyn ShowDirectory>,
     shows: Mutex<HashMap<String, LiveShow>>,
     thumbnailer: Arc<Thumbnailer>,
+    pipelines: Pipelines,
 }
 
 /// A publisher's hold on its show: media goes in through `inputs`; the
@@ -103,8 +104,15 @@ pub struct Publishing {
 }
 
 impl MediaHub {
-    pub fn new(config: MediaConfig, directory: Arc<dyn ShowDirectory>) -> Arc<Self> {
-        Arc::new(Self { config, directory, shows: Mutex::new(HashMap::new()), thumbnailer: Arc::default() })
+    /// Starts the threads every show's pipeline runs on.
+    pub fn new(config: MediaConfig, directory: Arc<dyn ShowDirectory>) -> std::io::Result<Arc<Self>> {
+        Ok(Arc::new(Self {
+            config,
+            directory,
+            shows: Mutex::new(HashMap::new()),
+            thumbnailer: Arc::default(),
+            pipelines: Pipelines::start()?,
+        }))
     }
 
     pub fn config(&self) -> &MediaConfig {
@@ -182,10 +190,9 @@ impl MediaHub {
         }
         let resume = *slot;
         let thumbnails = Thumbnails::new(self.thumbnailer.clone(), media.dir().join("thumbs"));
-        std::thread::Builder::new()
-            .name(format!("media-{}", &show_id[..show_id.len().min(8)]))
-            .spawn(move || *slot = pipeline::run(receiver, media, timing, resume, report, thumbnails))
-            .map_err(|e| Refusal::Unavailable(e.to_string()))?;
+        self.pipelines.spawn(async move {
+            *slot = pipeline::run(receiver, media, timing, resume, report, thumbnails).await;
+        });
         tracing::info!(%show_id, generation, "publishing");
         Ok(Publishing { show_id, inputs, taken_over, generation })
     }

@@ -1,7 +1,10 @@
-//! One publish session's media path, on its own thread: FLV tags in, parts out to the show's renditions.
+//! One publish session's media path: FLV tags in, parts out to the show's renditions.
 //!
 //! Samples go on one continuous timeline, and segment boundaries are decided
-//! on the source's keyframes.
+//! on the source's keyframes. Every show's pipeline is a task on
+//! [`Pipelines`], a few threads for all of them: a small show is idle between
+//! frames, and a hundred need neither a hundred threads nor a hundred
+//! allocator heaps each holding a few parts.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -109,11 +112,53 @@ impl LadderRun {
         }
     }
 
+    /// Hands the ladder a source frame; waits while its queue is full (the
+    /// ladder's back-pressure), off the pipelines' shared threads.
+    fn push(&mut self, sample: &Sample, starts_segment: bool) -> Result<(), crate::ladder::LadderError> {
+        tokio::task::block_in_place(|| self.ladder.push(sample, starts_segment))
+    }
+
+    /// Lets the ladder drain and waits for its threads, off the pipelines' shared threads.
     fn finish(self) {
-        if let Err(error) = self.ladder.finish() {
-            tracing::warn!(%error, "the ladder stopped with an error");
+        tokio::task::block_in_place(|| {
+            if let Err(error) = self.ladder.finish() {
+                tracing::warn!(%error, "the ladder stopped with an error");
+            }
+            let _ = self.packaging.join();
+        });
+    }
+}
+
+/// The threads every show's pipeline runs on, one task per publish session.
+/// A pipeline blocks them only briefly (a segment's file write); what can
+/// block longer, the ladder, steps aside with `block_in_place`.
+pub struct Pipelines {
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Pipelines {
+    /// As many threads as cores.
+    pub fn start() -> std::io::Result<Self> {
+        let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+        let runtime =
+            tokio::runtime::Builder::new_multi_thread().worker_threads(threads).thread_name("media").build()?;
+        Ok(Self { runtime: Some(runtime) })
+    }
+
+    /// Runs a publish session's pipeline to its end.
+    pub fn spawn(&self, pipeline: impl Future<Output = ()> + Send + 'static) {
+        self.runtime.as_ref().expect("present until dropped").spawn(pipeline);
+    }
+}
+
+impl Drop for Pipelines {
+    /// Pipelines still running stop where they are, as they would on a crash
+    /// (what they stored is journaled); dropping a runtime must not wait here,
+    /// which may be inside the process's own runtime.
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
         }
-        let _ = self.packaging.join();
     }
 }
 
@@ -158,7 +203,7 @@ struct Pipeline {
 
 /// Runs the pipeline until the session's sender closes; returns where the
 /// next session's timeline resumes.
-pub fn run(
+pub async fn run(
     mut inputs: mpsc::Receiver<Input>,
     show: Arc<ShowMedia>,
     timing: Timing,
@@ -187,7 +232,7 @@ pub fn run(
         health: HealthWindow::new(report),
         thumbnails,
     };
-    while let Some(input) = inputs.blocking_recv() {
+    while let Some(input) = inputs.recv().await {
         if let Input::Video { body, .. } | Input::Audio { body, .. } = &input {
             pipeline.health.bytes += body.len() as u64;
         }
@@ -271,7 +316,7 @@ impl Pipeline {
                     self.thumbnails.offer(codec, &sample);
                 }
                 if let Some(run) = self.ladder.as_mut()
-                    && let Err(error) = run.ladder.push(&sample, starts_segment)
+                    && let Err(error) = run.push(&sample, starts_segment)
                 {
                     tracing::error!(show_id = self.show.show_id(), %error, "the ladder failed; source only from here");
                     if let Some(run) = self.ladder.take() {

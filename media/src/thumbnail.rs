@@ -3,10 +3,12 @@
 //! show listings and a player's scrub bar: `<show>/thumbs/<second>.jpg`,
 //! `<second>` counted from the show's start, and `<show>/thumbs/latest.jpg`.
 //!
-//! One [`Thumbnailer`] serves every show of the process: a few threads that
-//! open a decoder for each frame they are handed and close it after. A show
-//! holds no decoder, thread or frame buffer between thumbnails, which is
-//! most of what a small show would otherwise cost in memory.
+//! One [`Thumbnailer`] serves every show of the process: a few threads, each
+//! with one decoder that takes whichever show's frame comes next, its
+//! parameter sets in-band (Annex B). A show holds no decoder, thread or frame
+//! buffer between thumbnails, which is most of what a small show would
+//! otherwise cost in memory; and no thumbnail pays for opening a decoder and
+//! faulting in its frame pool, which was half of what one cost.
 
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
@@ -18,7 +20,7 @@ use ffmpeg_next::format::Pixel;
 use ffmpeg_next::software::scaling;
 use ffmpeg_next::{Packet, Rational, encoder, frame};
 
-use crate::ladder::{LadderError, open_decoder};
+use crate::ladder::{LadderError, avcc, open_decoder};
 use crate::track::{Codec, Sample, VIDEO_TIMESCALE};
 
 /// A thumbnail at most this often, seconds.
@@ -106,6 +108,8 @@ enum ThumbnailError {
     Decoder(#[from] LadderError),
     #[error("{during}: {source}")]
     Ffmpeg { during: &'static str, source: ffmpeg_next::Error },
+    #[error("a frame or its decoder configuration is cut short")]
+    CutShort,
     #[error("writing: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -115,30 +119,39 @@ fn ffmpeg(during: &'static str) -> impl FnOnce(ffmpeg_next::Error) -> ThumbnailE
 }
 
 fn run(incoming: &Mutex<Receiver<Request>>) {
+    let mut decoder = None;
     loop {
         let request = match incoming.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).recv() {
             Ok(request) => request,
             Err(_) => return,
         };
-        if let Err(error) = thumbnail(&request) {
+        if let Err(error) = thumbnail(&mut decoder, &request) {
             tracing::warn!(%error, dir = %request.dir.display(), "thumbnail not made");
+            // Whatever state the failure left, the next frame gets a fresh decoder.
+            decoder = None;
         }
     }
 }
 
-/// Decodes the request's frame with a decoder of its own, then scales and
-/// encodes it; the decoder is closed when this returns.
-fn thumbnail(request: &Request) -> Result<(), ThumbnailError> {
-    let mut decoder: decoder::Video = open_decoder(&request.avcc, 1)?;
-    let mut packet = Packet::copy(&request.sample.data);
+/// Decodes the request's frame with the maker's decoder (flushed after, for
+/// the next show's frame), then scales and encodes it.
+fn thumbnail(decoder: &mut Option<decoder::Video>, request: &Request) -> Result<(), ThumbnailError> {
+    let decoder = match decoder {
+        Some(decoder) => decoder,
+        None => decoder.insert(open_decoder(&[], 1)?),
+    };
+    let annexb = avcc::to_annexb(&request.avcc, &request.sample.data).ok_or(ThumbnailError::CutShort)?;
+    let mut packet = Packet::copy(&annexb);
     let dts = i64::try_from(request.sample.dts).unwrap_or(0);
     packet.set_dts(Some(dts));
     packet.set_pts(Some(dts + i64::from(request.sample.cts_offset)));
     decoder.send_packet(&packet).map_err(ffmpeg("decoding"))?;
     decoder.send_eof().map_err(ffmpeg("decoding"))?;
     let mut picture = frame::Video::empty();
-    decoder.receive_frame(&mut picture).map_err(ffmpeg("decoding"))?;
-    drop(decoder);
+    let decoded = decoder.receive_frame(&mut picture);
+    // Ready for the next frame, whatever happened.
+    decoder.flush();
+    decoded.map_err(ffmpeg("decoding"))?;
 
     let height = (picture.height() * WIDTH / picture.width().max(1)).max(2) & !1;
     let mut scaler = scaling::Context::get(

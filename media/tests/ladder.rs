@@ -2,80 +2,17 @@
 //! B-frames) goes through `Ladder`, and each rendition is checked frame by
 //! frame and decoded back by ffprobe.
 
+mod source;
+
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::sync::mpsc::sync_channel;
 
 use bytes::Bytes;
 use cartcast_media::ladder::{EncoderKind, LADDER, Ladder, LadderError, LadderOutput};
-use cartcast_media::track::{Codec, Sample, VIDEO_TIMESCALE};
-use ffmpeg_next::{Rational, format, media};
-
-/// The source: 3 s of 1280x720 at 30 fps, IDR every 30 frames, B-frames on.
-struct Source {
-    codec: Codec,
-    samples: Vec<Sample>,
-}
-
-fn temp_dir(label: &str) -> PathBuf {
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_nanos();
-    let dir = std::env::temp_dir().join(format!("cartcast-{label}-{}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
-
-fn make_source(dir: &Path) -> Source {
-    let path = dir.join("source.mp4");
-    let status = Command::new("ffmpeg")
-        .args(["-v", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30", "-t", "3"])
-        .args(["-c:v", "libx264", "-preset", "veryfast", "-g", "30", "-pix_fmt", "yuv420p"])
-        .arg(&path)
-        .status()
-        .expect("run the ffmpeg CLI");
-    assert!(status.success(), "ffmpeg could not make the source");
-    demux(&path)
-}
-
-/// AVCC packets and avcC from the mp4, timed in 90 kHz (shifted so the
-/// first, negative B-frame dts stays positive).
-fn demux(path: &Path) -> Source {
-    ffmpeg_next::init().expect("ffmpeg init");
-    ffmpeg_next::log::set_level(ffmpeg_next::log::Level::Error);
-    let mut input = format::input(path).expect("open source");
-    let stream = input.streams().best(media::Type::Video).expect("video stream");
-    let (index, time_base) = (stream.index(), stream.time_base());
-    let decoder = ffmpeg_next::codec::Context::from_parameters(stream.parameters())
-        .expect("params")
-        .decoder()
-        .video()
-        .expect("dec");
-    // Safety: the parameters outlive this read; extradata is null or `extradata_size` bytes.
-    let avcc = unsafe {
-        let params = stream.parameters();
-        let raw = params.as_ptr();
-        Bytes::copy_from_slice(std::slice::from_raw_parts((*raw).extradata, (*raw).extradata_size as usize))
-    };
-    let codec = Codec::H264 { avcc, width: decoder.width() as u16, height: decoder.height() as u16 };
-    let to_90k = Rational::new(1, VIDEO_TIMESCALE as i32);
-    let mut samples = Vec::new();
-    for (stream, mut packet) in input.packets() {
-        if stream.index() != index {
-            continue;
-        }
-        packet.rescale_ts(time_base, to_90k);
-        let dts = packet.dts().expect("dts") + i64::from(VIDEO_TIMESCALE);
-        let pts = packet.pts().expect("pts") + i64::from(VIDEO_TIMESCALE);
-        samples.push(Sample {
-            dts: dts as u64,
-            cts_offset: (pts - dts) as i32,
-            duration: 0,
-            keyframe: packet.is_key(),
-            data: Bytes::copy_from_slice(packet.data().expect("data")),
-        });
-    }
-    Source { codec, samples }
-}
+use cartcast_media::track::{Codec, Sample};
+use source::Source;
 
 fn pts(sample: &Sample) -> u64 {
     sample.dts.checked_add_signed(i64::from(sample.cts_offset)).expect("pts")
@@ -164,8 +101,8 @@ fn ffprobe(path: &Path) -> (u32, u32, usize) {
 
 #[test]
 fn test_ladder_renditions_align_idrs_on_forced_frames_and_decode() {
-    let dir = temp_dir("ladder");
-    let source = make_source(&dir);
+    let dir = source::temp_dir("ladder");
+    let source = source::make(&dir, "1280x720", 3);
     assert_eq!(source.samples.len(), 90);
     assert!(source.samples.iter().any(|s| s.cts_offset != 0), "the source should have B-frames");
     // Every 30 frames (the source's IDRs), plus one mid-GOP frame.
@@ -206,8 +143,8 @@ fn test_ladder_renditions_align_idrs_on_forced_frames_and_decode() {
 
 #[test]
 fn test_ladder_reports_output_closed_when_receiver_is_dropped() {
-    let dir = temp_dir("ladder-closed");
-    let source = make_source(&dir);
+    let dir = source::temp_dir("ladder-closed");
+    let source = source::make(&dir, "1280x720", 3);
     let (output, outputs) = sync_channel(1);
     drop(outputs);
     let mut ladder = Ladder::start(&source.codec, &LADDER, EncoderKind::X264, 30.0, output).expect("start");

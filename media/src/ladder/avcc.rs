@@ -1,5 +1,6 @@
 //! Annex B ↔ AVCC: start-code NAL streams from the encoders turned into the
-//! length-prefixed samples and the AVCDecoderConfigurationRecord that MP4 wants.
+//! length-prefixed samples and the AVCDecoderConfigurationRecord that MP4
+//! wants, and back for a decoder that takes its parameter sets in-band.
 //! Pure bytes, no FFmpeg.
 
 use bytes::{BufMut, Bytes, BytesMut};
@@ -69,6 +70,34 @@ pub(super) fn decoder_config(data: &[u8]) -> Option<Bytes> {
     Some(out.freeze())
 }
 
+/// A sample (4-byte NAL lengths, as ingest accepts) as Annex B, led by the
+/// SPS and PPS of its decoder configuration `record`: one decoder opened
+/// without a record decodes it alone, whichever stream it came from.
+/// `None` when the record or the sample is cut short.
+pub(crate) fn to_annexb(record: &[u8], sample: &[u8]) -> Option<Vec<u8>> {
+    const START: [u8; 4] = [0, 0, 0, 1];
+    let mut out = Vec::with_capacity(record.len() + sample.len() + 16);
+    let mut rest = record.get(5..)?;
+    for count_mask in [0x1F, 0xFF] {
+        let (&count, sets) = rest.split_first()?;
+        rest = sets;
+        for _ in 0..count & count_mask {
+            let len = usize::from(u16::from_be_bytes([*rest.first()?, *rest.get(1)?]));
+            out.extend_from_slice(&START);
+            out.extend_from_slice(rest.get(2..2 + len)?);
+            rest = &rest[2 + len..];
+        }
+    }
+    let mut rest = sample;
+    while !rest.is_empty() {
+        let len = usize::try_from(u32::from_be_bytes(rest.get(..4)?.try_into().ok()?)).ok()?;
+        out.extend_from_slice(&START);
+        out.extend_from_slice(rest.get(4..4 + len)?);
+        rest = &rest[4 + len..];
+    }
+    Some(out)
+}
+
 fn nal_type(nal: &[u8]) -> u8 {
     nal.first().map_or(0, |header| header & 0x1F)
 }
@@ -134,6 +163,19 @@ mod tests {
         expected.extend_from_slice(PPS);
         expected.extend_from_slice(&[0xFD, 0xF8, 0xF8, 0x00]);
         assert_eq!(&record[..], &expected[..]);
+    }
+
+    #[test]
+    fn test_to_annexb_leads_a_sample_with_its_parameter_sets() {
+        let idr: &[u8] = &[0x65, 0x88, 0x84, 0x00, 0x21];
+        let sei: &[u8] = &[0x06, 0x05, 0x01];
+        let record = decoder_config(&annexb(&[SPS, PPS])).expect("record");
+        let sample = annexb_to_avcc(&annexb(&[sei, idr]));
+        let expected: Vec<u8> = [SPS, PPS, sei, idr].iter().flat_map(|nal| [&[0, 0, 0, 1][..], nal].concat()).collect();
+        assert_eq!(to_annexb(&record, &sample), Some(expected));
+
+        assert_eq!(to_annexb(&record, &sample[..sample.len() - 1]), None, "a cut sample");
+        assert_eq!(to_annexb(&record[..10], &sample), None, "a cut record");
     }
 
     #[test]

@@ -93,10 +93,14 @@ impl DecodeStage {
 
 /// An H.264 decoder for the stream `avcc` describes, with `threads` frame
 /// threads (each one adds a frame of delay); packets are timed at 90 kHz.
+/// With an empty `avcc` it takes Annex B packets carrying their own
+/// parameter sets.
 pub(crate) fn open_decoder(avcc: &[u8], threads: usize) -> Result<decoder::Video, LadderError> {
     let h264 = decoder::find(codec::Id::H264).ok_or(LadderError::DecoderMissing)?;
     let mut context = codec::Context::new_with_codec(h264);
-    set_extradata(&mut context, avcc)?;
+    if !avcc.is_empty() {
+        set_extradata(&mut context, avcc)?;
+    }
     context.set_threading(codec::threading::Config {
         kind: codec::threading::Type::Frame,
         count: threads,

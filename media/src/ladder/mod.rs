@@ -21,7 +21,7 @@
 //! the segment with an IDR on the same source frame. NVENC (`p1`, `ll`) is
 //! used the same way where [`EncoderKind::detect`] finds it working.
 
-mod avcc;
+pub(crate) mod avcc;
 mod decode;
 mod encode;
 mod rung;

@@ -20,6 +20,7 @@ mod player;
 #[path = "../long_tail/publisher.rs"]
 mod publisher;
 
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -65,6 +66,10 @@ struct Figures {
     parts: (u64, u64),
     /// What one player received on average over the window, Mbit/s.
     player_mbit_s: f64,
+    /// Thumbnails on disk at the end, fewest of one show and in all, and
+    /// the frames the shared thumbnailer skipped because it was busy.
+    thumbnails: (usize, usize),
+    thumbnails_skipped: f64,
 }
 
 /// The server's CPU over each measured window, and the idle wait before it.
@@ -91,14 +96,15 @@ async fn main() -> anyhow::Result<()> {
     let args_up = ["up", "--data-dir", &data_dir, "--http", "127.0.0.1:0", "--rtmp", "127.0.0.1:0"].map(String::from);
     let env = [("CARTCAST_SECRET".to_owned(), secret.to_owned())];
     let mut server = Process::start("cartcast up", &args_up, &env, true).await?;
-    let figures = measure(&server, secret, Arc::new(clip), &args).await;
+    let figures = measure(&server, secret, Arc::new(clip), &dir.join("data").join("media"), &args).await;
     let _ = server.terminate(Duration::from_secs(10)).await;
     let _ = std::fs::remove_dir_all(&dir);
     let figures = figures?;
     let shows = f64::from(args.shows);
     eprintln!(
         "long-tail: server idle {:.1} MB, {:.2}% of a core; with {} shows {:.1} MB, {:.1}%; this process {:.1}%; \
-         parts fetched in the window: {} in all, {} by the slowest player, {:.2} Mbit/s per player",
+         parts fetched in the window: {} in all, {} by the slowest player, {:.2} Mbit/s per player; \
+         thumbnails: {} in all, {} for the show with fewest, {} skipped",
         figures.idle_rss_kb as f64 / 1024.0,
         figures.idle_cpu_pct,
         args.shows,
@@ -108,6 +114,9 @@ async fn main() -> anyhow::Result<()> {
         figures.parts.1,
         figures.parts.0,
         figures.player_mbit_s,
+        figures.thumbnails.1,
+        figures.thumbnails.0,
+        figures.thumbnails_skipped,
     );
     println!(
         "long-tail shows={} cpu_pct_core_per_show={:.3} rss_mb_per_show={:.2} part_latency_p50_ms={:.0}",
@@ -119,7 +128,13 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn measure(server: &Process, secret: &str, clip: Arc<clip::Clip>, args: &Args) -> anyhow::Result<Figures> {
+async fn measure(
+    server: &Process,
+    secret: &str,
+    clip: Arc<clip::Clip>,
+    media_dir: &Path,
+    args: &Args,
+) -> anyhow::Result<Figures> {
     let base = server.url.clone().context("the server printed no HTTP address")?;
     let rtmp = server.rtmp.clone().context("the server printed no RTMP address")?;
     let pid = server.pid()?;
@@ -132,13 +147,14 @@ async fn measure(server: &Process, secret: &str, clip: Arc<clip::Clip>, args: &A
     let stop = CancellationToken::new();
     let mut tasks = JoinSet::new();
     let http = reqwest::Client::builder().pool_max_idle_per_host(1024).build()?;
-    let mut players = Vec::new();
+    let (mut players, mut show_ids) = (Vec::new(), Vec::new());
     for n in 0..args.shows {
         let creator = client.token(&format!("long-tail-creator-{n}"), Role::Creator);
         let show = client.post("/api/v1/shows", &creator, None, json!({"title": format!("small show {n}")})).await?;
         anyhow::ensure!(show.status == 201, "creating a show: {}", show.body);
         let show_id = show.body["show_id"].as_str().context("show_id")?.to_owned();
         let key = show.body["stream_key"].as_str().context("stream_key")?.to_owned();
+        show_ids.push(show_id.clone());
         let (rtmp, clip, stop_publishing) = (rtmp.clone(), clip.clone(), stop.clone());
         tasks.spawn(async move { publisher::publish(&rtmp, &key, clip, stop_publishing).await.context("a publisher") });
         let played = Arc::new(Played::default());
@@ -166,6 +182,8 @@ async fn measure(server: &Process, secret: &str, clip: Arc<clip::Clip>, args: &A
         let player_mbit_s = bytes as f64 * 8.0 / 1e6 / window.as_secs_f64() / players.len() as f64;
         let series = "cartcast_media_part_latency_seconds{rendition=\"source\",quantile=\"0.5\"}";
         let part_latency_p50_ms = metric(&base, series).await?.context("no source part latency")? * 1000.0;
+        let thumbnails: Vec<usize> = show_ids.iter().map(|id| thumbnails_in(&media_dir.join(id).join("thumbs"))).collect();
+        let thumbnails_skipped = metric(&base, "cartcast_media_thumbnails_skipped_total").await?.unwrap_or(0.0);
         Ok::<_, anyhow::Error>(Figures {
             idle_rss_kb,
             idle_cpu_pct,
@@ -175,6 +193,8 @@ async fn measure(server: &Process, secret: &str, clip: Arc<clip::Clip>, args: &A
             client_cpu_pct,
             parts: (fetched.iter().copied().min().unwrap_or(0), fetched.iter().sum()),
             player_mbit_s,
+            thumbnails: (thumbnails.iter().copied().min().unwrap_or(0), thumbnails.iter().sum()),
+            thumbnails_skipped,
         })
     };
     // A publisher or player that fails ends the bench with its error.
@@ -190,7 +210,17 @@ async fn measure(server: &Process, secret: &str, clip: Arc<clip::Clip>, args: &A
     }
     let figures = figures?;
     anyhow::ensure!(figures.parts.0 > 0, "a player fetched no part while measured: its show stalled");
+    anyhow::ensure!(figures.thumbnails.0 > 0, "a show has no thumbnail: the shared thumbnailer fell behind");
     Ok(figures)
+}
+
+/// The moment thumbnails (`<second>.jpg`) a show has written.
+fn thumbnails_in(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else { return 0 };
+    entries
+        .flatten()
+        .filter(|e| e.file_name().to_str().is_some_and(|name| name.ends_with(".jpg") && name != "latest.jpg"))
+        .count()
 }
 
 /// The share of one core `pid` used over `window`, %.

@@ -137,11 +137,15 @@ pub struct Pipelines {
 }
 
 impl Pipelines {
-    /// As many threads as cores.
+    /// As many threads as cores, with the I/O and timer drivers a tokio
+    /// task may expect.
     pub fn start() -> std::io::Result<Self> {
         let threads = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
-        let runtime =
-            tokio::runtime::Builder::new_multi_thread().worker_threads(threads).thread_name("media").build()?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .thread_name("media")
+            .enable_all()
+            .build()?;
         Ok(Self { runtime: Some(runtime) })
     }
 

@@ -210,8 +210,8 @@ async fn a_published_stream_becomes_ll_hls_that_players_decode() {
         assert_eq!((init.status, &init.body[4..8]), (200, &b"ftyp"[..]));
 
         // Every listed part of a complete segment is served, and the segment is
-        // its parts end to end: the last closed one's from memory, older ones'
-        // read back from the segment's file.
+        // its parts end to end: parts are read back from their segment's file
+        // once it is written.
         let listed = MediaPlaylist::parse(&until(&url, Duration::from_secs(20), complete_segments(3)).await).unwrap();
         let mut compared = 0;
         for (msn, _, uri) in &listed.segments {

@@ -46,6 +46,17 @@ struct State {
     ended: bool,
 }
 
+impl State {
+    /// The rendition called `name`, if the show has one.
+    fn slot(&self, name: &str) -> Option<&Slot> {
+        self.slots.iter().find(|s| s.name == name)
+    }
+
+    fn slot_mut(&mut self, name: &str) -> Option<&mut Slot> {
+        self.slots.iter_mut().find(|s| s.name == name)
+    }
+}
+
 pub struct ShowMedia {
     show_id: String,
     dir: PathBuf,
@@ -173,7 +184,7 @@ impl ShowMedia {
     /// Adds a rendition whose first segment number is the show's next one.
     pub fn add_rendition(&self, name: &str, kind: Kind) {
         let mut state = self.lock();
-        if state.slots.iter().any(|s| s.name == name) {
+        if state.slot(name).is_some() {
             return;
         }
         let first_msn = state.slots.iter().map(|s| s.rendition.next_msn()).max().unwrap_or(0).max(self.first_free_msn);
@@ -191,7 +202,7 @@ impl ShowMedia {
     pub fn set_codec(&self, name: &str, codec: Codec) -> io::Result<()> {
         let changed = {
             let mut state = self.lock();
-            let Some(slot) = state.slots.iter_mut().find(|s| s.name == name) else { return Ok(()) };
+            let Some(slot) = state.slot_mut(name) else { return Ok(()) };
             let version = slot.rendition.set_codec(codec.clone());
             version.map(|v| (v, RenditionMeta { kind: slot.kind, codecs: slot.rendition.codecs().to_vec() }))
         };
@@ -208,7 +219,7 @@ impl ShowMedia {
     pub fn push(&self, name: &str, part: Part) -> io::Result<()> {
         let closed = {
             let mut state = self.lock();
-            let Some(slot) = state.slots.iter_mut().find(|s| s.name == name) else { return Ok(()) };
+            let Some(slot) = state.slot_mut(name) else { return Ok(()) };
             slot.rendition.push(part, Utc::now())
         };
         self.notify();
@@ -225,7 +236,7 @@ impl ShowMedia {
         let dir = self.dir.join(name);
         std::fs::create_dir_all(&dir)?;
         std::fs::write(dir.join(MediaFile::Segment(segment.record.msn).file_name()), &segment.data)?;
-        if let Some(slot) = self.lock().slots.iter_mut().find(|s| s.name == name) {
+        if let Some(slot) = self.lock().slot_mut(name) {
             slot.rendition.stored(segment.record.msn);
         }
         let mut line = serde_json::to_vec(&segment.record)?;
@@ -330,14 +341,13 @@ impl ShowMedia {
     /// same segments of `audio` when it has them all.
     pub fn clip_sources(&self, video: &str, audio: &str, seconds: f64) -> Option<(TrackFiles, Option<TrackFiles>)> {
         let state = self.lock();
-        let slot = |name: &str| state.slots.iter().find(|s| s.name == name);
-        let (init, numbers, _) = slot(video)?.rendition.last_seconds(seconds)?;
+        let (init, numbers, _) = state.slot(video)?.rendition.last_seconds(seconds)?;
         let files = |name: &str, init: u32, numbers: &[u64]| TrackFiles {
             init: self.dir.join(name).join(MediaFile::Init(init).file_name()),
             segments: numbers.iter().map(|n| self.dir.join(name).join(MediaFile::Segment(*n).file_name())).collect(),
         };
         let video_files = files(video, init, &numbers);
-        let audio_files = slot(audio).and_then(|slot| {
+        let audio_files = state.slot(audio).and_then(|slot| {
             let (init, audio_numbers, _) = slot.rendition.last_seconds(seconds + 4.0)?;
             numbers.iter().all(|n| audio_numbers.contains(n)).then(|| files(audio, init, &numbers))
         });
@@ -353,19 +363,19 @@ impl ShowMedia {
     /// `None` when there is no such rendition.
     pub fn has(&self, name: &str, msn: u64, part: Option<u64>) -> Option<bool> {
         let state = self.lock();
-        state.slots.iter().find(|s| s.name == name).map(|s| s.rendition.has(msn, part))
+        state.slot(name).map(|s| s.rendition.has(msn, part))
     }
 
     /// The next segment number of `name`.
     pub fn next_msn(&self, name: &str) -> Option<u64> {
-        self.lock().slots.iter().find(|s| s.name == name).map(|s| s.rendition.next_msn())
+        self.lock().slot(name).map(|s| s.rendition.next_msn())
     }
 
     /// `name`'s media playlist with reports on every other rendition; a delta
     /// update when `skip`.
     pub fn playlist(&self, name: &str, skip: bool) -> Option<String> {
         let state = self.lock();
-        let slot = state.slots.iter().find(|s| s.name == name)?;
+        let slot = state.slot(name)?;
         let reports: Vec<Report> = state
             .slots
             .iter()
@@ -384,7 +394,7 @@ impl ShowMedia {
     pub async fn file(&self, name: &str, file: MediaFile) -> Fetched {
         let found = {
             let state = self.lock();
-            let Some(slot) = state.slots.iter().find(|s| s.name == name) else { return Fetched::Missing };
+            let Some(slot) = state.slot(name) else { return Fetched::Missing };
             match file {
                 MediaFile::Part(number) => match slot.rendition.part(number) {
                     Ok(part) => Some(part),
